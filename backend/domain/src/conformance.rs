@@ -1,0 +1,263 @@
+//! The store conformance suite: what every adapter of the store port must do, as plain
+//! async checks over `&dyn Store`. Each adapter's tests run all of them against a fresh,
+//! empty store (the embedded store here, DynamoDB at an emulator later).
+
+use crate::model::{Agent, Chat, Connection, ConnectionId, Tenant, Ticket};
+use crate::ports::{Appended, Store};
+use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
+
+/// Every check of the suite, by name.
+pub const CHECKS: [&str; 6] = [
+    "directory_round_trips",
+    "tickets_are_single_use",
+    "connections_are_listed_per_agent",
+    "one_open_chat_per_pair",
+    "appends_are_gapless_and_idempotent",
+    "ended_chats_take_no_messages",
+];
+
+/// Runs one check by name against an empty store; panics with a message on failure.
+pub async fn run(name: &str, store: &dyn Store) {
+    match name {
+        "directory_round_trips" => directory_round_trips(store).await,
+        "tickets_are_single_use" => tickets_are_single_use(store).await,
+        "connections_are_listed_per_agent" => connections_are_listed_per_agent(store).await,
+        "one_open_chat_per_pair" => one_open_chat_per_pair(store).await,
+        "appends_are_gapless_and_idempotent" => appends_are_gapless_and_idempotent(store).await,
+        "ended_chats_take_no_messages" => ended_chats_take_no_messages(store).await,
+        other => panic!("no conformance check named {other}"),
+    }
+}
+
+fn tenant(id: &str) -> Tenant {
+    Tenant {
+        id: id.into(),
+        name: format!("Tenant {id}"),
+    }
+}
+
+fn agent(tenant: &str, id: &str, group: &str) -> Agent {
+    Agent {
+        tenant: tenant.into(),
+        id: id.into(),
+        name: id.to_uppercase(),
+        group: group.into(),
+        role: Role::Agent,
+        state: AgentState::LoggedOut,
+        state_since: 0,
+    }
+}
+
+async fn directory_round_trips(store: &dyn Store) {
+    let ann = agent("t1", "ann", "sales");
+    let bob = agent("t1", "bob", "support");
+    store
+        .put_tenant(&tenant("t1"), &[ann.clone(), bob.clone()])
+        .await
+        .expect("put t1");
+    store
+        .put_tenant(&tenant("t2"), &[agent("t2", "ann", "sales")])
+        .await
+        .expect("put t2");
+    assert_eq!(store.tenants().await.expect("tenants").len(), 2);
+    let t1 = TenantId::from("t1");
+    assert_eq!(
+        store.agent(&t1, &"ann".into()).await.expect("agent"),
+        Some(ann.clone())
+    );
+    let mut ids: Vec<AgentId> = store
+        .agents(&t1)
+        .await
+        .expect("agents")
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![AgentId::from("ann"), AgentId::from("bob")]);
+    let updated = store
+        .set_agent_state(&t1, &"ann".into(), AgentState::Busy, 42)
+        .await
+        .expect("set state")
+        .expect("ann exists");
+    assert_eq!((updated.state, updated.state_since), (AgentState::Busy, 42));
+    assert_eq!(
+        store
+            .agent(&"t2".into(), &"ann".into())
+            .await
+            .expect("agent")
+            .map(|a| a.state),
+        Some(AgentState::LoggedOut),
+        "a state change stays in its tenant"
+    );
+}
+
+async fn tickets_are_single_use(store: &dyn Store) {
+    let ticket = Ticket {
+        id: "tk1".into(),
+        tenant: "t1".into(),
+        agent: "ann".into(),
+        expires_at: 10,
+    };
+    store.put_ticket(&ticket).await.expect("put");
+    assert_eq!(store.take_ticket("tk1").await.expect("take"), Some(ticket));
+    assert_eq!(store.take_ticket("tk1").await.expect("take again"), None);
+}
+
+async fn connections_are_listed_per_agent(store: &dyn Store) {
+    let t1 = TenantId::from("t1");
+    for (id, agent) in [("c1", "ann"), ("c2", "ann"), ("c3", "annie")] {
+        store
+            .put_connection(&Connection {
+                id: ConnectionId(id.into()),
+                tenant: t1.clone(),
+                agent: agent.into(),
+                connected_at: 1,
+            })
+            .await
+            .expect("put connection");
+    }
+    let mut ann = store
+        .connections_of(&t1, &"ann".into())
+        .await
+        .expect("list");
+    ann.sort();
+    assert_eq!(
+        ann,
+        vec![ConnectionId("c1".into()), ConnectionId("c2".into())]
+    );
+    let gone = store
+        .delete_connection(&ConnectionId("c1".into()))
+        .await
+        .expect("delete");
+    assert_eq!(gone.map(|c| c.agent), Some(AgentId::from("ann")));
+    assert_eq!(
+        store
+            .connections_of(&t1, &"ann".into())
+            .await
+            .expect("list"),
+        vec![ConnectionId("c2".into())]
+    );
+    assert!(
+        store
+            .delete_connection(&ConnectionId("c1".into()))
+            .await
+            .expect("delete again")
+            .is_none()
+    );
+}
+
+fn chat(id: &str, by: &str, with: &str) -> Chat {
+    Chat::new("t1".into(), id.into(), by.into(), with.into(), 100, None)
+}
+
+async fn one_open_chat_per_pair(store: &dyn Store) {
+    let (first, created) = store
+        .open_chat(&chat("c1", "ann", "bob"))
+        .await
+        .expect("open");
+    assert!(created);
+    let (again, created) = store
+        .open_chat(&chat("c2", "bob", "ann"))
+        .await
+        .expect("open again");
+    assert!(!created, "the open chat between the pair is returned");
+    assert_eq!(again.id, first.id);
+    store
+        .end_chat(&"t1".into(), &"c1".into(), &"ann".into(), 200)
+        .await
+        .expect("end");
+    let (next, created) = store
+        .open_chat(&chat("c3", "bob", "ann"))
+        .await
+        .expect("open after end");
+    assert!(created, "after the end a new chat opens");
+    assert_eq!(next.id, ChatId::from("c3"));
+    let chats = store
+        .chats_of(&"t1".into(), &"ann".into())
+        .await
+        .expect("chats of ann");
+    assert_eq!(chats.len(), 2, "both chats remain readable");
+}
+
+async fn appends_are_gapless_and_idempotent(store: &dyn Store) {
+    let t1 = TenantId::from("t1");
+    let c1 = ChatId::from("c1");
+    store
+        .open_chat(&chat("c1", "ann", "bob"))
+        .await
+        .expect("open");
+    let mut seqs = Vec::new();
+    for (i, from) in ["ann", "bob", "ann"].iter().enumerate() {
+        match store
+            .append_message(
+                &t1,
+                &c1,
+                &(*from).into(),
+                &format!("m{i}"),
+                "hello",
+                100 + i as i64,
+            )
+            .await
+            .expect("append")
+        {
+            Appended::Stored { message, .. } => seqs.push(message.seq),
+            other => panic!("expected a stored message, got {other:?}"),
+        }
+    }
+    assert_eq!(seqs, vec![1, 2, 3]);
+    match store
+        .append_message(&t1, &c1, &"bob".into(), "m1", "hello again", 500)
+        .await
+        .expect("retry")
+    {
+        Appended::Duplicate { message, chat } => {
+            assert_eq!(message.seq, 2);
+            assert_eq!(message.body, "hello");
+            assert_eq!(chat.last_seq, 3);
+        }
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    let all = store.messages(&t1, &c1, 0, 100).await.expect("messages");
+    assert_eq!(all.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    let tail = store.messages(&t1, &c1, 1, 1).await.expect("page");
+    assert_eq!(tail.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![2]);
+    let stored = store.chat(&t1, &c1).await.expect("chat").expect("exists");
+    assert!(stored.pending_for(&"bob".into()));
+    assert_eq!(stored.unread_for(&"bob".into()), 1);
+    assert_eq!(
+        store
+            .append_message(&t1, &"nope".into(), &"ann".into(), "m9", "x", 1)
+            .await
+            .expect("append to nothing"),
+        Appended::NoSuchChat
+    );
+}
+
+async fn ended_chats_take_no_messages(store: &dyn Store) {
+    let t1 = TenantId::from("t1");
+    let c1 = ChatId::from("c1");
+    store
+        .open_chat(&chat("c1", "ann", "bob"))
+        .await
+        .expect("open");
+    let ended = store
+        .end_chat(&t1, &c1, &"bob".into(), 300)
+        .await
+        .expect("end")
+        .expect("exists");
+    assert_eq!(ended.status, ChatStatus::Ended);
+    assert_eq!(
+        store
+            .append_message(&t1, &c1, &"ann".into(), "m1", "late", 400)
+            .await
+            .expect("append"),
+        Appended::Ended
+    );
+    assert!(
+        store
+            .messages(&t1, &c1, 0, 10)
+            .await
+            .expect("messages")
+            .is_empty()
+    );
+}

@@ -1,0 +1,65 @@
+//! What a use-case can refuse, each mapped to one wire error code.
+
+use crate::ports::StoreError;
+use protocol::ErrorCode;
+
+/// Why a use-case refused; nothing stored was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("unknown action `{0}`")]
+    UnknownAction(String),
+    #[error(
+        "this server speaks protocol version {supported}; the console sent {sent}. Reload the page to get the current console."
+    )]
+    UnsupportedProtocol { sent: u32, supported: u32 },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("the connection ticket is unknown, used already or expired; ask for a new one")]
+    InvalidTicket,
+    #[error("a message needs some text")]
+    EmptyMessage,
+    #[error("a message may hold at most {max} bytes; this one has {actual}")]
+    MessageTooLarge { max: usize, actual: usize },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("this chat has ended and takes no more messages")]
+    ChatEnded,
+    #[error("you cannot start a chat with yourself")]
+    SelfChat,
+    #[error("the store failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl DomainError {
+    /// The wire code for this refusal.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DomainError::BadRequest(_) => ErrorCode::BadRequest,
+            DomainError::UnknownAction(_) => ErrorCode::UnknownAction,
+            DomainError::UnsupportedProtocol { .. } => ErrorCode::UnsupportedProtocol,
+            DomainError::Unauthorized(_) => ErrorCode::Unauthorized,
+            DomainError::InvalidTicket => ErrorCode::InvalidTicket,
+            DomainError::EmptyMessage => ErrorCode::EmptyMessage,
+            DomainError::MessageTooLarge { .. } => ErrorCode::MessageTooLarge,
+            DomainError::NotFound(_) => ErrorCode::NotFound,
+            DomainError::Forbidden(_) => ErrorCode::Forbidden,
+            DomainError::ChatEnded => ErrorCode::ChatEnded,
+            DomainError::SelfChat => ErrorCode::SelfChat,
+            DomainError::Store(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The sentence a person sees. Store failures are not detailed to clients.
+    pub fn public_message(&self) -> String {
+        match self {
+            DomainError::Store(_) => {
+                "the server could not complete this; nothing was changed, try again".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}

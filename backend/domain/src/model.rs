@@ -1,0 +1,276 @@
+//! The things the chat is about: tenants, agents, chats, messages, connections, tickets.
+
+use protocol::{AgentId, AgentState, AgentView, ChatId, ChatStatus, GroupId, Role, TenantId};
+use serde::{Deserialize, Serialize};
+
+/// One contact center.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+}
+
+/// An agent of the directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub tenant: TenantId,
+    pub id: AgentId,
+    pub name: String,
+    pub group: GroupId,
+    pub role: Role,
+    pub state: AgentState,
+    pub state_since: i64,
+}
+
+impl Agent {
+    /// The agent as other agents see her.
+    pub fn view(&self) -> AgentView {
+        AgentView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            group: self.group.clone(),
+            role: self.role,
+            state: self.state,
+            state_since: self.state_since,
+        }
+    }
+
+    /// Who this agent is, for authorisation.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            tenant: self.tenant.clone(),
+            agent: self.id.clone(),
+        }
+    }
+}
+
+/// An authenticated agent: the tenant and agent a token or a connection stands for.
+/// Group and role are always read from the directory, never taken from the client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Identity {
+    pub tenant: TenantId,
+    pub agent: AgentId,
+}
+
+/// A WebSocket connection id, minted by API Gateway (or the local emulator).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConnectionId(pub String);
+
+/// A live connection of an agent's console.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub tenant: TenantId,
+    pub agent: AgentId,
+    pub connected_at: i64,
+}
+
+/// A single-use ticket that opens one WebSocket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: String,
+    pub tenant: TenantId,
+    pub agent: AgentId,
+    pub expires_at: i64,
+}
+
+/// One participant's side of a chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSide {
+    pub agent: AgentId,
+    /// The other agent's messages since this participant's last one.
+    pub unread: u32,
+}
+
+/// A chat between two agents of one tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chat {
+    pub tenant: TenantId,
+    pub id: ChatId,
+    pub sides: [ChatSide; 2],
+    pub started_by: AgentId,
+    pub started_at: i64,
+    pub status: ChatStatus,
+    pub ended_by: Option<AgentId>,
+    pub ended_at: Option<i64>,
+    /// Sequence number of the last message; 0 before the first.
+    pub last_seq: u64,
+    /// Who sent the last message.
+    pub last_from: Option<AgentId>,
+    /// When the current run of messages from `last_from` began: how long the other agent
+    /// has been waiting for a response.
+    pub waiting_since: Option<i64>,
+    /// The customer interaction this chat is about, if any.
+    pub interaction: Option<String>,
+}
+
+impl Chat {
+    /// A new open chat started by `by` with `with`.
+    pub fn new(
+        tenant: TenantId,
+        id: ChatId,
+        by: AgentId,
+        with: AgentId,
+        at: i64,
+        interaction: Option<String>,
+    ) -> Self {
+        Chat {
+            tenant,
+            id,
+            sides: [
+                ChatSide {
+                    agent: by.clone(),
+                    unread: 0,
+                },
+                ChatSide {
+                    agent: with,
+                    unread: 0,
+                },
+            ],
+            started_by: by,
+            started_at: at,
+            status: ChatStatus::Open,
+            ended_by: None,
+            ended_at: None,
+            last_seq: 0,
+            last_from: None,
+            waiting_since: None,
+            interaction,
+        }
+    }
+
+    /// True when `agent` takes part in this chat.
+    pub fn has_participant(&self, agent: &AgentId) -> bool {
+        self.sides.iter().any(|side| &side.agent == agent)
+    }
+
+    /// The participant who is not `agent`.
+    pub fn other(&self, agent: &AgentId) -> &AgentId {
+        if &self.sides[0].agent == agent {
+            &self.sides[1].agent
+        } else {
+            &self.sides[0].agent
+        }
+    }
+
+    /// The participants.
+    pub fn participants(&self) -> [&AgentId; 2] {
+        [&self.sides[0].agent, &self.sides[1].agent]
+    }
+
+    fn side(&self, agent: &AgentId) -> Option<&ChatSide> {
+        self.sides.iter().find(|side| &side.agent == agent)
+    }
+
+    /// True when the chat requires `agent`'s response: it is open and the last message is
+    /// the other agent's.
+    pub fn pending_for(&self, agent: &AgentId) -> bool {
+        self.status == ChatStatus::Open && self.last_from.as_ref().is_some_and(|from| from != agent)
+    }
+
+    /// The other agent's messages since `agent`'s last one.
+    pub fn unread_for(&self, agent: &AgentId) -> u32 {
+        self.side(agent).map_or(0, |side| side.unread)
+    }
+
+    /// Records a new message from `from` at `at` and returns its sequence number: the next
+    /// one, so that sequence numbers are gapless. Answering clears the sender's unread
+    /// count and ends her pending state; the other side's unread count grows.
+    pub fn record_message(&mut self, from: &AgentId, at: i64) -> u64 {
+        self.last_seq += 1;
+        if self.last_from.as_ref() != Some(from) {
+            self.waiting_since = Some(at);
+            self.last_from = Some(from.clone());
+        }
+        for side in &mut self.sides {
+            if &side.agent == from {
+                side.unread = 0;
+            } else {
+                side.unread += 1;
+            }
+        }
+        self.last_seq
+    }
+
+    /// Ends the chat; no more messages are taken.
+    pub fn end(&mut self, by: &AgentId, at: i64) {
+        self.status = ChatStatus::Ended;
+        self.ended_by = Some(by.clone());
+        self.ended_at = Some(at);
+    }
+}
+
+/// A stored message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub chat_id: ChatId,
+    pub seq: u64,
+    pub from: AgentId,
+    pub body: String,
+    pub sent_at: i64,
+    pub client_msg_id: String,
+}
+
+impl Message {
+    /// The message as it goes on the wire.
+    pub fn view(&self) -> protocol::MessageView {
+        protocol::MessageView {
+            chat_id: self.chat_id.clone(),
+            seq: self.seq,
+            from: self.from.clone(),
+            body: self.body.clone(),
+            sent_at: self.sent_at,
+            client_msg_id: self.client_msg_id.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chat() -> Chat {
+        Chat::new("t".into(), "c".into(), "a".into(), "b".into(), 0, None)
+    }
+
+    #[test]
+    fn sequence_numbers_are_gapless_from_one() {
+        let mut chat = chat();
+        let seqs: Vec<u64> = (0..5)
+            .map(|i| chat.record_message(&AgentId::from(if i % 2 == 0 { "a" } else { "b" }), i))
+            .collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_message_makes_the_chat_pending_for_the_other_agent_only() {
+        let mut chat = chat();
+        chat.record_message(&"a".into(), 10);
+        assert!(chat.pending_for(&"b".into()));
+        assert!(!chat.pending_for(&"a".into()));
+        assert_eq!(chat.unread_for(&"b".into()), 1);
+    }
+
+    #[test]
+    fn responding_clears_pending_and_unread() {
+        let mut chat = chat();
+        chat.record_message(&"a".into(), 10);
+        chat.record_message(&"a".into(), 20);
+        assert_eq!(chat.unread_for(&"b".into()), 2);
+        assert_eq!(chat.waiting_since, Some(10));
+        chat.record_message(&"b".into(), 30);
+        assert!(!chat.pending_for(&"b".into()));
+        assert_eq!(chat.unread_for(&"b".into()), 0);
+        assert!(chat.pending_for(&"a".into()));
+        assert_eq!(chat.waiting_since, Some(30));
+    }
+
+    #[test]
+    fn an_ended_chat_requires_nobody_s_response() {
+        let mut chat = chat();
+        chat.record_message(&"a".into(), 10);
+        chat.end(&"a".into(), 20);
+        assert!(!chat.pending_for(&"b".into()));
+    }
+}

@@ -1,0 +1,157 @@
+//! The ports: what the domain needs from the world. Adapters implement them (the embedded
+//! store, DynamoDB, the in-process pusher, API Gateway's management API).
+
+use crate::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
+use async_trait::async_trait;
+use protocol::{AgentId, AgentState, ChatId, TenantId};
+
+/// A store failure. Retryable failures may succeed if the same call is made again.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl StoreError {
+    /// A failure that retrying will not fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+
+    /// A failure that may pass (throttling, a conflict, a timeout).
+    pub fn retryable(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+}
+
+/// The directory: tenants and their agents.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync {
+    /// Creates or replaces a tenant and its agents.
+    async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError>;
+    /// Every tenant.
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    /// One agent.
+    async fn agent(&self, tenant: &TenantId, id: &AgentId) -> Result<Option<Agent>, StoreError>;
+    /// Every agent of a tenant.
+    async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>, StoreError>;
+    /// Sets an agent's state and the time she entered it; returns the updated agent.
+    async fn set_agent_state(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        state: AgentState,
+        since: i64,
+    ) -> Result<Option<Agent>, StoreError>;
+}
+
+/// Single-use WebSocket tickets.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    async fn put_ticket(&self, ticket: &Ticket) -> Result<(), StoreError>;
+    /// Removes and returns a ticket, so that it can be used once only.
+    async fn take_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError>;
+}
+
+/// Live WebSocket connections.
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError>;
+    /// Removes a connection and returns what it was.
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
+    /// The connections of one agent: the cost of a push grows with these, never with the
+    /// number of agents connected.
+    async fn connections_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<ConnectionId>, StoreError>;
+}
+
+/// What became of a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now under the next sequence number.
+    Stored { chat: Chat, message: Message },
+    /// A message with this client message id was stored before; nothing changed.
+    Duplicate { chat: Chat, message: Message },
+    /// The chat does not exist.
+    NoSuchChat,
+    /// The chat has ended.
+    Ended,
+}
+
+/// Chats, their messages and each participant's inbox state.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    /// Stores `chat` unless an open chat between the same two agents exists; returns the
+    /// chat that is open between them and whether it was created now.
+    async fn open_chat(&self, chat: &Chat) -> Result<(Chat, bool), StoreError>;
+    async fn chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError>;
+    /// Every chat an agent takes part in, open or ended.
+    async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError>;
+    /// Appends a message atomically: the next sequence number, both inboxes, and the
+    /// idempotency key `(chat, from, client_msg_id)`. Durable before it returns.
+    #[allow(clippy::too_many_arguments)]
+    async fn append_message(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        from: &AgentId,
+        client_msg_id: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<Appended, StoreError>;
+    /// Ends an open chat; returns the chat as it is now, or `None` if there is no such chat.
+    async fn end_chat(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        by: &AgentId,
+        at: i64,
+    ) -> Result<Option<Chat>, StoreError>;
+    /// Messages with `seq > after`, in sequence order, at most `limit`.
+    async fn messages(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+}
+
+/// Everything the chat stores.
+pub trait Store: DirectoryStore + TicketStore + ConnectionStore + ChatStore {}
+impl<T: DirectoryStore + TicketStore + ConnectionStore + ChatStore> Store for T {}
+
+/// What became of one push to one connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    Delivered,
+    /// The connection is gone (API Gateway's 410): its record should be deleted.
+    Gone,
+    /// Another failure; the connection may still be there.
+    Failed(String),
+}
+
+/// Pushes a frame to a WebSocket connection (API Gateway's `PostToConnection`).
+#[async_trait]
+pub trait Pusher: Send + Sync {
+    async fn post(&self, connection: &ConnectionId, payload: &str) -> PushOutcome;
+}
+
+/// Time and fresh ids.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+    /// A fresh, unguessable id.
+    fn new_id(&self) -> String;
+}

@@ -1,0 +1,198 @@
+//! The HTTP API (`/api/...`), as one function over a `lambda_http` request: API Gateway's
+//! HTTP API in AWS, the local server's emulator locally.
+
+use crate::app::App;
+use console_domain::{DomainError, Identity};
+use lambda_http::{Body, Request, Response};
+use protocol::http::{
+    AgentList, ChatList, DevAgent, DevDirectory, DevSignIn, DevTenant, MessagePage, SignedIn,
+    WsTicket,
+};
+use protocol::{ChatId, ErrorBody, ErrorCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Answers one HTTP API request. Every failure is a 4xx/5xx with an [`ErrorBody`].
+pub async fn handle(request: Request, app: &App) -> Response<Body> {
+    match route(&request, app).await {
+        Ok(response) => response,
+        Err(error) => error_response(&error),
+    }
+}
+
+async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainError> {
+    let method = request.method().as_str();
+    let path = request.uri().path().trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let service = app.service();
+    match (method, segments.as_slice()) {
+        ("GET", ["api", "dev", "directory"]) if app.dev_sign_in => {
+            let mut tenants = Vec::new();
+            for tenant in app.store.tenants().await? {
+                let agents = app
+                    .store
+                    .agents(&tenant.id)
+                    .await?
+                    .into_iter()
+                    .map(|a| DevAgent {
+                        id: a.id,
+                        name: a.name,
+                        group: a.group,
+                        role: a.role,
+                    })
+                    .collect();
+                tenants.push(DevTenant {
+                    id: tenant.id,
+                    name: tenant.name,
+                    agents,
+                });
+            }
+            json(200, &DevDirectory { tenants })
+        }
+        ("POST", ["api", "dev", "sign-in"]) if app.dev_sign_in => {
+            let body: DevSignIn = parse_body(request)?;
+            let who = Identity {
+                tenant: body.tenant,
+                agent: body.agent,
+            };
+            let me = service
+                .agent(&who)
+                .await
+                .map_err(|_| DomainError::NotFound("no such agent in that tenant".into()))?;
+            let token = app.tokens.issue(&who, app.clock.now_ms())?;
+            json(
+                200,
+                &SignedIn {
+                    token,
+                    tenant: who.tenant,
+                    me: me.view(),
+                },
+            )
+        }
+        ("GET", ["api", "me"]) => {
+            let who = authenticate(request, app)?;
+            json(200, &service.agent(&who).await?.view())
+        }
+        ("POST", ["api", "ws-ticket"]) => {
+            let who = authenticate(request, app)?;
+            let ticket = service.issue_ticket(&who).await?;
+            json(
+                200,
+                &WsTicket {
+                    ticket: ticket.id,
+                    expires_in_seconds: (console_domain::service::TICKET_TTL_MS / 1000) as u32,
+                },
+            )
+        }
+        ("GET", ["api", "agents"]) => {
+            let who = authenticate(request, app)?;
+            json(
+                200,
+                &AgentList {
+                    agents: service.visible_agents(&who).await?,
+                },
+            )
+        }
+        ("GET", ["api", "chats"]) => {
+            let who = authenticate(request, app)?;
+            json(
+                200,
+                &ChatList {
+                    chats: service.chats(&who).await?,
+                },
+            )
+        }
+        ("GET", ["api", "chats", chat, "messages"]) => {
+            let who = authenticate(request, app)?;
+            let after = query_number(request, "after")?.unwrap_or(0);
+            let limit = query_number(request, "limit")?.unwrap_or(100) as usize;
+            let (messages, more) = service
+                .messages(&who, &ChatId::from(*chat), after, limit)
+                .await?;
+            json(200, &MessagePage { messages, more })
+        }
+        _ => Err(DomainError::NotFound(format!(
+            "no API endpoint {method} {path}"
+        ))),
+    }
+}
+
+/// The identity behind the request's bearer token.
+fn authenticate(request: &Request, app: &App) -> Result<Identity, DomainError> {
+    let header = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| {
+            DomainError::Unauthorized("sign in first: no bearer token was sent".into())
+        })?;
+    let token = header.strip_prefix("Bearer ").ok_or_else(|| {
+        DomainError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+    })?;
+    app.tokens.verify(token.trim())
+}
+
+fn parse_body<T: DeserializeOwned>(request: &Request) -> Result<T, DomainError> {
+    let bytes: &[u8] = match request.body() {
+        Body::Empty => b"",
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => b"",
+    };
+    serde_json::from_slice(bytes).map_err(|e| {
+        DomainError::BadRequest(format!(
+            "the request body is not valid JSON of the expected shape: {e}"
+        ))
+    })
+}
+
+fn query_number(request: &Request, name: &str) -> Result<Option<u64>, DomainError> {
+    let Some(query) = request.uri().query() else {
+        return Ok(None);
+    };
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == name {
+            return value.parse().map(Some).map_err(|_| {
+                DomainError::BadRequest(format!("query parameter `{name}` must be a whole number"))
+            });
+        }
+    }
+    Ok(None)
+}
+
+fn json<T: Serialize>(status: u16, value: &T) -> Result<Response<Body>, DomainError> {
+    let body = serde_json::to_string(value)
+        .map_err(|e| DomainError::BadRequest(format!("could not encode the answer: {e}")))?;
+    Ok(response(status, body))
+}
+
+fn response(status: u16, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+fn error_response(error: &DomainError) -> Response<Body> {
+    if matches!(error, DomainError::Store(_)) {
+        tracing::error!(%error, "store failure on the HTTP API");
+    }
+    let code: ErrorCode = error.code();
+    let body = ErrorBody {
+        code,
+        message: error.public_message(),
+    };
+    response(
+        code.http_status(),
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
+}

@@ -1,0 +1,202 @@
+//! The WebSocket half of the API Gateway emulator.
+//!
+//! For each browser socket it does what API Gateway does: runs the authorizer on the
+//! upgrade request, mints a connection id, sends `$connect`, one event per text frame
+//! (routed on the frame's `action`), and `$disconnect` at the end, with API Gateway's
+//! limits: 32 KB frames, 128 KB messages, 10 minutes idle, 2 hours in all.
+
+use crate::push::LocalPusher;
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest,
+};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use console_domain::ConnectionId;
+use console_handlers::App;
+use console_handlers::websocket::{self, CONTEXT_AGENT, CONTEXT_TENANT};
+use futures_util::{SinkExt, StreamExt};
+use http::StatusCode;
+use protocol::ClientFrame;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// API Gateway's WebSocket frame limit.
+pub const MAX_FRAME_BYTES: usize = 32 * 1024;
+/// API Gateway's WebSocket message limit.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+/// API Gateway closes a connection idle this long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// API Gateway closes every connection after this long.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(2 * 3600);
+
+/// What the emulator needs: the handlers' context and the live sockets.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    pub app: App,
+    pub pusher: Arc<LocalPusher>,
+    /// Turns true when the server stops: every socket closes.
+    pub stopping: watch::Receiver<bool>,
+    /// One clone per open socket task, so that a stop can wait for them all.
+    pub active: Arc<()>,
+}
+
+/// `GET /ws?ticket=...`: authorizes, then upgrades to a WebSocket.
+pub async fn upgrade(
+    State(gateway): State<Gateway>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let mut request = ApiGatewayCustomAuthorizerRequestTypeRequest::default();
+    request.type_ = Some("REQUEST".into());
+    request.method_arn =
+        Some("arn:aws:execute-api:local:000000000000:local/$default/$connect".into());
+    request.query_string_parameters = query.clone().into();
+    let decision = websocket::authorize(request, &gateway.app).await;
+    if !websocket::is_allowed(&decision) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            r#"{"code":"invalid_ticket","message":"the connection ticket is unknown, used already or expired; ask for a new one"}"#,
+        )
+            .into_response();
+    }
+    let context = decision.context;
+    upgrade
+        .max_frame_size(MAX_FRAME_BYTES)
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve_socket(gateway, socket, context, query))
+}
+
+async fn serve_socket(
+    gateway: Gateway,
+    socket: WebSocket,
+    authorizer: Value,
+    query: HashMap<String, String>,
+) {
+    let _active = gateway.active.clone();
+    let mut stopping = gateway.stopping.clone();
+    let connection = ConnectionId(mint_connection_id());
+    let connected_at = gateway.app.clock.now_ms();
+    let event = |route: &str, body: Option<String>| {
+        let mut event = ApiGatewayWebsocketProxyRequest::default();
+        let context = &mut event.request_context;
+        context.connection_id = Some(connection.0.clone());
+        context.route_key = Some(route.to_owned());
+        context.stage = Some("local".into());
+        context.connected_at = connected_at;
+        context.request_time_epoch = gateway.app.clock.now_ms();
+        context.event_type = Some(
+            match route {
+                "$connect" => "CONNECT",
+                "$disconnect" => "DISCONNECT",
+                _ => "MESSAGE",
+            }
+            .into(),
+        );
+        context.request_id = Some(uuid::Uuid::new_v4().to_string());
+        if let Value::Object(fields) = &authorizer {
+            for key in [CONTEXT_TENANT, CONTEXT_AGENT] {
+                if let Some(value) = fields.get(key) {
+                    context
+                        .authorizer
+                        .other
+                        .insert(key.to_owned(), value.clone());
+                }
+            }
+        }
+        if route == "$connect" {
+            event.query_string_parameters = query.clone().into();
+        }
+        event.body = body;
+        event
+    };
+
+    let (outbox, mut pending) = mpsc::unbounded_channel::<String>();
+    gateway.pusher.register(connection.clone(), outbox);
+    let connected = websocket::handle(event("$connect", None), &gateway.app).await;
+    if connected.status_code != 200 {
+        gateway.pusher.unregister(&connection);
+        return;
+    }
+    tracing::debug!(connection = %connection.0, "connected");
+
+    let (mut sink, mut stream) = socket.split();
+    let lifetime = tokio::time::sleep(MAX_LIFETIME);
+    tokio::pin!(lifetime);
+    loop {
+        tokio::select! {
+            incoming = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => {
+                let frame = match incoming {
+                    Err(_) => break, // idle timeout
+                    Ok(None) | Ok(Some(Err(_))) => break,
+                    Ok(Some(Ok(frame))) => frame,
+                };
+                match frame {
+                    Message::Text(text) => {
+                        let route = route_of(text.as_str());
+                        websocket::handle(event(&route, Some(text.to_string())), &gateway.app).await;
+                    }
+                    Message::Binary(_) => {
+                        let refusal = r#"{"type":"error","code":"bad_request","message":"binary frames are not supported; send JSON text frames"}"#;
+                        if sink.send(Message::Text(refusal.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    Message::Close(_) => break,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+            Some(payload) = pending.recv() => {
+                if sink.send(Message::Text(payload.into())).await.is_err() {
+                    break;
+                }
+            }
+            () = &mut lifetime => break,
+            _ = stopping.changed() => break,
+        }
+    }
+    gateway.pusher.unregister(&connection);
+    // Deliver what the handlers queued before the socket went, then let it close.
+    while let Ok(payload) = pending.try_recv() {
+        if sink.send(Message::Text(payload.into())).await.is_err() {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+    websocket::handle(event("$disconnect", None), &gateway.app).await;
+    tracing::debug!(connection = %connection.0, "disconnected");
+}
+
+/// The route API Gateway would pick: the frame's `action` if it names a route, else
+/// `$default`.
+fn route_of(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|value| {
+            value
+                .get("action")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .filter(|action| ClientFrame::ACTIONS.contains(&action.as_str()))
+        .unwrap_or_else(|| "$default".into())
+}
+
+/// A connection id shaped like API Gateway's (base64 of random bytes).
+fn mint_connection_id() -> String {
+    let id = uuid::Uuid::new_v4();
+    let bytes = id.as_bytes();
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    bytes[..12]
+        .chunks(3)
+        .flat_map(|chunk| {
+            let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+            [18, 12, 6, 0].map(|shift| ALPHABET[((n >> shift) & 63) as usize] as char)
+        })
+        .chain(std::iter::once('='))
+        .collect()
+}

@@ -1,0 +1,156 @@
+//! Starting and stopping the local server.
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::gateway::{self, Gateway};
+use crate::http_bridge;
+use crate::push::LocalPusher;
+use anyhow::Context;
+use axum::Router;
+use axum::routing::{any, get};
+use console_domain::ports::DirectoryStore;
+use console_domain::{Clock, Store};
+use console_handlers::{App, TokenAuthority};
+use console_store_embedded::EmbeddedStore;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// A running local server.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    stop: Option<watch::Sender<bool>>,
+    task: JoinHandle<()>,
+    pusher: Arc<LocalPusher>,
+    active: Arc<()>,
+}
+
+impl RunningServer {
+    /// The console's URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many WebSockets are open.
+    pub fn live_connections(&self) -> usize {
+        self.pusher.live()
+    }
+
+    /// Stops accepting, closes every socket, and waits until every socket's
+    /// `$disconnect` has run and the store is closed.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        let _ = (&mut self.task).await;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while Arc::strong_count(&self.active) > 1 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until the server stops by itself (it does not, unless it fails).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Opens the store (seeding the demo directory if it is empty), binds the listener and
+/// serves the console, the HTTP API and the WebSocket gateway.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data folder {}",
+            config.data_dir.display()
+        )
+    })?;
+    let store = EmbeddedStore::open(&config.data_dir.join("console.redb"))
+        .context("cannot open the embedded store")?;
+    // No socket survives a restart: forget the connections of the previous run.
+    store
+        .clear_connections()
+        .context("cannot reset connections")?;
+    if store
+        .tenants()
+        .await
+        .context("cannot read the directory")?
+        .is_empty()
+    {
+        for (tenant, agents) in crate::demo::directory() {
+            store
+                .put_tenant(&tenant, &agents)
+                .await
+                .context("cannot seed the demo directory")?;
+        }
+    }
+    let secret = signing_secret(&config.data_dir)?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let pusher = Arc::new(LocalPusher::default());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = App {
+        store,
+        pusher: pusher.clone(),
+        clock,
+        tokens: TokenAuthority::new(&secret),
+        dev_sign_in: true,
+    };
+    let (stop, stopping) = watch::channel(false);
+    let active = Arc::new(());
+    let gateway = Gateway {
+        app: app.clone(),
+        pusher: pusher.clone(),
+        stopping: stopping.clone(),
+        active: active.clone(),
+    };
+
+    let console = ServeDir::new(&config.console_dir)
+        .fallback(ServeFile::new(config.console_dir.join("index.html")));
+    let router = Router::new()
+        .route("/api/{*path}", any(http_bridge::api).with_state(app))
+        .route("/ws", get(gateway::upgrade).with_state(gateway))
+        .fallback_service(console);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let mut stopped = stopping;
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.changed().await;
+            })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the local server stopped");
+        }
+    });
+    Ok(RunningServer {
+        addr,
+        stop: Some(stop),
+        task,
+        pusher,
+        active,
+    })
+}
+
+/// The token signing secret, made once and kept in the data folder so that sign-ins
+/// survive a restart.
+fn signing_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("signing.key");
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    let secret: Vec<u8> = (0..2)
+        .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
+        .collect();
+    std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(secret)
+}

@@ -1,0 +1,47 @@
+//! The embedded store's keys: ids joined by the unit separator.
+
+use console_domain::ConnectionId;
+use protocol::{AgentId, ChatId, TenantId};
+
+const SEP: char = '\u{1f}';
+
+/// The first key after every key that starts with `prefix` (whose last char is `SEP`).
+pub fn prefix_end(prefix: &str) -> String {
+    let mut end = prefix.trim_end_matches(SEP).to_owned();
+    end.push('\u{20}');
+    end
+}
+
+pub fn tenant_prefix(tenant: &TenantId) -> String {
+    format!("{tenant}{SEP}")
+}
+
+pub fn agent(tenant: &TenantId, agent: &AgentId) -> String {
+    format!("{tenant}{SEP}{agent}")
+}
+
+pub fn agent_prefix(tenant: &TenantId, agent: &AgentId) -> String {
+    format!("{tenant}{SEP}{agent}{SEP}")
+}
+
+pub fn agent_connection(tenant: &TenantId, agent: &AgentId, id: &ConnectionId) -> String {
+    format!("{tenant}{SEP}{agent}{SEP}{}", id.0)
+}
+
+pub fn agent_chat(tenant: &TenantId, agent: &AgentId, chat: &ChatId) -> String {
+    format!("{tenant}{SEP}{agent}{SEP}{chat}")
+}
+
+pub fn chat(tenant: &TenantId, chat: &ChatId) -> String {
+    format!("{tenant}{SEP}{chat}")
+}
+
+/// The open-chat key of a pair of agents, the same whichever of them is named first.
+pub fn pair(tenant: &TenantId, a: &AgentId, b: &AgentId) -> String {
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    format!("{tenant}{SEP}{low}{SEP}{high}")
+}
+
+pub fn send(tenant: &TenantId, chat: &ChatId, from: &AgentId, client_msg_id: &str) -> String {
+    format!("{tenant}{SEP}{chat}{SEP}{from}{SEP}{client_msg_id}")
+}

@@ -1,0 +1,446 @@
+//! The embedded store: the store port over [redb], a persistent, transactional key-value
+//! file. The local server's default: its data survives restarts, and every write is
+//! durable (fsync) before the call returns, so nothing acknowledged is lost.
+//!
+//! Keys join ids with the unit separator (U+001F), which no id may contain; a range over
+//! a key prefix lists one agent's connections or chats.
+
+mod keys;
+
+use async_trait::async_trait;
+use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
+use console_domain::ports::{
+    Appended, ChatStore, ConnectionStore, DirectoryStore, StoreError, TicketStore,
+};
+use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
+use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+
+const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenants");
+const AGENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("agents");
+const TICKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("tickets");
+const CONNECTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("connections");
+const AGENT_CONNECTIONS: TableDefinition<&str, ()> = TableDefinition::new("agent_connections");
+const CHATS: TableDefinition<&str, &[u8]> = TableDefinition::new("chats");
+const AGENT_CHATS: TableDefinition<&str, ()> = TableDefinition::new("agent_chats");
+const OPEN_PAIRS: TableDefinition<&str, &str> = TableDefinition::new("open_pairs");
+const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("messages");
+const SEND_KEYS: TableDefinition<&str, u64> = TableDefinition::new("send_keys");
+
+/// The store port over one redb file.
+pub struct EmbeddedStore {
+    db: Database,
+}
+
+impl std::fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EmbeddedStore")
+    }
+}
+
+fn fail(error: impl std::fmt::Display) -> StoreError {
+    StoreError::permanent(format!("embedded store: {error}"))
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(fail)
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(fail)
+}
+
+fn read<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    match table.get(key).map_err(fail)? {
+        Some(guard) => decode(guard.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn write<T: Serialize>(
+    table: &mut Table<&'static str, &'static [u8]>,
+    key: &str,
+    value: &T,
+) -> Result<(), StoreError> {
+    table.insert(key, encode(value)?.as_slice()).map_err(fail)?;
+    Ok(())
+}
+
+/// The keys under a prefix of a `&str`-keyed index, with the prefix removed.
+fn suffixes_under(
+    table: &impl ReadableTable<&'static str, ()>,
+    prefix: &str,
+) -> Result<Vec<String>, StoreError> {
+    let end = keys::prefix_end(prefix);
+    let mut out = Vec::new();
+    for entry in table.range(prefix..end.as_str()).map_err(fail)? {
+        let (key, _) = entry.map_err(fail)?;
+        out.push(key.value()[prefix.len()..].to_owned());
+    }
+    Ok(out)
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store file at `path`, creating every table.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(fail)?;
+        let store = EmbeddedStore { db };
+        store.write(|txn| {
+            txn.open_table(TENANTS).map_err(fail)?;
+            txn.open_table(AGENTS).map_err(fail)?;
+            txn.open_table(TICKETS).map_err(fail)?;
+            txn.open_table(CONNECTIONS).map_err(fail)?;
+            txn.open_table(AGENT_CONNECTIONS).map_err(fail)?;
+            txn.open_table(CHATS).map_err(fail)?;
+            txn.open_table(AGENT_CHATS).map_err(fail)?;
+            txn.open_table(OPEN_PAIRS).map_err(fail)?;
+            txn.open_table(MESSAGES).map_err(fail)?;
+            txn.open_table(SEND_KEYS).map_err(fail)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// Runs `f` in one write transaction and commits it durably.
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let txn = self.db.begin_write().map_err(fail)?;
+        let result = f(&txn)?;
+        txn.commit().map_err(fail)?;
+        Ok(result)
+    }
+
+    fn read_txn(&self) -> Result<redb::ReadTransaction, StoreError> {
+        self.db.begin_read().map_err(fail)
+    }
+
+    fn get_chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError> {
+        let txn = self.read_txn()?;
+        read(
+            &txn.open_table(CHATS).map_err(fail)?,
+            &keys::chat(tenant, id),
+        )
+    }
+
+    /// Every connection record, for the emulator to drop on start (no socket survives a
+    /// restart of the local server).
+    pub fn clear_connections(&self) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.delete_table(CONNECTIONS).map_err(fail)?;
+            txn.delete_table(AGENT_CONNECTIONS).map_err(fail)?;
+            txn.open_table(CONNECTIONS).map_err(fail)?;
+            txn.open_table(AGENT_CONNECTIONS).map_err(fail)?;
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for EmbeddedStore {
+    async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            write(
+                &mut txn.open_table(TENANTS).map_err(fail)?,
+                tenant.id.as_str(),
+                tenant,
+            )?;
+            let mut table = txn.open_table(AGENTS).map_err(fail)?;
+            for agent in agents {
+                write(&mut table, &keys::agent(&tenant.id, &agent.id), agent)?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let txn = self.read_txn()?;
+        let table = txn.open_table(TENANTS).map_err(fail)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(fail)? {
+            let (_, value) = entry.map_err(fail)?;
+            out.push(decode(value.value())?);
+        }
+        Ok(out)
+    }
+
+    async fn agent(&self, tenant: &TenantId, id: &AgentId) -> Result<Option<Agent>, StoreError> {
+        let txn = self.read_txn()?;
+        read(
+            &txn.open_table(AGENTS).map_err(fail)?,
+            &keys::agent(tenant, id),
+        )
+    }
+
+    async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>, StoreError> {
+        let txn = self.read_txn()?;
+        let table = txn.open_table(AGENTS).map_err(fail)?;
+        let prefix = keys::tenant_prefix(tenant);
+        let end = keys::prefix_end(&prefix);
+        let mut out = Vec::new();
+        for entry in table.range(prefix.as_str()..end.as_str()).map_err(fail)? {
+            let (_, value) = entry.map_err(fail)?;
+            out.push(decode(value.value())?);
+        }
+        Ok(out)
+    }
+
+    async fn set_agent_state(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        state: AgentState,
+        since: i64,
+    ) -> Result<Option<Agent>, StoreError> {
+        self.write(|txn| {
+            let mut table = txn.open_table(AGENTS).map_err(fail)?;
+            let key = keys::agent(tenant, id);
+            let Some(mut agent) = read::<Agent>(&table, &key)? else {
+                return Ok(None);
+            };
+            agent.state = state;
+            agent.state_since = since;
+            write(&mut table, &key, &agent)?;
+            Ok(Some(agent))
+        })
+    }
+}
+
+#[async_trait]
+impl TicketStore for EmbeddedStore {
+    async fn put_ticket(&self, ticket: &Ticket) -> Result<(), StoreError> {
+        self.write(|txn| {
+            write(
+                &mut txn.open_table(TICKETS).map_err(fail)?,
+                &ticket.id,
+                ticket,
+            )
+        })
+    }
+
+    async fn take_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
+        self.write(|txn| {
+            let mut table = txn.open_table(TICKETS).map_err(fail)?;
+            let removed = table.remove(id).map_err(fail)?;
+            match removed {
+                Some(guard) => decode(guard.value()).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+}
+
+#[async_trait]
+impl ConnectionStore for EmbeddedStore {
+    async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        self.write(|txn| {
+            write(
+                &mut txn.open_table(CONNECTIONS).map_err(fail)?,
+                &connection.id.0,
+                connection,
+            )?;
+            txn.open_table(AGENT_CONNECTIONS)
+                .map_err(fail)?
+                .insert(
+                    keys::agent_connection(&connection.tenant, &connection.agent, &connection.id)
+                        .as_str(),
+                    (),
+                )
+                .map_err(fail)?;
+            Ok(())
+        })
+    }
+
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        self.write(|txn| {
+            let mut table = txn.open_table(CONNECTIONS).map_err(fail)?;
+            let Some(connection) = read::<Connection>(&table, &id.0)? else {
+                return Ok(None);
+            };
+            table.remove(id.0.as_str()).map_err(fail)?;
+            txn.open_table(AGENT_CONNECTIONS)
+                .map_err(fail)?
+                .remove(keys::agent_connection(&connection.tenant, &connection.agent, id).as_str())
+                .map_err(fail)?;
+            Ok(Some(connection))
+        })
+    }
+
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        let txn = self.read_txn()?;
+        read(&txn.open_table(CONNECTIONS).map_err(fail)?, &id.0)
+    }
+
+    async fn connections_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let txn = self.read_txn()?;
+        let table = txn.open_table(AGENT_CONNECTIONS).map_err(fail)?;
+        Ok(suffixes_under(&table, &keys::agent_prefix(tenant, agent))?
+            .into_iter()
+            .map(ConnectionId)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ChatStore for EmbeddedStore {
+    async fn open_chat(&self, chat: &Chat) -> Result<(Chat, bool), StoreError> {
+        self.write(|txn| {
+            let [a, b] = chat.participants();
+            let pair = keys::pair(&chat.tenant, a, b);
+            let mut pairs = txn.open_table(OPEN_PAIRS).map_err(fail)?;
+            let mut chats = txn.open_table(CHATS).map_err(fail)?;
+            let existing = pairs
+                .get(pair.as_str())
+                .map_err(fail)?
+                .map(|g| g.value().to_owned());
+            if let Some(id) = existing {
+                if let Some(open) =
+                    read::<Chat>(&chats, &keys::chat(&chat.tenant, &id.as_str().into()))?
+                {
+                    return Ok((open, false));
+                }
+            }
+            pairs
+                .insert(pair.as_str(), chat.id.as_str())
+                .map_err(fail)?;
+            write(&mut chats, &keys::chat(&chat.tenant, &chat.id), chat)?;
+            let mut index = txn.open_table(AGENT_CHATS).map_err(fail)?;
+            for agent in chat.participants() {
+                index
+                    .insert(keys::agent_chat(&chat.tenant, agent, &chat.id).as_str(), ())
+                    .map_err(fail)?;
+            }
+            Ok((chat.clone(), true))
+        })
+    }
+
+    async fn chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError> {
+        self.get_chat(tenant, id)
+    }
+
+    async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError> {
+        let txn = self.read_txn()?;
+        let index = txn.open_table(AGENT_CHATS).map_err(fail)?;
+        let chats = txn.open_table(CHATS).map_err(fail)?;
+        let mut out = Vec::new();
+        for id in suffixes_under(&index, &keys::agent_prefix(tenant, agent))? {
+            if let Some(chat) = read(&chats, &keys::chat(tenant, &id.as_str().into()))? {
+                out.push(chat);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn append_message(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        from: &AgentId,
+        client_msg_id: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<Appended, StoreError> {
+        self.write(|txn| {
+            let chat_key = keys::chat(tenant, chat_id);
+            let mut chats = txn.open_table(CHATS).map_err(fail)?;
+            let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
+                return Ok(Appended::NoSuchChat);
+            };
+            let send_key = keys::send(tenant, chat_id, from, client_msg_id);
+            let mut send_keys = txn.open_table(SEND_KEYS).map_err(fail)?;
+            let mut messages = txn.open_table(MESSAGES).map_err(fail)?;
+            let earlier = send_keys
+                .get(send_key.as_str())
+                .map_err(fail)?
+                .map(|g| g.value());
+            if let Some(seq) = earlier {
+                let stored = messages
+                    .get((chat_key.as_str(), seq))
+                    .map_err(fail)?
+                    .ok_or_else(|| fail("a send key points at a missing message"))?;
+                let message = decode(stored.value())?;
+                return Ok(Appended::Duplicate { chat, message });
+            }
+            if chat.status == ChatStatus::Ended {
+                return Ok(Appended::Ended);
+            }
+            let seq = chat.record_message(from, at);
+            let message = Message {
+                chat_id: chat_id.clone(),
+                seq,
+                from: from.clone(),
+                body: body.to_owned(),
+                sent_at: at,
+                client_msg_id: client_msg_id.to_owned(),
+            };
+            messages
+                .insert((chat_key.as_str(), seq), encode(&message)?.as_slice())
+                .map_err(fail)?;
+            send_keys.insert(send_key.as_str(), seq).map_err(fail)?;
+            write(&mut chats, &chat_key, &chat)?;
+            Ok(Appended::Stored { chat, message })
+        })
+    }
+
+    async fn end_chat(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        by: &AgentId,
+        at: i64,
+    ) -> Result<Option<Chat>, StoreError> {
+        self.write(|txn| {
+            let chat_key = keys::chat(tenant, chat_id);
+            let mut chats = txn.open_table(CHATS).map_err(fail)?;
+            let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
+                return Ok(None);
+            };
+            if chat.status == ChatStatus::Open {
+                chat.end(by, at);
+                write(&mut chats, &chat_key, &chat)?;
+                let [a, b] = chat.participants();
+                txn.open_table(OPEN_PAIRS)
+                    .map_err(fail)?
+                    .remove(keys::pair(tenant, a, b).as_str())
+                    .map_err(fail)?;
+            }
+            Ok(Some(chat))
+        })
+    }
+
+    async fn messages(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let txn = self.read_txn()?;
+        let table = txn.open_table(MESSAGES).map_err(fail)?;
+        let chat_key = keys::chat(tenant, chat_id);
+        let start = after.saturating_add(1);
+        let mut out = Vec::new();
+        for entry in table
+            .range((chat_key.as_str(), start)..=(chat_key.as_str(), u64::MAX))
+            .map_err(fail)?
+            .take(limit)
+        {
+            let (_, value) = entry.map_err(fail)?;
+            out.push(decode(value.value())?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

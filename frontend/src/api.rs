@@ -1,0 +1,214 @@
+//! All network code of the console: the HTTP API and the WebSocket link.
+
+use crate::state::{ConsoleState, Notice};
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_net::http::{Request, Response};
+use gloo_net::websocket::Message;
+use gloo_net::websocket::futures::WebSocket;
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::http::{AgentList, DevDirectory, DevSignIn, SignedIn, WsTicket};
+use protocol::{
+    AgentId, AgentView, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
+};
+use serde::de::DeserializeOwned;
+
+/// A failed API call: a sentence to show, and whether the session is no longer valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiFailure {
+    pub message: String,
+    pub unauthorized: bool,
+}
+
+impl ApiFailure {
+    fn network(error: impl std::fmt::Display) -> Self {
+        ApiFailure {
+            message: format!("the server cannot be reached ({error})"),
+            unauthorized: false,
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned>(
+    response: Result<Response, gloo_net::Error>,
+) -> Result<T, ApiFailure> {
+    let response = response.map_err(ApiFailure::network)?;
+    if response.ok() {
+        return response.json::<T>().await.map_err(ApiFailure::network);
+    }
+    let status = response.status();
+    let message = match response.json::<ErrorBody>().await {
+        Ok(body) => body.message,
+        Err(_) => format!("the server answered {status}"),
+    };
+    Err(ApiFailure {
+        message,
+        unauthorized: status == 401,
+    })
+}
+
+/// The tenants and agents offered by the development sign-in.
+pub async fn dev_directory() -> Result<DevDirectory, ApiFailure> {
+    read(Request::get("/api/dev/directory").send().await).await
+}
+
+/// Signs in as a demo agent.
+pub async fn dev_sign_in(tenant: TenantId, agent: AgentId) -> Result<SignedIn, ApiFailure> {
+    let request = Request::post("/api/dev/sign-in")
+        .json(&DevSignIn { tenant, agent })
+        .map_err(ApiFailure::network)?;
+    read(request.send().await).await
+}
+
+/// The agents the signed-in agent can see.
+pub async fn agents(token: &str) -> Result<Vec<AgentView>, ApiFailure> {
+    let list: AgentList = read(
+        Request::get("/api/agents")
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+            .await,
+    )
+    .await?;
+    Ok(list.agents)
+}
+
+async fn ws_ticket(token: &str) -> Result<WsTicket, ApiFailure> {
+    read(
+        Request::post("/api/ws-ticket")
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// The state of the WebSocket link, for the connection banner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    Connecting,
+    Online,
+    Offline,
+}
+
+/// The signals the link writes into.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkTargets {
+    pub state: RwSignal<ConsoleState>,
+    pub link: RwSignal<Link>,
+    /// The latest notice from the server (an incoming message, a refusal, ...).
+    pub notice: RwSignal<Option<Notice>>,
+    /// Set when the server no longer accepts the session.
+    pub signed_out: RwSignal<bool>,
+}
+
+/// Opens the WebSocket link and keeps it open: it reconnects by itself with a growing
+/// pause, resumes from the last sequence numbers held, and sends again what was not
+/// acknowledged. Returns the sender for client frames.
+pub fn open_link(token: String, targets: LinkTargets) -> UnboundedSender<ClientFrame> {
+    let (outbound, inbound) = unbounded::<ClientFrame>();
+    spawn_local(run_link(token, targets, inbound));
+    outbound
+}
+
+async fn run_link(
+    token: String,
+    targets: LinkTargets,
+    mut outbound: UnboundedReceiver<ClientFrame>,
+) {
+    let mut pause_ms = 250;
+    loop {
+        targets.link.set(Link::Connecting);
+        let ticket = match ws_ticket(&token).await {
+            Ok(ticket) => ticket,
+            Err(failure) if failure.unauthorized => {
+                targets.signed_out.set(true);
+                return;
+            }
+            Err(_) => {
+                targets.link.set(Link::Offline);
+                TimeoutFuture::new(pause_ms).await;
+                pause_ms = (pause_ms * 2).min(10_000);
+                continue;
+            }
+        };
+        let Ok(socket) = WebSocket::open(&socket_url(&ticket.ticket)) else {
+            targets.link.set(Link::Offline);
+            TimeoutFuture::new(pause_ms).await;
+            continue;
+        };
+        let (mut sink, mut stream) = socket.split();
+        let hello = ClientFrame::Hello {
+            protocol: PROTOCOL_VERSION,
+            resume: targets.state.with_untracked(|s| s.resume_points()),
+        };
+        let mut frames = vec![hello];
+        frames.extend(
+            targets
+                .state
+                .with_untracked(|s| s.outbox.iter().map(|o| o.frame()).collect::<Vec<_>>()),
+        );
+        let mut healthy = true;
+        for frame in frames {
+            if sink.send(Message::Text(encode(&frame))).await.is_err() {
+                healthy = false;
+                break;
+            }
+        }
+        if healthy {
+            loop {
+                futures::select! {
+                    incoming = stream.next().fuse() => match incoming {
+                        Some(Ok(Message::Text(text))) => {
+                            if targets.link.get_untracked() != Link::Online {
+                                targets.link.set(Link::Online);
+                                pause_ms = 250;
+                            }
+                            receive(&text, targets);
+                        }
+                        Some(Ok(Message::Bytes(_))) => {}
+                        Some(Err(_)) | None => break,
+                    },
+                    frame = outbound.next() => match frame {
+                        Some(frame) => {
+                            if sink.send(Message::Text(encode(&frame))).await.is_err() {
+                                break;
+                            }
+                        }
+                        None => return,
+                    },
+                }
+            }
+        }
+        targets.link.set(Link::Offline);
+        TimeoutFuture::new(pause_ms).await;
+        pause_ms = (pause_ms * 2).min(10_000);
+    }
+}
+
+fn receive(text: &str, targets: LinkTargets) {
+    let Ok(frame) = serde_json::from_str::<ServerFrame>(text) else {
+        return;
+    };
+    let mut notice = Notice::None;
+    targets.state.update(|state| notice = state.apply(frame));
+    if notice != Notice::None {
+        targets.notice.set(Some(notice));
+    }
+}
+
+fn encode(frame: &ClientFrame) -> String {
+    serde_json::to_string(frame).unwrap_or_default()
+}
+
+fn socket_url(ticket: &str) -> String {
+    let location = window().location();
+    let scheme = if location.protocol().unwrap_or_default() == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    let host = location.host().unwrap_or_default();
+    format!("{scheme}://{host}/ws?ticket={ticket}")
+}

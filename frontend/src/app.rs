@@ -1,0 +1,28 @@
+//! The top of the console: the sign-in until someone signs in, then the Control Panel.
+
+use crate::components::console::Console;
+use crate::components::sign_in::SignIn;
+use gloo_storage::{SessionStorage, Storage};
+use leptos::prelude::*;
+use protocol::http::SignedIn;
+
+/// Where the session is kept: per browser tab, so two tabs can be two agents.
+pub const SESSION_KEY: &str = "agent-console.session";
+
+/// The whole console.
+#[component]
+pub fn App() -> impl IntoView {
+    let session = RwSignal::new(SessionStorage::get::<SignedIn>(SESSION_KEY).ok());
+    Effect::new(move |_| match session.get() {
+        Some(signed_in) => {
+            let _ = SessionStorage::set(SESSION_KEY, &signed_in);
+        }
+        None => SessionStorage::delete(SESSION_KEY),
+    });
+    view! {
+        {move || match session.get() {
+            None => view! { <SignIn session=session /> }.into_any(),
+            Some(signed_in) => view! { <Console signed_in=signed_in session=session /> }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,238 @@
+//! The Chat tab: the Multi-Chat Table (one row per chat, longest waiting first) beside
+//! the chat window (transcript, "Your Message", Send, End).
+
+use crate::components::agent_list::ChatMark;
+use crate::components::console::ConsoleContext;
+use crate::format;
+use leptos::html::Textarea;
+use leptos::prelude::*;
+use protocol::{ChatId, ChatStatus, ClientFrame};
+use std::collections::HashMap;
+
+/// The Multi-Chat Table and the chat window.
+#[component]
+pub fn ChatTab() -> impl IntoView {
+    let ctx = expect_context::<ConsoleContext>();
+    let state = ctx.state;
+    let selected = ctx.selected;
+    // The chat on show: the one chosen, else the top row of the table.
+    let current = Memo::new(move |_| {
+        let chosen = selected.get();
+        state.with(|s| match chosen {
+            Some(id) if s.chats.contains_key(&id) => Some(id),
+            _ => s.table().first().map(|entry| entry.view.id.clone()),
+        })
+    });
+    let now = ctx.now;
+    let rows = move || {
+        state.with(|s| {
+            s.table()
+                .into_iter()
+                .map(|entry| entry.view.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="chat-tab">
+            <table class="multi-chat" aria-label="Multi-Chat Table">
+                <thead>
+                    <tr>
+                        <th scope="col"><span class="visually-hidden">"Status"</span></th>
+                        <th scope="col">"Agent"</th>
+                        <th scope="col">"Group"</th>
+                        <th scope="col">"Waiting"</th>
+                        <th scope="col">"Unread"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=rows key=|view| format!("{}:{}:{}:{:?}", view.id, view.last_seq, view.pending, view.status) children=move |view| {
+                        let id = view.id.clone();
+                        let mark = if view.pending {
+                            ChatMark::RequiresResponse
+                        } else if view.status == ChatStatus::Ended {
+                            ChatMark::Ended
+                        } else {
+                            ChatMark::Waiting
+                        };
+                        let is_current = {
+                            let id = id.clone();
+                            move || current.get().as_ref() == Some(&id)
+                        };
+                        let choose = {
+                            let id = id.clone();
+                            move |_| selected.set(Some(id.clone()))
+                        };
+                        let waiting_since = view.waiting_since;
+                        view! {
+                            <tr class:current=is_current.clone() class:pending=view.pending aria-current=move || is_current().then_some("true")>
+                                <td><span class=mark.class() role="img" aria-label=mark.label() title=mark.label()></span></td>
+                                <td><button class="row-link" on:click=choose>{view.with.name.clone()}</button></td>
+                                <td>{view.with.group.to_string()}</td>
+                                <td class="numeric">{move || waiting_since.map(|t| format::elapsed(now.get() - t)).unwrap_or_default()}</td>
+                                <td class="numeric">{(view.unread > 0).then(|| view! { <span class="unread" aria-label=format!("{} unread", view.unread)>{view.unread}</span> })}</td>
+                            </tr>
+                        }
+                    } />
+                </tbody>
+            </table>
+            {move || rows().is_empty().then(|| view! {
+                <p class="empty">"No chats yet. Open Agents, click an agent's name and choose Start a chat."</p>
+            })}
+            {move || current.get().map(|id| view! { <ChatWindow chat=id /> })}
+        </div>
+    }
+}
+
+/// One chat's window.
+#[component]
+fn ChatWindow(chat: ChatId) -> impl IntoView {
+    let ctx = expect_context::<ConsoleContext>();
+    let drafts = use_context::<RwSignal<HashMap<ChatId, String>>>().unwrap_or_else(|| {
+        let drafts = RwSignal::new(HashMap::new());
+        provide_context(drafts);
+        drafts
+    });
+    let state = ctx.state;
+    let me = ctx.me.id.clone();
+    let entry = {
+        let chat = chat.clone();
+        move || state.with(|s| s.chats.get(&chat).cloned())
+    };
+    let ended = {
+        let entry = entry.clone();
+        move || entry().is_some_and(|e| e.view.status == ChatStatus::Ended)
+    };
+    let draft = {
+        let chat = chat.clone();
+        move || drafts.with(|d| d.get(&chat).cloned().unwrap_or_default())
+    };
+    let set_draft = {
+        let chat = chat.clone();
+        move |text: String| {
+            drafts.update(|d| {
+                d.insert(chat.clone(), text);
+            })
+        }
+    };
+    let input = NodeRef::<Textarea>::new();
+    let send = {
+        let (ctx, chat, draft, set_draft) =
+            (ctx.clone(), chat.clone(), draft.clone(), set_draft.clone());
+        move || {
+            let body = draft();
+            if body.trim().is_empty() {
+                return;
+            }
+            ctx.send_message(chat.clone(), body);
+            set_draft(String::new());
+            if let Some(input) = input.get() {
+                let _ = input.focus();
+            }
+        }
+    };
+    let end = {
+        let (ctx, chat) = (ctx.clone(), chat.clone());
+        move |_| {
+            ctx.send(ClientFrame::End {
+                chat_id: chat.clone(),
+            })
+        }
+    };
+    let transcript = {
+        let (entry, chat, me) = (entry.clone(), chat.clone(), me.clone());
+        move || {
+            let Some(entry) = entry() else {
+                return Vec::new();
+            };
+            let other = entry.view.with.name.clone();
+            let mut lines: Vec<(String, String, String, String, bool)> = entry
+                .messages
+                .values()
+                .map(|m| {
+                    let mine = m.from == me;
+                    let who = if mine {
+                        "You".to_owned()
+                    } else {
+                        other.clone()
+                    };
+                    (
+                        format!("s{}", m.seq),
+                        who,
+                        format::clock_time(m.sent_at),
+                        m.body.clone(),
+                        mine,
+                    )
+                })
+                .collect();
+            lines.extend(state.with(|s| {
+                s.unacknowledged(&chat)
+                    .into_iter()
+                    .map(|o| {
+                        (
+                            format!("o{}", o.client_msg_id),
+                            "You".to_owned(),
+                            "Sending…".to_owned(),
+                            o.body.clone(),
+                            true,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }));
+            lines
+        }
+    };
+    let header = {
+        let entry = entry.clone();
+        move || {
+            entry().map(|e| {
+                (
+                    e.view.with.name.clone(),
+                    e.view.with.group.to_string(),
+                    e.view.interaction.clone(),
+                )
+            })
+        }
+    };
+    let send_on_enter = send.clone();
+    let send_on_click = send.clone();
+    let ended_for_input = ended.clone();
+    let ended_for_send = ended.clone();
+    let ended_for_end = ended.clone();
+    view! {
+        <section class="chat-window" aria-label="Chat window">
+            <header class="chat-header">
+                {move || header().map(|(name, group, interaction)| view! {
+                    <h2>{format!("Chat with {name}")}</h2>
+                    <span class="muted">{group}</span>
+                    {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> })}
+                })}
+            </header>
+            <ol class="transcript" role="log" aria-label="Transcript" aria-live="polite">
+                <For each=transcript key=|line| line.0.clone() children=|(_, who, time, body, mine)| view! {
+                    <li class:mine=mine class:theirs=!mine>
+                        <div class="meta"><span class="sender">{who}</span>" "<span class="time">{time}</span></div>
+                        <div class="body">{body}</div>
+                    </li>
+                } />
+            </ol>
+            {move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> })}
+            <div class="composer">
+                <label for="your-message">"Your Message"</label>
+                <textarea id="your-message" node_ref=input rows="3"
+                    prop:value=draft.clone()
+                    disabled=ended_for_input
+                    on:input=move |ev| set_draft(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                            ev.prevent_default();
+                            send_on_enter();
+                        }
+                    }></textarea>
+                <div class="actions">
+                    <button class="primary" on:click=move |_| send_on_click() disabled=ended_for_send>"Send"</button>
+                    <button class="danger" on:click=end disabled=ended_for_end>"End"</button>
+                </div>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,263 @@
+//! The Control Panel in the Two Tabs view: tabs Status, Phone and Chat, and what the
+//! whole console shares (the session, the chat state, the link, the clock).
+
+use crate::api::{self, Link, LinkTargets};
+use crate::components::agent_list::AgentList;
+use crate::components::chat_tab::ChatTab;
+use crate::state::{ConsoleState, Notice};
+use futures::channel::mpsc::UnboundedSender;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::http::SignedIn;
+use protocol::{AgentView, ChatId, ClientFrame, Role};
+
+/// The Control Panel's tabs and their sub-tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    StatusAgentStatus,
+    PhoneAgents,
+    ChatChats,
+    ChatAgents,
+}
+
+/// What every part of the signed-in console shares.
+#[derive(Clone, Debug)]
+pub struct ConsoleContext {
+    pub me: AgentView,
+    pub token: String,
+    pub state: RwSignal<ConsoleState>,
+    pub agents: RwSignal<Vec<AgentView>>,
+    pub link: RwSignal<Link>,
+    pub tab: RwSignal<Tab>,
+    pub selected: RwSignal<Option<ChatId>>,
+    /// The current time, ticking every second (ms since the epoch).
+    pub now: RwSignal<i64>,
+    pub refusal: RwSignal<Option<String>>,
+    outbound: UnboundedSender<ClientFrame>,
+}
+
+impl ConsoleContext {
+    /// Sends a frame now if the link is up. Sends of messages are also kept in the
+    /// outbox, so a frame lost here is sent again on reconnect.
+    pub fn send(&self, frame: ClientFrame) {
+        if self.link.get_untracked() == Link::Online {
+            let _ = self.outbound.unbounded_send(frame);
+        }
+    }
+
+    /// Reloads the agent list.
+    pub fn refresh_agents(&self) {
+        let (token, agents, refusal) = (self.token.clone(), self.agents, self.refusal);
+        spawn_local(async move {
+            match api::agents(&token).await {
+                Ok(list) => agents.set(list),
+                Err(failure) => refusal.set(Some(failure.message)),
+            }
+        });
+    }
+
+    /// Queues a message for `chat` and sends it.
+    pub fn send_message(&self, chat: ChatId, body: String) {
+        let id = client_msg_id();
+        let mut frame = None;
+        self.state
+            .update(|s| frame = Some(s.queue_send(chat, id, body)));
+        if let Some(frame) = frame {
+            self.send(frame);
+        }
+    }
+}
+
+fn client_msg_id() -> String {
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    format!("{:x}-{:x}", js_sys::Date::now() as u64, random)
+}
+
+/// The signed-in console.
+#[component]
+pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl IntoView {
+    let state = RwSignal::new(ConsoleState::default());
+    let link = RwSignal::new(Link::Connecting);
+    let notice = RwSignal::new(None::<Notice>);
+    let signed_out = RwSignal::new(false);
+    let outbound = api::open_link(
+        signed_in.token.clone(),
+        LinkTargets {
+            state,
+            link,
+            notice,
+            signed_out,
+        },
+    );
+    let now = RwSignal::new(js_sys::Date::now() as i64);
+    if let Ok(ticker) = set_interval_with_handle(
+        move || now.set(js_sys::Date::now() as i64),
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || ticker.clear());
+    }
+
+    let ctx = ConsoleContext {
+        me: signed_in.me.clone(),
+        token: signed_in.token.clone(),
+        state,
+        agents: RwSignal::new(Vec::new()),
+        link,
+        tab: RwSignal::new(Tab::StatusAgentStatus),
+        selected: RwSignal::new(None),
+        now,
+        refusal: RwSignal::new(None),
+        outbound,
+    };
+    ctx.refresh_agents();
+    provide_context(ctx.clone());
+
+    Effect::new(move |_| {
+        if signed_out.get() {
+            session.set(None);
+        }
+    });
+    {
+        let ctx = ctx.clone();
+        Effect::new(move |_| match notice.get() {
+            Some(Notice::OpenChat(id)) => {
+                ctx.selected.set(Some(id));
+                ctx.tab.set(Tab::ChatChats);
+            }
+            Some(Notice::Incoming(chat)) => {
+                let known = ctx
+                    .state
+                    .with_untracked(|s| s.chats.get(&chat).map(|e| e.view.with.id.clone()));
+                let listed = known
+                    .is_some_and(|id| ctx.agents.with_untracked(|a| a.iter().any(|x| x.id == id)));
+                if !listed {
+                    ctx.refresh_agents();
+                }
+            }
+            Some(Notice::Refused(message)) => ctx.refusal.set(Some(message)),
+            Some(Notice::None) | None => {}
+        });
+    }
+    // The page title carries the count of chats that require a response.
+    Effect::new(move |_| {
+        let pending = state.with(|s| s.pending_chats);
+        let title = if pending > 0 {
+            format!("({pending}) Agent Console")
+        } else {
+            "Agent Console".to_owned()
+        };
+        document().set_title(&title);
+    });
+
+    let refusal = ctx.refusal;
+    let me = signed_in.me.clone();
+    let role = if me.role == Role::Supervisor {
+        "Supervisor"
+    } else {
+        "Agent"
+    };
+    let pending = move || state.with(|s| s.pending_chats);
+    let count_class = move || {
+        if pending() > 0 {
+            "count blink"
+        } else {
+            "count zero"
+        }
+    };
+    let tab = ctx.tab;
+    let top = move || match tab.get() {
+        Tab::StatusAgentStatus => "status",
+        Tab::PhoneAgents => "phone",
+        Tab::ChatChats | Tab::ChatAgents => "chat",
+    };
+    let select_top = move |name: &'static str| {
+        tab.set(match name {
+            "status" => Tab::StatusAgentStatus,
+            "phone" => Tab::PhoneAgents,
+            _ => Tab::ChatChats,
+        })
+    };
+    let refresh_ctx = ctx.clone();
+    Effect::new(move |_| {
+        if matches!(
+            tab.get(),
+            Tab::StatusAgentStatus | Tab::PhoneAgents | Tab::ChatAgents
+        ) {
+            refresh_ctx.refresh_agents();
+        }
+    });
+
+    view! {
+        <div class="console">
+            <header class="topbar">
+                <span class="brand">"Agent Console"</span>
+                <span class="who">
+                    <strong>{me.name.clone()}</strong>
+                    <span class="muted">{format!(" · {} · {}", me.group, role)}</span>
+                </span>
+                <button class="quiet" on:click=move |_| session.set(None)>"Sign out"</button>
+            </header>
+            {move || match link.get() {
+                Link::Online => None,
+                Link::Connecting => Some(view! { <div class="banner" role="status">"Connecting…"</div> }),
+                Link::Offline => Some(view! { <div class="banner offline" role="status">"Connection lost. Reconnecting… Messages you send are kept and delivered when the connection is back."</div> }),
+            }}
+            {move || refusal.get().map(|message| view! {
+                <div class="alert" role="alert">
+                    {message}
+                    <button class="quiet" on:click=move |_| refusal.set(None)>"Dismiss"</button>
+                </div>
+            })}
+            <nav class="tabs" role="tablist" aria-label="Control Panel">
+                <button role="tab" id="tab-status" aria-controls="panel" aria-selected=move || (top() == "status").to_string()
+                    class:active=move || top() == "status" on:click=move |_| select_top("status")>"Status"</button>
+                <button role="tab" id="tab-phone" aria-controls="panel" aria-selected=move || (top() == "phone").to_string()
+                    class:active=move || top() == "phone" on:click=move |_| select_top("phone")>"Phone"</button>
+                <button role="tab" id="tab-chat" aria-controls="panel" aria-label="Chat" aria-describedby="chat-count"
+                    aria-selected=move || (top() == "chat").to_string()
+                    class:active=move || top() == "chat" on:click=move |_| select_top("chat")>
+                    "Chat"
+                    <span id="chat-count" class=count_class>
+                        <span aria-hidden="true">{pending}</span>
+                        <span class="visually-hidden">{move || format!("{} chats require your response", pending())}</span>
+                    </span>
+                </button>
+            </nav>
+            <section id="panel" class="panel" role="tabpanel">
+                {move || match tab.get() {
+                    Tab::StatusAgentStatus => view! {
+                        <SubTabs entries=vec![("Agent Status", Tab::StatusAgentStatus)] />
+                        <AgentList label="Agent Status" />
+                    }.into_any(),
+                    Tab::PhoneAgents => view! {
+                        <SubTabs entries=vec![("Agents", Tab::PhoneAgents)] />
+                        <AgentList label="Agents" />
+                    }.into_any(),
+                    Tab::ChatChats => view! {
+                        <SubTabs entries=vec![("Chats", Tab::ChatChats), ("Agents", Tab::ChatAgents)] />
+                        <ChatTab />
+                    }.into_any(),
+                    Tab::ChatAgents => view! {
+                        <SubTabs entries=vec![("Chats", Tab::ChatChats), ("Agents", Tab::ChatAgents)] />
+                        <AgentList label="Agents" />
+                    }.into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// The sub-tabs of a Control Panel tab.
+#[component]
+fn SubTabs(entries: Vec<(&'static str, Tab)>) -> impl IntoView {
+    let ctx = expect_context::<ConsoleContext>();
+    let tab = ctx.tab;
+    view! {
+        <div class="subtabs" role="tablist">
+            {entries.into_iter().map(|(label, target)| view! {
+                <button role="tab" aria-selected=move || (tab.get() == target).to_string()
+                    class:active=move || tab.get() == target on:click=move |_| tab.set(target)>{label}</button>
+            }).collect_view()}
+        </div>
+    }
+}

@@ -1,0 +1,6 @@
+//! The console's parts, one file each.
+
+pub mod agent_list;
+pub mod chat_tab;
+pub mod console;
+pub mod sign_in;

@@ -1,0 +1,8 @@
+//! The Agent Console: the agent-to-agent chat of a contact-center console, in the
+//! browser. Leptos, client-side rendered; `main.rs` only mounts [`app::App`].
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod format;
+pub mod state;

@@ -1,0 +1,225 @@
+//! The console's chat state, as plain data: what the server said, what the agent typed
+//! and has not seen acknowledged yet, and the derived views the UI shows (the Multi-Chat
+//! Table's order, the Chat tab's count). No browser APIs here, so it is tested anywhere.
+
+use protocol::{
+    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, MessageView, ServerFrame,
+};
+use std::collections::BTreeMap;
+
+/// One chat: the server's view of it and the messages received so far, by sequence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatEntry {
+    pub view: ChatView,
+    pub messages: BTreeMap<u64, MessageView>,
+}
+
+/// A message typed but not yet acknowledged by the server. It is sent again, with the
+/// same `client_msg_id`, after a reconnect; the server stores it once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub chat_id: ChatId,
+    pub client_msg_id: String,
+    pub body: String,
+}
+
+impl Outgoing {
+    /// The frame that sends it.
+    pub fn frame(&self) -> ClientFrame {
+        ClientFrame::Send {
+            chat_id: self.chat_id.clone(),
+            client_msg_id: self.client_msg_id.clone(),
+            body: self.body.clone(),
+        }
+    }
+}
+
+/// What the UI should do after a frame was applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Nothing beyond re-rendering.
+    None,
+    /// Open this chat in the chat window (the answer to our `start_chat`).
+    OpenChat(ChatId),
+    /// A new message from the other agent arrived.
+    Incoming(ChatId),
+    /// The server refused something; say so.
+    Refused(String),
+}
+
+/// Everything the console knows about the signed-in agent's chats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConsoleState {
+    pub me: Option<AgentView>,
+    pub chats: BTreeMap<ChatId, ChatEntry>,
+    /// Chats that require my response, as counted by the server.
+    pub pending_chats: u32,
+    /// Sends not yet acknowledged, in the order typed.
+    pub outbox: Vec<Outgoing>,
+}
+
+impl ConsoleState {
+    /// Applies one server frame.
+    pub fn apply(&mut self, frame: ServerFrame) -> Notice {
+        match frame {
+            ServerFrame::Welcome {
+                me,
+                chats,
+                pending_chats,
+                ..
+            } => {
+                self.me = Some(me);
+                for view in chats {
+                    self.upsert(view);
+                }
+                self.pending_chats = pending_chats;
+                Notice::None
+            }
+            ServerFrame::Chat {
+                chat,
+                pending_chats,
+            } => {
+                self.upsert(chat);
+                self.pending_chats = pending_chats;
+                Notice::None
+            }
+            ServerFrame::ChatStarted { chat } => {
+                let id = chat.id.clone();
+                self.upsert(chat);
+                Notice::OpenChat(id)
+            }
+            ServerFrame::Message { message } => {
+                let incoming = self.me.as_ref().is_some_and(|me| me.id != message.from);
+                let chat_id = message.chat_id.clone();
+                self.outbox.retain(|o| {
+                    !(o.chat_id == chat_id && o.client_msg_id == message.client_msg_id && !incoming)
+                });
+                let Some(entry) = self.chats.get_mut(&chat_id) else {
+                    return Notice::None;
+                };
+                let fresh = entry.messages.insert(message.seq, message).is_none();
+                if incoming && fresh {
+                    Notice::Incoming(chat_id)
+                } else {
+                    Notice::None
+                }
+            }
+            ServerFrame::Ack {
+                chat_id,
+                client_msg_id,
+                ..
+            } => {
+                self.outbox
+                    .retain(|o| !(o.chat_id == chat_id && o.client_msg_id == client_msg_id));
+                Notice::None
+            }
+            ServerFrame::Error {
+                message,
+                client_msg_id,
+                ..
+            } => {
+                if let Some(id) = client_msg_id {
+                    self.outbox.retain(|o| o.client_msg_id != id);
+                }
+                Notice::Refused(message)
+            }
+        }
+    }
+
+    fn upsert(&mut self, view: ChatView) {
+        match self.chats.get_mut(&view.id) {
+            Some(entry) => entry.view = view,
+            None => {
+                self.chats.insert(
+                    view.id.clone(),
+                    ChatEntry {
+                        view,
+                        messages: BTreeMap::new(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Queues a message for sending and returns the frame to send now.
+    pub fn queue_send(
+        &mut self,
+        chat_id: ChatId,
+        client_msg_id: String,
+        body: String,
+    ) -> ClientFrame {
+        let outgoing = Outgoing {
+            chat_id,
+            client_msg_id,
+            body,
+        };
+        let frame = outgoing.frame();
+        self.outbox.push(outgoing);
+        frame
+    }
+
+    /// Per chat, the last sequence number held without a gap: where a reconnect resumes.
+    pub fn resume_points(&self) -> BTreeMap<ChatId, u64> {
+        self.chats
+            .iter()
+            .map(|(id, entry)| {
+                let mut last = 0;
+                for seq in entry.messages.keys() {
+                    if *seq == last + 1 {
+                        last = *seq;
+                    } else {
+                        break;
+                    }
+                }
+                (id.clone(), last)
+            })
+            .collect()
+    }
+
+    /// The Multi-Chat Table's rows: chats that require my response first, the longest
+    /// waiting at the top; then open chats; then ended ones, the newest first.
+    pub fn table(&self) -> Vec<&ChatEntry> {
+        let mut rows: Vec<&ChatEntry> = self.chats.values().collect();
+        rows.sort_by_key(|entry| {
+            let view = &entry.view;
+            let rank = match (view.pending, view.status) {
+                (true, _) => 0,
+                (false, ChatStatus::Open) => 1,
+                (false, ChatStatus::Ended) => 2,
+            };
+            let time = if view.pending {
+                view.waiting_since.unwrap_or(view.started_at)
+            } else {
+                -last_activity(entry)
+            };
+            (rank, time)
+        });
+        rows
+    }
+
+    /// The chat with `agent`, open ones first.
+    pub fn chat_with(&self, agent: &AgentId) -> Option<&ChatEntry> {
+        self.chats
+            .values()
+            .filter(|entry| &entry.view.with.id == agent)
+            .min_by_key(|entry| {
+                (
+                    entry.view.status != ChatStatus::Open,
+                    -entry.view.started_at,
+                )
+            })
+    }
+
+    /// Sends of one chat still waiting for their acknowledgement.
+    pub fn unacknowledged(&self, chat: &ChatId) -> Vec<&Outgoing> {
+        self.outbox.iter().filter(|o| &o.chat_id == chat).collect()
+    }
+}
+
+fn last_activity(entry: &ChatEntry) -> i64 {
+    entry
+        .messages
+        .values()
+        .next_back()
+        .map_or(entry.view.started_at, |m| m.sent_at)
+}

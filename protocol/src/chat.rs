@@ -1,0 +1,50 @@
+//! Chats and messages as one participant sees them.
+
+use crate::agent::AgentView;
+use crate::ids::{AgentId, ChatId};
+use serde::{Deserialize, Serialize};
+
+/// Whether a chat still takes messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatStatus {
+    Open,
+    Ended,
+}
+
+/// A chat from the point of view of the agent receiving this view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatView {
+    pub id: ChatId,
+    /// The other participant.
+    pub with: AgentView,
+    pub status: ChatStatus,
+    /// True when the chat requires your response: it is open and its last message is the
+    /// other agent's.
+    pub pending: bool,
+    /// The other agent's messages since your last one.
+    pub unread: u32,
+    /// Since when the other agent has been waiting for you (ms since the epoch), while
+    /// `pending`.
+    pub waiting_since: Option<i64>,
+    /// The sequence number of the last message (0 before the first).
+    pub last_seq: u64,
+    pub started_at: i64,
+    /// The customer interaction this chat is about, if any (a consult before a transfer).
+    pub interaction: Option<String>,
+}
+
+/// One message of a chat. `seq` is assigned by the server, gapless from 1 per chat, and
+/// is the only order that counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub chat_id: ChatId,
+    pub seq: u64,
+    pub from: AgentId,
+    pub body: String,
+    /// Server time the message was stored (ms since the epoch).
+    pub sent_at: i64,
+    /// The sender's own id for this message, echoed so that her console can match it to
+    /// what she typed.
+    pub client_msg_id: String,
+}

@@ -1,0 +1,73 @@
+//! Bodies of the HTTP API (`/api/...`).
+
+use crate::agent::{AgentView, Role};
+use crate::chat::{ChatView, MessageView};
+use crate::ids::{AgentId, GroupId, TenantId};
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/dev/sign-in`: the local server's development sign-in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevSignIn {
+    pub tenant: TenantId,
+    pub agent: AgentId,
+}
+
+/// The answer to a sign-in: a bearer token for the HTTP API and who you are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub token: String,
+    pub tenant: TenantId,
+    pub me: AgentView,
+}
+
+/// `GET /api/dev/directory`: the tenants and agents offered by the development sign-in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevDirectory {
+    pub tenants: Vec<DevTenant>,
+}
+
+/// One tenant of the development sign-in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevTenant {
+    pub id: TenantId,
+    pub name: String,
+    pub agents: Vec<DevAgent>,
+}
+
+/// One agent of the development sign-in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevAgent {
+    pub id: AgentId,
+    pub name: String,
+    pub group: GroupId,
+    pub role: Role,
+}
+
+/// `POST /api/ws-ticket`: a short-lived, single-use ticket to open the WebSocket with
+/// (`/ws?ticket=...`), so that the long-lived token never appears in a URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WsTicket {
+    pub ticket: String,
+    pub expires_in_seconds: u32,
+}
+
+/// `GET /api/agents`: the agents you can see and chat with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentList {
+    pub agents: Vec<AgentView>,
+}
+
+/// `GET /api/chats`: your chats.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatList {
+    pub chats: Vec<ChatView>,
+}
+
+/// `GET /api/chats/{id}/messages?after=N&limit=M`: a page of a transcript in sequence
+/// order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<MessageView>,
+    /// True when more messages follow the last one of this page.
+    pub more: bool,
+}

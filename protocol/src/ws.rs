@@ -1,0 +1,120 @@
+//! WebSocket frames. Client frames carry an `action` (API Gateway routes on
+//! `$request.body.action`); server frames carry a `type`.
+
+use crate::agent::AgentView;
+use crate::chat::{ChatView, MessageView};
+use crate::error::ErrorCode;
+use crate::ids::{AgentId, ChatId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a console sends over its WebSocket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// The first frame on a new connection. `resume` holds, per chat the console already
+    /// knows, the last sequence number it has; the server replies with `welcome` and then
+    /// every message after those.
+    Hello {
+        protocol: u32,
+        #[serde(default)]
+        resume: BTreeMap<ChatId, u64>,
+    },
+    /// Opens a chat with another agent, or returns the open one that exists already.
+    StartChat {
+        with: AgentId,
+        #[serde(default)]
+        interaction: Option<String>,
+    },
+    /// Sends a message. A retried send with the same `client_msg_id` is stored once.
+    Send {
+        chat_id: ChatId,
+        client_msg_id: String,
+        body: String,
+    },
+    /// Ends a chat for both participants.
+    End { chat_id: ChatId },
+}
+
+impl ClientFrame {
+    /// Every action name, for documentation checks.
+    pub const ACTIONS: [&'static str; 4] = ["hello", "start_chat", "send", "end"];
+}
+
+/// What the server pushes to a console.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The answer to `hello`: who you are and every chat you take part in.
+    Welcome {
+        protocol: u32,
+        me: AgentView,
+        chats: Vec<ChatView>,
+        /// How many chats require your response.
+        pending_chats: u32,
+    },
+    /// A chat was created or changed (new message, ended) as you see it.
+    Chat { chat: ChatView, pending_chats: u32 },
+    /// The answer to your `start_chat`: the chat to open.
+    ChatStarted { chat: ChatView },
+    /// A message in one of your chats (yours or the other agent's).
+    Message { message: MessageView },
+    /// Your `send` was stored durably under `seq`.
+    Ack {
+        chat_id: ChatId,
+        client_msg_id: String,
+        seq: u64,
+    },
+    /// Your frame was refused; nothing was changed.
+    Error {
+        code: ErrorCode,
+        message: String,
+        /// The `client_msg_id` of the refused `send`, if it was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<String>,
+    },
+}
+
+impl ServerFrame {
+    /// Every frame type, for documentation checks.
+    pub const TYPES: [&'static str; 6] =
+        ["welcome", "chat", "chat_started", "message", "ack", "error"];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_send_frame_reads_from_the_documented_json() {
+        let frame: ClientFrame = serde_json::from_str(
+            r#"{"action":"send","chat_id":"c1","client_msg_id":"m1","body":"hi"}"#,
+        )
+        .expect("valid frame");
+        assert_eq!(
+            frame,
+            ClientFrame::Send {
+                chat_id: ChatId::from("c1"),
+                client_msg_id: "m1".into(),
+                body: "hi".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_action_does_not_parse() {
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"action":"dance"}"#).is_err());
+    }
+
+    #[test]
+    fn server_frames_carry_their_type_tag() {
+        let json = serde_json::to_value(ServerFrame::Ack {
+            chat_id: ChatId::from("c1"),
+            client_msg_id: "m1".into(),
+            seq: 3,
+        })
+        .expect("serialises");
+        assert_eq!(json["type"], "ack");
+        assert_eq!(json["seq"], 3);
+    }
+}

@@ -1,0 +1,248 @@
+//! Real Chromium browsers through chromedriver, and finding controls by ARIA role and
+//! accessible name (WebDriver's "Get Computed Role/Label", as the browser's
+//! accessibility tree computes them).
+
+use crate::eventually;
+use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// How long to wait for something to appear in a page.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// A chromedriver process, stopped when dropped.
+#[derive(Debug)]
+pub struct Driver {
+    child: Child,
+    url: String,
+    profiles: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_program(env: &str, candidates: &[&str]) -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os(env) {
+        return Ok(PathBuf::from(path));
+    }
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.exists())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} not found (set {env}); `cargo xtask test` installs Debian's chromium and chromium-driver",
+                candidates.join(" or ")
+            )
+        })
+}
+
+impl Driver {
+    /// Starts chromedriver on a free port of 127.0.0.1.
+    pub async fn start() -> anyhow::Result<Self> {
+        let program = find_program("CHROMEDRIVER", &["/usr/bin/chromedriver"])?;
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(program)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let driver = Driver {
+            child,
+            url,
+            profiles: tempfile::tempdir()?,
+        };
+        eventually(
+            "chromedriver to listen",
+            Duration::from_secs(20),
+            || async {
+                Ok(std::net::TcpStream::connect(("127.0.0.1", port))
+                    .ok()
+                    .map(|_| ()))
+            },
+        )
+        .await?;
+        Ok(driver)
+    }
+
+    /// Opens a new headless Chromium with its own fresh profile: a separate browser, as a
+    /// second agent at another desk would have.
+    pub async fn browser(&self, name: &str) -> anyhow::Result<Browser> {
+        let chromium = find_program(
+            "CHROMIUM",
+            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        )?;
+        let profile = self.profiles.path().join(name);
+        std::fs::create_dir_all(&profile)?;
+        let args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1280,800".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": chromium, "args": args }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await?;
+        Ok(Browser {
+            client,
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// One browser window, as one agent.
+#[derive(Debug)]
+pub struct Browser {
+    pub client: Client,
+    pub name: String,
+}
+
+#[derive(Debug)]
+struct ElementQuery {
+    element: String,
+    what: &'static str,
+}
+
+impl WebDriverCompatibleCommand for ElementQuery {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/element/{}/{}",
+            session.unwrap_or_default(),
+            self.element,
+            self.what
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::GET, None)
+    }
+}
+
+/// CSS for the elements that may have a role: its native elements and explicit roles.
+fn role_selector(role: &str) -> String {
+    let native = match role {
+        "button" => "button, input[type=button], input[type=submit]",
+        "textbox" => "textarea, input:not([type]), input[type=text]",
+        "link" => "a[href]",
+        "table" => "table",
+        "row" => "tr",
+        _ => "",
+    };
+    if native.is_empty() {
+        format!("[role=\"{role}\"]")
+    } else {
+        format!("{native}, [role=\"{role}\"]")
+    }
+}
+
+impl Browser {
+    /// The accessible name of an element, as the browser computes it.
+    pub async fn accessible_name(&self, element: &Element) -> anyhow::Result<String> {
+        self.query(element, "computedlabel").await
+    }
+
+    async fn query(&self, element: &Element, what: &'static str) -> anyhow::Result<String> {
+        let value = self
+            .client
+            .issue_cmd(ElementQuery {
+                element: element.element_id().to_string(),
+                what,
+            })
+            .await?;
+        Ok(match value {
+            Value::String(text) => text,
+            other => other.to_string(),
+        })
+    }
+
+    /// The visible elements whose role is `role` and whose accessible name is `name`.
+    pub async fn all_by_role(&self, role: &str, name: &str) -> anyhow::Result<Vec<Element>> {
+        let mut found = Vec::new();
+        for element in self
+            .client
+            .find_all(Locator::Css(&role_selector(role)))
+            .await?
+        {
+            if !element.is_displayed().await.unwrap_or(false) {
+                continue;
+            }
+            let computed = self.query(&element, "computedrole").await?;
+            // ARIA 1.3 renamed `img` to `image`; Chromium reports the new name.
+            let same = computed == role || (role == "img" && computed == "image");
+            if !same {
+                continue;
+            }
+            if self.accessible_name(&element).await?.trim() == name {
+                found.push(element);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Waits for exactly one visible element of this role and name.
+    pub async fn by_role(&self, role: &str, name: &str) -> anyhow::Result<Element> {
+        eventually(
+            &format!("{} to show the {role} \"{name}\"", self.name),
+            PATIENCE,
+            || async {
+                let mut found = self.all_by_role(role, name).await?;
+                Ok(if found.len() == 1 { found.pop() } else { None })
+            },
+        )
+        .await
+    }
+
+    /// Waits until the page's text contains `text`.
+    pub async fn wait_for_text(&self, text: &str) -> anyhow::Result<()> {
+        eventually(
+            &format!("{} to show \"{text}\"", self.name),
+            PATIENCE,
+            || async {
+                let body = self.client.find(Locator::Css("body")).await?.text().await?;
+                Ok(body.contains(text).then_some(()))
+            },
+        )
+        .await
+    }
+
+    /// The text of the first element matching a CSS selector.
+    pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
+    }
+
+    /// Saves a screenshot of the page as `dir/name.png`.
+    pub async fn screenshot(&self, dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, self.client.screenshot().await?)?;
+        Ok(path)
+    }
+}
