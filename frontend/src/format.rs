@@ -20,8 +20,9 @@ pub fn clock_time(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn durations_read_as_minutes_and_seconds() {
         assert_eq!(elapsed(0), "0:00");
         assert_eq!(elapsed(65_000), "1:05");

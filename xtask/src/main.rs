@@ -1,1 +1,138 @@
-fn main() {}
+//! The project's two commands, and nothing that needs more than the standard library:
+//!
+//! - `cargo xtask run`  — installs what is missing, builds the console, starts the local
+//!   server with its embedded store and demo directory, and prints the URL.
+//! - `cargo xtask test` — installs what is missing (also Chromium and chromedriver), then
+//!   runs format and lint checks, the component tests in headless Chromium, and every
+//!   unit, integration and end-to-end test.
+
+mod shell;
+mod tools;
+
+use shell::{Step, fail};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <run|test> [options]
+
+  run  [--listen ADDR] [--data-dir DIR]   build the console and start the local server
+                                           (default 127.0.0.1:8080, data in .local-data/)
+  test                                     install what tests need and run every test";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(&args[1..]),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's folder).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let env = tools::prepare(&root(), false)?;
+    build_console(&env)?;
+    Step::new("Building the local server")
+        .cargo(&env, ["build", "--package", "console-local"])
+        .run()?;
+    let server = env.target_dir.join("debug").join("agent-console-local");
+    let mut command = std::process::Command::new(&server);
+    command
+        .current_dir(root())
+        .args(["--console-dir", "dist"])
+        .args(args);
+    println!("\n==> Starting the local server ({})", server.display());
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", server.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        fail(format!("the local server stopped with {status}"))
+    }
+}
+
+fn build_console(env: &tools::Env) -> Result<(), String> {
+    Step::new("Building the console (Trunk, release)")
+        .program(&env.trunk)
+        .env_all(env)
+        .args(["build", "--release"])
+        .run()
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    if !args.is_empty() {
+        return fail(format!("`test` takes no arguments\n{USAGE}"));
+    }
+    let env = tools::prepare(&root(), true)?;
+    Step::new("Checking formatting (cargo fmt --check)")
+        .cargo(&env, ["fmt", "--all", "--check"])
+        .run()?;
+    Step::new("Linting the server side (cargo clippy -D warnings)")
+        .cargo(&env, ["clippy", "--all-targets", "--", "-D", "warnings"])
+        .run()?;
+    Step::new("Linting the console (cargo clippy, wasm32, -D warnings)")
+        .cargo(
+            &env,
+            [
+                "clippy",
+                "--package",
+                "console-frontend",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+        .run()?;
+    build_console(&env)?;
+    Step::new("Component tests in headless Chromium (wasm-bindgen-test)")
+        .cargo(
+            &env,
+            [
+                "test",
+                "--package",
+                "console-frontend",
+                "--target",
+                "wasm32-unknown-unknown",
+            ],
+        )
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            env.wasm_bindgen_test_runner.as_os_str(),
+        )
+        .env("CHROMEDRIVER", env.chromedriver.as_os_str())
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .run()?;
+    let output = env.root.join("test-output");
+    let tests = Step::new("Unit, integration and end-to-end tests (real browsers, real sockets)")
+        .env("E2E_OUTPUT", output.as_os_str())
+        .env("CHROMEDRIVER", env.chromedriver.as_os_str())
+        .env("CHROMIUM", env.chromium.as_os_str());
+    if tools::has_nextest(&env) {
+        tests
+            .cargo(&env, ["nextest", "run", "--no-fail-fast", "--retries", "0"])
+            .run()
+    } else {
+        tests.cargo(&env, ["test", "--no-fail-fast"]).run()
+    }
+}

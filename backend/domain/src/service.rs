@@ -190,12 +190,13 @@ impl<'a> ChatService<'a> {
                 other.name
             )));
         }
-        if let Some(reference) = &interaction {
-            if reference.len() > 256 {
-                return Err(DomainError::BadRequest(
-                    "an interaction reference may hold at most 256 bytes".into(),
-                ));
-            }
+        if interaction
+            .as_ref()
+            .is_some_and(|reference| reference.len() > 256)
+        {
+            return Err(DomainError::BadRequest(
+                "an interaction reference may hold at most 256 bytes".into(),
+            ));
         }
         let candidate = Chat::new(
             who.tenant.clone(),

@@ -143,10 +143,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 /// survive a restart.
 fn signing_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join("signing.key");
-    if let Ok(existing) = std::fs::read(&path) {
-        if existing.len() >= 32 {
-            return Ok(existing);
-        }
+    if let Ok(existing) = std::fs::read(&path)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
     }
     let secret: Vec<u8> = (0..2)
         .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())

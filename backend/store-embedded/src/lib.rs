@@ -303,12 +303,11 @@ impl ChatStore for EmbeddedStore {
                 .get(pair.as_str())
                 .map_err(fail)?
                 .map(|g| g.value().to_owned());
-            if let Some(id) = existing {
-                if let Some(open) =
+            if let Some(id) = existing
+                && let Some(open) =
                     read::<Chat>(&chats, &keys::chat(&chat.tenant, &id.as_str().into()))?
-                {
-                    return Ok((open, false));
-                }
+            {
+                return Ok((open, false));
             }
             pairs
                 .insert(pair.as_str(), chat.id.as_str())

@@ -1,0 +1,177 @@
+//! Component tests, in headless Chromium: the state that drives the console — the count
+//! of chats requiring a response, the status icons, the Multi-Chat Table's order, and the
+//! outbox that makes sends survive a reconnect.
+
+use console_frontend::state::{ConsoleState, Notice};
+use protocol::{
+    AgentId, AgentState, AgentView, ChatId, ChatStatus, ChatView, MessageView, Role, ServerFrame,
+};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn agent(id: &str) -> AgentView {
+    AgentView {
+        id: id.into(),
+        name: id.to_uppercase(),
+        group: "sales".into(),
+        role: Role::Agent,
+        state: AgentState::Available,
+        state_since: 0,
+    }
+}
+
+fn chat(
+    id: &str,
+    with: &str,
+    pending: bool,
+    waiting_since: Option<i64>,
+    status: ChatStatus,
+) -> ChatView {
+    ChatView {
+        id: id.into(),
+        with: agent(with),
+        status,
+        pending,
+        unread: u32::from(pending),
+        waiting_since,
+        last_seq: 0,
+        started_at: 1,
+        interaction: None,
+    }
+}
+
+fn message(chat: &str, seq: u64, from: &str, client_msg_id: &str) -> MessageView {
+    MessageView {
+        chat_id: chat.into(),
+        seq,
+        from: from.into(),
+        body: format!("message {seq}"),
+        sent_at: seq as i64 * 1000,
+        client_msg_id: client_msg_id.into(),
+    }
+}
+
+fn signed_in_as_bob() -> ConsoleState {
+    let mut state = ConsoleState::default();
+    state.apply(ServerFrame::Welcome {
+        protocol: protocol::PROTOCOL_VERSION,
+        me: agent("bob"),
+        chats: vec![],
+        pending_chats: 0,
+    });
+    state
+}
+
+#[wasm_bindgen_test]
+fn an_incoming_chat_raises_the_count_and_responding_clears_it() {
+    let mut state = signed_in_as_bob();
+    state.apply(ServerFrame::Chat {
+        chat: chat("c1", "ann", false, None, ChatStatus::Open),
+        pending_chats: 0,
+    });
+    let notice = state.apply(ServerFrame::Message {
+        message: message("c1", 1, "ann", "a-1"),
+    });
+    assert_eq!(notice, Notice::Incoming(ChatId::from("c1")));
+    state.apply(ServerFrame::Chat {
+        chat: chat("c1", "ann", true, Some(1000), ChatStatus::Open),
+        pending_chats: 1,
+    });
+    assert_eq!(state.pending_chats, 1);
+    assert!(
+        state
+            .chat_with(&AgentId::from("ann"))
+            .is_some_and(|c| c.view.pending)
+    );
+
+    state.apply(ServerFrame::Chat {
+        chat: chat("c1", "ann", false, None, ChatStatus::Open),
+        pending_chats: 0,
+    });
+    assert_eq!(state.pending_chats, 0);
+}
+
+#[wasm_bindgen_test]
+fn the_multi_chat_table_puts_the_longest_waiting_first_and_ended_chats_last() {
+    let mut state = signed_in_as_bob();
+    for view in [
+        chat("ended", "cara", false, None, ChatStatus::Ended),
+        chat("recent", "ann", true, Some(5_000), ChatStatus::Open),
+        chat("quiet", "dan", false, None, ChatStatus::Open),
+        chat("oldest", "eve", true, Some(1_000), ChatStatus::Open),
+    ] {
+        state.apply(ServerFrame::Chat {
+            chat: view,
+            pending_chats: 2,
+        });
+    }
+    let order: Vec<&str> = state.table().iter().map(|e| e.view.id.as_str()).collect();
+    assert_eq!(order, vec!["oldest", "recent", "quiet", "ended"]);
+}
+
+#[wasm_bindgen_test]
+fn unacknowledged_sends_stay_in_the_outbox_until_acknowledged() {
+    let mut state = signed_in_as_bob();
+    state.apply(ServerFrame::Chat {
+        chat: chat("c1", "ann", false, None, ChatStatus::Open),
+        pending_chats: 0,
+    });
+    state.queue_send("c1".into(), "b-1".into(), "first".into());
+    state.queue_send("c1".into(), "b-2".into(), "second".into());
+    assert_eq!(state.unacknowledged(&"c1".into()).len(), 2);
+
+    // The link drops here; on reconnect both are sent again, in order.
+    let resend: Vec<String> = state
+        .outbox
+        .iter()
+        .map(|o| o.client_msg_id.clone())
+        .collect();
+    assert_eq!(resend, vec!["b-1", "b-2"]);
+
+    state.apply(ServerFrame::Ack {
+        chat_id: "c1".into(),
+        client_msg_id: "b-1".into(),
+        seq: 1,
+    });
+    state.apply(ServerFrame::Message {
+        message: message("c1", 2, "bob", "b-2"),
+    });
+    assert!(
+        state.outbox.is_empty(),
+        "an ack or my own echoed message clears the outbox"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_refused_send_leaves_the_outbox_and_is_reported() {
+    let mut state = signed_in_as_bob();
+    state.queue_send("c1".into(), "b-1".into(), "too late".into());
+    let notice = state.apply(ServerFrame::Error {
+        code: protocol::ErrorCode::ChatEnded,
+        message: "this chat has ended".into(),
+        client_msg_id: Some("b-1".into()),
+    });
+    assert!(state.outbox.is_empty());
+    assert_eq!(notice, Notice::Refused("this chat has ended".into()));
+}
+
+#[wasm_bindgen_test]
+fn resume_points_stop_at_the_first_gap() {
+    let mut state = signed_in_as_bob();
+    state.apply(ServerFrame::Chat {
+        chat: chat("c1", "ann", false, None, ChatStatus::Open),
+        pending_chats: 0,
+    });
+    for seq in [1, 2, 4] {
+        state.apply(ServerFrame::Message {
+            message: message("c1", seq, "ann", &format!("a-{seq}")),
+        });
+    }
+    assert_eq!(state.resume_points().get(&ChatId::from("c1")), Some(&2));
+    // A duplicate delivery is shown once.
+    state.apply(ServerFrame::Message {
+        message: message("c1", 2, "ann", "a-2"),
+    });
+    assert_eq!(state.chats[&ChatId::from("c1")].messages.len(), 3);
+}
