@@ -29,7 +29,13 @@ pub struct ChatView {
     pub waiting_since: Option<i64>,
     /// The sequence number of the last message (0 before the first).
     pub last_seq: u64,
+    /// Up to which sequence number the other agent has seen this chat.
+    #[serde(default)]
+    pub seen_by_other: u64,
     pub started_at: i64,
+    /// When the chat ended, if it has.
+    #[serde(default)]
+    pub ended_at: Option<i64>,
     /// The customer interaction this chat is about, if any (a consult before a transfer).
     pub interaction: Option<String>,
 }

@@ -28,13 +28,15 @@ pub enum ErrorCode {
     ChatEnded,
     /// You cannot chat with yourself.
     SelfChat,
+    /// Too many frames of this kind too quickly; wait a moment.
+    RateLimited,
     /// Something failed on the server; nothing was changed, try again.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation checks.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BadRequest,
         ErrorCode::UnknownAction,
         ErrorCode::UnsupportedProtocol,
@@ -46,6 +48,7 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::ChatEnded,
         ErrorCode::SelfChat,
+        ErrorCode::RateLimited,
         ErrorCode::Internal,
     ];
 
@@ -62,6 +65,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::ChatEnded => 409,
             ErrorCode::MessageTooLarge => 413,
+            ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
         }
     }

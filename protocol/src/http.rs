@@ -71,3 +71,32 @@ pub struct MessagePage {
     /// True when more messages follow the last one of this page.
     pub more: bool,
 }
+
+/// One chat in a transcript listing (`GET /api/transcripts`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptSummary {
+    pub id: crate::ChatId,
+    /// Both participants; the first started the chat.
+    pub participants: Vec<AgentView>,
+    pub status: crate::ChatStatus,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    /// When the last message was sent, if any.
+    pub last_at: Option<i64>,
+    pub messages: u64,
+    pub interaction: Option<String>,
+}
+
+/// `GET /api/transcripts?agent=&group=&from=&to=&q=`: the transcripts you may read
+/// (every chat of your tenant for a supervisor, your own for an agent), newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptList {
+    pub transcripts: Vec<TranscriptSummary>,
+}
+
+/// `GET /api/transcripts/{id}`: one whole transcript.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub chat: TranscriptSummary,
+    pub messages: Vec<MessageView>,
+}

@@ -1,7 +1,7 @@
 //! WebSocket frames. Client frames carry an `action` (API Gateway routes on
 //! `$request.body.action`); server frames carry a `type`.
 
-use crate::agent::AgentView;
+use crate::agent::{AgentState, AgentView};
 use crate::chat::{ChatView, MessageView};
 use crate::error::ErrorCode;
 use crate::ids::{AgentId, ChatId};
@@ -34,11 +34,28 @@ pub enum ClientFrame {
     },
     /// Ends a chat for both participants.
     End { chat_id: ChatId },
+    /// Sets your own agent state; everyone who can see you is told.
+    SetState { state: AgentState },
+    /// You are typing in a chat (send at most every few seconds while typing).
+    Typing { chat_id: ChatId },
+    /// You have seen the messages of a chat up to `seq`.
+    Seen { chat_id: ChatId, seq: u64 },
+    /// Keeps an idle connection open (API Gateway closes it after 10 idle minutes).
+    Ping,
 }
 
 impl ClientFrame {
     /// Every action name, for documentation checks.
-    pub const ACTIONS: [&'static str; 4] = ["hello", "start_chat", "send", "end"];
+    pub const ACTIONS: [&'static str; 8] = [
+        "hello",
+        "start_chat",
+        "send",
+        "end",
+        "set_state",
+        "typing",
+        "seen",
+        "ping",
+    ];
 }
 
 /// What the server pushes to a console.
@@ -65,6 +82,18 @@ pub enum ServerFrame {
         client_msg_id: String,
         seq: u64,
     },
+    /// An agent you can see changed (her state).
+    Agent { agent: AgentView },
+    /// The other agent is typing in a chat.
+    Typing { chat_id: ChatId, from: AgentId },
+    /// `by` has seen the messages of a chat up to `seq`.
+    Seen {
+        chat_id: ChatId,
+        by: AgentId,
+        seq: u64,
+    },
+    /// The answer to `ping`.
+    Pong,
     /// Your frame was refused; nothing was changed.
     Error {
         code: ErrorCode,
@@ -77,8 +106,18 @@ pub enum ServerFrame {
 
 impl ServerFrame {
     /// Every frame type, for documentation checks.
-    pub const TYPES: [&'static str; 6] =
-        ["welcome", "chat", "chat_started", "message", "ack", "error"];
+    pub const TYPES: [&'static str; 10] = [
+        "welcome",
+        "chat",
+        "chat_started",
+        "message",
+        "ack",
+        "agent",
+        "typing",
+        "seen",
+        "pong",
+        "error",
+    ];
 }
 
 #[cfg(test)]

@@ -7,13 +7,16 @@ use crate::ports::{Appended, Store};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
 
 /// Every check of the suite, by name.
-pub const CHECKS: [&str; 6] = [
+pub const CHECKS: [&str; 9] = [
     "directory_round_trips",
     "tickets_are_single_use",
     "connections_are_listed_per_agent",
     "one_open_chat_per_pair",
     "appends_are_gapless_and_idempotent",
     "ended_chats_take_no_messages",
+    "chats_are_listed_per_tenant",
+    "seen_marks_move_forward_only",
+    "rate_limits_hold_for_their_window",
 ];
 
 /// Runs one check by name against an empty store; panics with a message on failure.
@@ -25,6 +28,9 @@ pub async fn run(name: &str, store: &dyn Store) {
         "one_open_chat_per_pair" => one_open_chat_per_pair(store).await,
         "appends_are_gapless_and_idempotent" => appends_are_gapless_and_idempotent(store).await,
         "ended_chats_take_no_messages" => ended_chats_take_no_messages(store).await,
+        "chats_are_listed_per_tenant" => chats_are_listed_per_tenant(store).await,
+        "seen_marks_move_forward_only" => seen_marks_move_forward_only(store).await,
+        "rate_limits_hold_for_their_window" => rate_limits_hold_for_their_window(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -105,17 +111,35 @@ async fn tickets_are_single_use(store: &dyn Store) {
 
 async fn connections_are_listed_per_agent(store: &dyn Store) {
     let t1 = TenantId::from("t1");
-    for (id, agent) in [("c1", "ann"), ("c2", "ann"), ("c3", "annie")] {
+    for (id, tenant, agent) in [
+        ("c1", "t1", "ann"),
+        ("c2", "t1", "ann"),
+        ("c3", "t1", "annie"),
+        ("c4", "t2", "ann"),
+    ] {
         store
             .put_connection(&Connection {
                 id: ConnectionId(id.into()),
-                tenant: t1.clone(),
+                tenant: tenant.into(),
                 agent: agent.into(),
                 connected_at: 1,
             })
             .await
             .expect("put connection");
     }
+    let mut in_t1: Vec<String> = store
+        .connections_in_tenant(&t1)
+        .await
+        .expect("tenant connections")
+        .into_iter()
+        .map(|c| c.id.0)
+        .collect();
+    in_t1.sort();
+    assert_eq!(
+        in_t1,
+        vec!["c1", "c2", "c3"],
+        "another tenant's connection is not listed"
+    );
     let mut ann = store
         .connections_of(&t1, &"ann".into())
         .await
@@ -259,5 +283,88 @@ async fn ended_chats_take_no_messages(store: &dyn Store) {
             .await
             .expect("messages")
             .is_empty()
+    );
+}
+
+async fn chats_are_listed_per_tenant(store: &dyn Store) {
+    store
+        .open_chat(&chat("c1", "ann", "bob"))
+        .await
+        .expect("open");
+    store
+        .open_chat(&chat("c2", "cat", "dan"))
+        .await
+        .expect("open");
+    store
+        .open_chat(&Chat::new(
+            "t2".into(),
+            "c3".into(),
+            "ann".into(),
+            "bob".into(),
+            1,
+            None,
+        ))
+        .await
+        .expect("open in t2");
+    let mut ids: Vec<ChatId> = store
+        .chats_in_tenant(&"t1".into())
+        .await
+        .expect("chats")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![ChatId::from("c1"), ChatId::from("c2")]);
+}
+
+async fn seen_marks_move_forward_only(store: &dyn Store) {
+    let t1 = TenantId::from("t1");
+    let c1 = ChatId::from("c1");
+    store
+        .open_chat(&chat("c1", "ann", "bob"))
+        .await
+        .expect("open");
+    for i in 0..3 {
+        store
+            .append_message(&t1, &c1, &"ann".into(), &format!("m{i}"), "hi", i)
+            .await
+            .expect("append");
+    }
+    let moved = store
+        .mark_seen(&t1, &c1, &"bob".into(), 2)
+        .await
+        .expect("mark");
+    assert_eq!(moved.map(|c| c.seen_by(&"bob".into())), Some(2));
+    assert!(
+        store
+            .mark_seen(&t1, &c1, &"bob".into(), 1)
+            .await
+            .expect("mark back")
+            .is_none(),
+        "a mark never moves back"
+    );
+    let stored = store.chat(&t1, &c1).await.expect("chat").expect("exists");
+    assert_eq!(stored.seen_by(&"bob".into()), 2);
+}
+
+async fn rate_limits_hold_for_their_window(store: &dyn Store) {
+    assert!(store.allow("k", 1000, 10_000).await.expect("first"));
+    assert!(
+        !store
+            .allow("k", 1000, 10_500)
+            .await
+            .expect("inside the window")
+    );
+    assert!(
+        store
+            .allow("other", 1000, 10_500)
+            .await
+            .expect("another key")
+    );
+    assert!(
+        store
+            .allow("k", 1000, 11_000)
+            .await
+            .expect("after the window")
     );
 }

@@ -30,6 +30,8 @@ pub enum DomainError {
     ChatEnded,
     #[error("you cannot start a chat with yourself")]
     SelfChat,
+    #[error("{0}")]
+    RateLimited(String),
     #[error("the store failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -49,6 +51,7 @@ impl DomainError {
             DomainError::Forbidden(_) => ErrorCode::Forbidden,
             DomainError::ChatEnded => ErrorCode::ChatEnded,
             DomainError::SelfChat => ErrorCode::SelfChat,
+            DomainError::RateLimited(_) => ErrorCode::RateLimited,
             DomainError::Store(_) => ErrorCode::Internal,
         }
     }

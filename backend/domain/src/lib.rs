@@ -5,6 +5,7 @@
 //! Nothing here knows AWS, Lambda, tokio or axum: adapters implement the ports.
 
 pub mod conformance;
+pub mod directory;
 pub mod error;
 pub mod model;
 pub mod ports;

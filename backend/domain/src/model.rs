@@ -81,6 +81,9 @@ pub struct ChatSide {
     pub agent: AgentId,
     /// The other agent's messages since this participant's last one.
     pub unread: u32,
+    /// Up to which sequence number this participant has seen the chat.
+    #[serde(default)]
+    pub seen_seq: u64,
 }
 
 /// A chat between two agents of one tenant.
@@ -96,6 +99,9 @@ pub struct Chat {
     pub ended_at: Option<i64>,
     /// Sequence number of the last message; 0 before the first.
     pub last_seq: u64,
+    /// When the last message was sent.
+    #[serde(default)]
+    pub last_at: Option<i64>,
     /// Who sent the last message.
     pub last_from: Option<AgentId>,
     /// When the current run of messages from `last_from` began: how long the other agent
@@ -122,10 +128,12 @@ impl Chat {
                 ChatSide {
                     agent: by.clone(),
                     unread: 0,
+                    seen_seq: 0,
                 },
                 ChatSide {
                     agent: with,
                     unread: 0,
+                    seen_seq: 0,
                 },
             ],
             started_by: by,
@@ -134,6 +142,7 @@ impl Chat {
             ended_by: None,
             ended_at: None,
             last_seq: 0,
+            last_at: None,
             last_from: None,
             waiting_since: None,
             interaction,
@@ -179,6 +188,7 @@ impl Chat {
     /// count and ends her pending state; the other side's unread count grows.
     pub fn record_message(&mut self, from: &AgentId, at: i64) -> u64 {
         self.last_seq += 1;
+        self.last_at = Some(at);
         if self.last_from.as_ref() != Some(from) {
             self.waiting_since = Some(at);
             self.last_from = Some(from.clone());
@@ -186,11 +196,38 @@ impl Chat {
         for side in &mut self.sides {
             if &side.agent == from {
                 side.unread = 0;
+                side.seen_seq = self.last_seq;
             } else {
                 side.unread += 1;
             }
         }
         self.last_seq
+    }
+
+    /// Up to which sequence number `agent` has seen the chat.
+    pub fn seen_by(&self, agent: &AgentId) -> u64 {
+        self.side(agent).map_or(0, |side| side.seen_seq)
+    }
+
+    /// Records that `agent` has seen the chat up to `seq` (never beyond the last
+    /// message, never backwards). Returns true when that moved her mark forward.
+    pub fn mark_seen(&mut self, agent: &AgentId, seq: u64) -> bool {
+        let seq = seq.min(self.last_seq);
+        match self.sides.iter_mut().find(|side| &side.agent == agent) {
+            Some(side) if seq > side.seen_seq => {
+                side.seen_seq = seq;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// When anything last happened in the chat.
+    pub fn last_activity(&self) -> i64 {
+        self.ended_at
+            .into_iter()
+            .chain(self.last_at)
+            .fold(self.started_at, i64::max)
     }
 
     /// Ends the chat; no more messages are taken.
@@ -264,6 +301,23 @@ mod tests {
         assert_eq!(chat.unread_for(&"b".into()), 0);
         assert!(chat.pending_for(&"a".into()));
         assert_eq!(chat.waiting_since, Some(30));
+    }
+
+    #[test]
+    fn seen_marks_only_move_forward_and_stop_at_the_last_message() {
+        let mut chat = chat();
+        chat.record_message(&"a".into(), 10);
+        chat.record_message(&"a".into(), 11);
+        assert_eq!(
+            chat.seen_by(&"a".into()),
+            2,
+            "a sender has seen her own messages"
+        );
+        assert!(chat.mark_seen(&"b".into(), 1));
+        assert!(!chat.mark_seen(&"b".into(), 1), "no change, no news");
+        assert!(chat.mark_seen(&"b".into(), 99));
+        assert_eq!(chat.seen_by(&"b".into()), 2);
+        assert!(!chat.mark_seen(&"b".into(), 0));
     }
 
     #[test]

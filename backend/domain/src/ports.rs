@@ -67,6 +67,10 @@ pub trait ConnectionStore: Send + Sync {
     /// Removes a connection and returns what it was.
     async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
+    /// Every connection of a tenant: for announcing an agent's state change to those
+    /// who can see her (rare, unlike messages).
+    async fn connections_in_tenant(&self, tenant: &TenantId)
+    -> Result<Vec<Connection>, StoreError>;
     /// The connections of one agent: the cost of a push grows with these, never with the
     /// number of agents connected.
     async fn connections_of(
@@ -96,6 +100,8 @@ pub trait ChatStore: Send + Sync {
     /// chat that is open between them and whether it was created now.
     async fn open_chat(&self, chat: &Chat) -> Result<(Chat, bool), StoreError>;
     async fn chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError>;
+    /// Every chat of a tenant, for supervisors' transcripts.
+    async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError>;
     /// Every chat an agent takes part in, open or ended.
     async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError>;
     /// Appends a message atomically: the next sequence number, both inboxes, and the
@@ -118,6 +124,15 @@ pub trait ChatStore: Send + Sync {
         by: &AgentId,
         at: i64,
     ) -> Result<Option<Chat>, StoreError>;
+    /// Moves `agent`'s seen mark forward to `seq` (see [`Chat::mark_seen`]); returns the
+    /// chat if the mark moved.
+    async fn mark_seen(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        agent: &AgentId,
+        seq: u64,
+    ) -> Result<Option<Chat>, StoreError>;
     /// Messages with `seq > after`, in sequence order, at most `limit`.
     async fn messages(
         &self,
@@ -128,9 +143,17 @@ pub trait ChatStore: Send + Sync {
     ) -> Result<Vec<Message>, StoreError>;
 }
 
+/// Rate limits that hold across handler invocations (a Lambda keeps no state).
+#[async_trait]
+pub trait LimitStore: Send + Sync {
+    /// True, and the window restarts, when nothing under `key` was allowed in the last
+    /// `window_ms` before `now`; false otherwise.
+    async fn allow(&self, key: &str, window_ms: i64, now: i64) -> Result<bool, StoreError>;
+}
+
 /// Everything the chat stores.
-pub trait Store: DirectoryStore + TicketStore + ConnectionStore + ChatStore {}
-impl<T: DirectoryStore + TicketStore + ConnectionStore + ChatStore> Store for T {}
+pub trait Store: DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore {}
+impl<T: DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore> Store for T {}
 
 /// What became of one push to one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,11 +2,13 @@
 //! HTTP API in AWS, the local server's emulator locally.
 
 use crate::app::App;
+use crate::download;
+use console_domain::service::TranscriptFilter;
 use console_domain::{DomainError, Identity};
 use lambda_http::{Body, Request, Response};
 use protocol::http::{
     AgentList, ChatList, DevAgent, DevDirectory, DevSignIn, DevTenant, MessagePage, SignedIn,
-    WsTicket,
+    TranscriptList, WsTicket,
 };
 use protocol::{ChatId, ErrorBody, ErrorCode};
 use serde::Serialize;
@@ -111,6 +113,32 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
                 .await?;
             json(200, &MessagePage { messages, more })
         }
+        ("GET", ["api", "transcripts"]) => {
+            let who = authenticate(request, app)?;
+            let filter = TranscriptFilter {
+                agent: query_text(request, "agent").map(|a| a.as_str().into()),
+                group: query_text(request, "group").map(|g| g.as_str().into()),
+                from: query_number(request, "from")?.map(|t| t as i64),
+                to: query_number(request, "to")?.map(|t| t as i64),
+                text: query_text(request, "q"),
+            };
+            json(
+                200,
+                &TranscriptList {
+                    transcripts: service.transcripts(&who, &filter).await?,
+                },
+            )
+        }
+        ("GET", ["api", "transcripts", chat]) => {
+            let who = authenticate(request, app)?;
+            json(200, &service.transcript(&who, &ChatId::from(*chat)).await?)
+        }
+        ("GET", ["api", "transcripts", chat, "download"]) => {
+            let who = authenticate(request, app)?;
+            let transcript = service.transcript(&who, &ChatId::from(*chat)).await?;
+            let format = query_text(request, "format").unwrap_or_else(|| "text".into());
+            download::respond(&transcript, &format)
+        }
         _ => Err(DomainError::NotFound(format!(
             "no API endpoint {method} {path}"
         ))),
@@ -146,28 +174,62 @@ fn parse_body<T: DeserializeOwned>(request: &Request) -> Result<T, DomainError> 
     })
 }
 
-fn query_number(request: &Request, name: &str) -> Result<Option<u64>, DomainError> {
-    let Some(query) = request.uri().query() else {
-        return Ok(None);
-    };
-    for pair in query.split('&') {
+/// A query parameter, percent-decoded; `None` when absent or empty.
+fn query_text(request: &Request, name: &str) -> Option<String> {
+    let query = request.uri().query()?;
+    query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key == name {
-            return value.parse().map(Some).map_err(|_| {
-                DomainError::BadRequest(format!("query parameter `{name}` must be a whole number"))
-            });
-        }
-    }
-    Ok(None)
+        (key == name)
+            .then(|| percent_decode(value))
+            .filter(|v| !v.is_empty())
+    })
 }
 
-fn json<T: Serialize>(status: u16, value: &T) -> Result<Response<Body>, DomainError> {
+fn query_number(request: &Request, name: &str) -> Result<Option<u64>, DomainError> {
+    query_text(request, name)
+        .map(|value| {
+            value.parse().map_err(|_| {
+                DomainError::BadRequest(format!("query parameter `{name}` must be a whole number"))
+            })
+        })
+        .transpose()
+}
+
+/// Decodes `%XX` escapes and `+` (a space in a query string).
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let byte = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|hex| std::str::from_utf8(hex).ok())
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+                match byte {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Result<Response<Body>, DomainError> {
     let body = serde_json::to_string(value)
         .map_err(|e| DomainError::BadRequest(format!("could not encode the answer: {e}")))?;
     Ok(response(status, body))
 }
 
-fn response(status: u16, body: String) -> Response<Body> {
+pub(crate) fn response(status: u16, body: String) -> Response<Body> {
     let mut response = Response::new(Body::Text(body));
     *response.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
@@ -195,4 +257,20 @@ fn error_response(error: &DomainError) -> Response<Body> {
         code.http_status(),
         serde_json::to_string(&body).unwrap_or_default(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn query_values_are_percent_decoded() {
+        assert_eq!(
+            percent_decode("billing%20question+today"),
+            "billing question today"
+        );
+        assert_eq!(percent_decode("caf%C3%A9"), "café");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
 }

@@ -150,6 +150,20 @@ async fn dispatch(
             .await
             .map(drop)
             .map_err(|e| (e, None)),
+        ClientFrame::SetState { state } => {
+            service.set_state(who, state).await.map_err(|e| (e, None))
+        }
+        ClientFrame::Typing { chat_id } => {
+            service.typing(who, &chat_id).await.map_err(|e| (e, None))
+        }
+        ClientFrame::Seen { chat_id, seq } => service
+            .seen(who, &chat_id, seq)
+            .await
+            .map_err(|e| (e, None)),
+        ClientFrame::Ping => {
+            service.ping(connection).await;
+            Ok(())
+        }
     }
 }
 
@@ -205,5 +219,10 @@ mod tests {
             Err(DomainError::BadRequest(_))
         ));
         assert!(decode(r#"{"action":"end","chat_id":"c"}"#).is_ok());
+        assert!(decode(r#"{"action":"ping"}"#).is_ok());
+        assert!(matches!(
+            decode(r#"{"action":"set_state","state":"asleep"}"#),
+            Err(DomainError::BadRequest(_))
+        ));
     }
 }

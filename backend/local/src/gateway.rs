@@ -5,12 +5,12 @@
 //! (routed on the frame's `action`), and `$disconnect` at the end, with API Gateway's
 //! limits: 32 KB frames, 128 KB messages, 10 minutes idle, 2 hours in all.
 
-use crate::push::LocalPusher;
+use crate::push::{LocalPusher, Outbound, Socket, touch};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest,
 };
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Response};
 use console_domain::ConnectionId;
 use console_handlers::App;
@@ -20,7 +20,9 @@ use http::StatusCode;
 use protocol::ClientFrame;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
@@ -44,9 +46,18 @@ pub struct Gateway {
     pub active: Arc<()>,
 }
 
+/// Who is at the other end of a socket, as API Gateway reports it.
+#[derive(Debug, Clone)]
+struct Peer {
+    source_ip: String,
+    user_agent: String,
+}
+
 /// `GET /ws?ticket=...`: authorizes, then upgrades to a WebSocket.
 pub async fn upgrade(
     State(gateway): State<Gateway>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: http::HeaderMap,
     Query(query): Query<HashMap<String, String>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -65,10 +76,18 @@ pub async fn upgrade(
             .into_response();
     }
     let context = decision.context;
+    let peer = Peer {
+        source_ip: peer.ip().to_string(),
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    };
     upgrade
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve_socket(gateway, socket, context, query))
+        .on_upgrade(move |socket| serve_socket(gateway, socket, context, query, peer))
 }
 
 async fn serve_socket(
@@ -76,6 +95,7 @@ async fn serve_socket(
     socket: WebSocket,
     authorizer: Value,
     query: HashMap<String, String>,
+    peer: Peer,
 ) {
     let _active = gateway.active.clone();
     let mut stopping = gateway.stopping.clone();
@@ -108,6 +128,8 @@ async fn serve_socket(
                 }
             }
         }
+        context.identity.source_ip = Some(peer.source_ip.clone());
+        context.identity.user_agent = Some(peer.user_agent.clone());
         if route == "$connect" {
             event.query_string_parameters = query.clone().into();
         }
@@ -115,8 +137,18 @@ async fn serve_socket(
         event
     };
 
-    let (outbox, mut pending) = mpsc::unbounded_channel::<String>();
-    gateway.pusher.register(connection.clone(), outbox);
+    let (outbox, mut pending) = mpsc::unbounded_channel::<Outbound>();
+    let last_active = Arc::new(AtomicI64::new(connected_at));
+    gateway.pusher.register(
+        connection.clone(),
+        Socket {
+            outbox,
+            connected_at,
+            source_ip: peer.source_ip.clone(),
+            user_agent: peer.user_agent.clone(),
+            last_active: last_active.clone(),
+        },
+    );
     let connected = websocket::handle(event("$connect", None), &gateway.app).await;
     if connected.status_code != 200 {
         gateway.pusher.unregister(&connection);
@@ -135,6 +167,7 @@ async fn serve_socket(
                     Ok(None) | Ok(Some(Err(_))) => break,
                     Ok(Some(Ok(frame))) => frame,
                 };
+                touch(&last_active, gateway.app.clock.now_ms());
                 match frame {
                     Message::Text(text) => {
                         let route = route_of(text.as_str());
@@ -150,18 +183,22 @@ async fn serve_socket(
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
-            Some(payload) = pending.recv() => {
-                if sink.send(Message::Text(payload.into())).await.is_err() {
-                    break;
+            Some(outbound) = pending.recv() => match outbound {
+                Outbound::Frame(payload) => {
+                    touch(&last_active, gateway.app.clock.now_ms());
+                    if sink.send(Message::Text(payload.into())).await.is_err() {
+                        break;
+                    }
                 }
-            }
+                Outbound::Close => break,
+            },
             () = &mut lifetime => break,
             _ = stopping.changed() => break,
         }
     }
     gateway.pusher.unregister(&connection);
     // Deliver what the handlers queued before the socket went, then let it close.
-    while let Ok(payload) = pending.try_recv() {
+    while let Ok(Outbound::Frame(payload)) = pending.try_recv() {
         if sink.send(Message::Text(payload.into())).await.is_err() {
             break;
         }

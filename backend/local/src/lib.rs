@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod gateway;
 pub mod http_bridge;
+pub mod management;
 pub mod push;
 pub mod server;
 

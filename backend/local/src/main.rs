@@ -1,6 +1,10 @@
 //! `agent-console-local`: the Agent Console on this machine, with its embedded store and
 //! a demo directory.
+//!
+//! `agent-console-local [--listen ADDR] [--data-dir DIR] [--console-dir DIR]` serves;
+//! `agent-console-local import-directory FILE [--data-dir DIR]` imports a directory file.
 
+use anyhow::Context;
 use console_local::{Config, demo};
 use tracing_subscriber::EnvFilter;
 
@@ -11,7 +15,39 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = Config::from_args(std::env::args().skip(1)).map_err(anyhow::Error::msg)?;
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("import-directory") {
+        args.remove(0);
+        let file = if args.first().is_some_and(|a| !a.starts_with("--")) {
+            args.remove(0)
+        } else {
+            anyhow::bail!("usage: agent-console-local import-directory FILE [--data-dir DIR]");
+        };
+        let config = Config::from_args(args).map_err(anyhow::Error::msg)?;
+        return import(&file, &config).await;
+    }
+    let config = Config::from_args(args).map_err(anyhow::Error::msg)?;
+    serve(config).await
+}
+
+async fn import(file: &str, config: &Config) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+    let directory =
+        console_domain::directory::parse(&text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = console_store_embedded::EmbeddedStore::open(&config.data_dir.join("console.redb"))
+        .context("cannot open the embedded store (is the local server running? stop it first)")?;
+    let (tenants, agents) = console_domain::directory::import(&store, directory)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Imported {tenants} tenant(s) and {agents} agent(s) into {}",
+        config.data_dir.display()
+    );
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
     if !config.console_dir.join("index.html").exists() {
         eprintln!(
             "note: no built console in {} (run `cargo xtask run` to build it); the API still works",
@@ -28,16 +64,12 @@ async fn main() -> anyhow::Result<()> {
         let names: Vec<String> = agents
             .iter()
             .map(|a| {
-                format!(
-                    "{} ({}{})",
-                    a.name,
-                    a.group,
-                    if a.role == protocol::Role::Supervisor {
-                        ", supervisor"
-                    } else {
-                        ""
-                    }
-                )
+                let role = if a.role == protocol::Role::Supervisor {
+                    ", supervisor"
+                } else {
+                    ""
+                };
+                format!("{} ({}{role})", a.name, a.group)
             })
             .collect();
         println!("    {}: {}", tenant.name, names.join(", "));

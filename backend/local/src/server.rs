@@ -4,10 +4,11 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::gateway::{self, Gateway};
 use crate::http_bridge;
+use crate::management;
 use crate::push::LocalPusher;
 use anyhow::Context;
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use console_domain::ports::DirectoryStore;
 use console_domain::{Clock, Store};
 use console_handlers::{App, TokenAuthority};
@@ -113,6 +114,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let router = Router::new()
         .route("/api/{*path}", any(http_bridge::api).with_state(app))
         .route("/ws", get(gateway::upgrade).with_state(gateway))
+        .route(
+            "/@connections/{id}",
+            post(management::post)
+                .get(management::get)
+                .delete(management::delete)
+                .with_state(pusher.clone()),
+        )
         .fallback_service(console);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -121,11 +129,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let mut stopped = stopping;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.changed().await;
-            })
-            .await;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.changed().await;
+        })
+        .await;
         if let Err(error) = served {
             tracing::error!(%error, "the local server stopped");
         }

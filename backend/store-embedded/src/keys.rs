@@ -3,7 +3,8 @@
 use console_domain::ConnectionId;
 use protocol::{AgentId, ChatId, TenantId};
 
-const SEP: char = '\u{1f}';
+/// Joins the ids of a key.
+pub const SEP: char = '\u{1f}';
 
 /// The first key after every key that starts with `prefix` (whose last char is `SEP`).
 pub fn prefix_end(prefix: &str) -> String {

@@ -10,7 +10,7 @@ mod keys;
 use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, StoreError, TicketStore,
+    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, StoreError, TicketStore,
 };
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
@@ -28,6 +28,7 @@ const AGENT_CHATS: TableDefinition<&str, ()> = TableDefinition::new("agent_chats
 const OPEN_PAIRS: TableDefinition<&str, &str> = TableDefinition::new("open_pairs");
 const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("messages");
 const SEND_KEYS: TableDefinition<&str, u64> = TableDefinition::new("send_keys");
+const LIMITS: TableDefinition<&str, i64> = TableDefinition::new("limits");
 
 /// The store port over one redb file.
 pub struct EmbeddedStore {
@@ -101,6 +102,7 @@ impl EmbeddedStore {
             txn.open_table(OPEN_PAIRS).map_err(fail)?;
             txn.open_table(MESSAGES).map_err(fail)?;
             txn.open_table(SEND_KEYS).map_err(fail)?;
+            txn.open_table(LIMITS).map_err(fail)?;
             Ok(())
         })?;
         Ok(store)
@@ -112,6 +114,19 @@ impl EmbeddedStore {
         f: impl FnOnce(&redb::WriteTransaction) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
         let txn = self.db.begin_write().map_err(fail)?;
+        let result = f(&txn)?;
+        txn.commit().map_err(fail)?;
+        Ok(result)
+    }
+
+    /// Runs `f` in one write transaction committed without waiting for the disk: for
+    /// what a crash may lose (tickets, connections, rate limits), never for messages.
+    fn write_volatile<R>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut txn = self.db.begin_write().map_err(fail)?;
+        txn.set_durability(redb::Durability::None).map_err(fail)?;
         let result = f(&txn)?;
         txn.commit().map_err(fail)?;
         Ok(result)
@@ -215,7 +230,7 @@ impl DirectoryStore for EmbeddedStore {
 #[async_trait]
 impl TicketStore for EmbeddedStore {
     async fn put_ticket(&self, ticket: &Ticket) -> Result<(), StoreError> {
-        self.write(|txn| {
+        self.write_volatile(|txn| {
             write(
                 &mut txn.open_table(TICKETS).map_err(fail)?,
                 &ticket.id,
@@ -225,7 +240,7 @@ impl TicketStore for EmbeddedStore {
     }
 
     async fn take_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
-        self.write(|txn| {
+        self.write_volatile(|txn| {
             let mut table = txn.open_table(TICKETS).map_err(fail)?;
             let removed = table.remove(id).map_err(fail)?;
             match removed {
@@ -239,7 +254,7 @@ impl TicketStore for EmbeddedStore {
 #[async_trait]
 impl ConnectionStore for EmbeddedStore {
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
-        self.write(|txn| {
+        self.write_volatile(|txn| {
             write(
                 &mut txn.open_table(CONNECTIONS).map_err(fail)?,
                 &connection.id.0,
@@ -258,7 +273,7 @@ impl ConnectionStore for EmbeddedStore {
     }
 
     async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
-        self.write(|txn| {
+        self.write_volatile(|txn| {
             let mut table = txn.open_table(CONNECTIONS).map_err(fail)?;
             let Some(connection) = read::<Connection>(&table, &id.0)? else {
                 return Ok(None);
@@ -275,6 +290,25 @@ impl ConnectionStore for EmbeddedStore {
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         let txn = self.read_txn()?;
         read(&txn.open_table(CONNECTIONS).map_err(fail)?, &id.0)
+    }
+
+    async fn connections_in_tenant(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let txn = self.read_txn()?;
+        let index = txn.open_table(AGENT_CONNECTIONS).map_err(fail)?;
+        let records = txn.open_table(CONNECTIONS).map_err(fail)?;
+        let mut out = Vec::new();
+        for suffix in suffixes_under(&index, &keys::tenant_prefix(tenant))? {
+            let Some((_, id)) = suffix.rsplit_once(keys::SEP) else {
+                continue;
+            };
+            if let Some(connection) = read(&records, id)? {
+                out.push(connection);
+            }
+        }
+        Ok(out)
     }
 
     async fn connections_of(
@@ -325,6 +359,19 @@ impl ChatStore for EmbeddedStore {
 
     async fn chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError> {
         self.get_chat(tenant, id)
+    }
+
+    async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError> {
+        let txn = self.read_txn()?;
+        let table = txn.open_table(CHATS).map_err(fail)?;
+        let prefix = keys::tenant_prefix(tenant);
+        let end = keys::prefix_end(&prefix);
+        let mut out = Vec::new();
+        for entry in table.range(prefix.as_str()..end.as_str()).map_err(fail)? {
+            let (_, value) = entry.map_err(fail)?;
+            out.push(decode(value.value())?);
+        }
+        Ok(out)
     }
 
     async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError> {
@@ -417,6 +464,27 @@ impl ChatStore for EmbeddedStore {
         })
     }
 
+    async fn mark_seen(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        agent: &AgentId,
+        seq: u64,
+    ) -> Result<Option<Chat>, StoreError> {
+        self.write(|txn| {
+            let chat_key = keys::chat(tenant, chat_id);
+            let mut chats = txn.open_table(CHATS).map_err(fail)?;
+            let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
+                return Ok(None);
+            };
+            if !chat.mark_seen(agent, seq) {
+                return Ok(None);
+            }
+            write(&mut chats, &chat_key, &chat)?;
+            Ok(Some(chat))
+        })
+    }
+
     async fn messages(
         &self,
         tenant: &TenantId,
@@ -438,6 +506,21 @@ impl ChatStore for EmbeddedStore {
             out.push(decode(value.value())?);
         }
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl LimitStore for EmbeddedStore {
+    async fn allow(&self, key: &str, window_ms: i64, now: i64) -> Result<bool, StoreError> {
+        self.write_volatile(|txn| {
+            let mut limits = txn.open_table(LIMITS).map_err(fail)?;
+            let last = limits.get(key).map_err(fail)?.map(|g| g.value());
+            if last.is_some_and(|last| now - last < window_ms) {
+                return Ok(false);
+            }
+            limits.insert(key, now).map_err(fail)?;
+            Ok(true)
+        })
     }
 }
 

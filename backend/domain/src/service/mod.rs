@@ -1,0 +1,175 @@
+//! The use-cases: each one checks the rules, changes the store, and pushes what changed to
+//! the connections of the agents concerned. One file per part of the product.
+
+mod chats;
+mod presence;
+mod session;
+mod transcripts;
+
+pub use transcripts::TranscriptFilter;
+
+use crate::error::DomainError;
+use crate::model::{Agent, Chat, ConnectionId, Identity};
+use crate::ports::{Clock, PushOutcome, Pusher, Store};
+use crate::rules;
+use protocol::{AgentId, AgentView, ChatId, ChatView, ServerFrame, TenantId};
+
+/// How long a WebSocket ticket stays valid.
+pub const TICKET_TTL_MS: i64 = 30_000;
+
+/// The longest page of a transcript one request returns.
+pub const MAX_PAGE: usize = 500;
+
+/// The chat's use-cases over the ports.
+#[derive(Clone, Copy)]
+pub struct ChatService<'a> {
+    pub store: &'a dyn Store,
+    pub pusher: &'a dyn Pusher,
+    pub clock: &'a dyn Clock,
+}
+
+impl std::fmt::Debug for ChatService<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChatService")
+    }
+}
+
+impl ChatService<'_> {
+    /// The agent behind an identity; `Unauthorized` if the directory no longer has her.
+    pub async fn agent(&self, who: &Identity) -> Result<Agent, DomainError> {
+        self.store
+            .agent(&who.tenant, &who.agent)
+            .await?
+            .ok_or_else(|| DomainError::Unauthorized("this agent is not in the directory".into()))
+    }
+
+    /// The agents `who` can see: her group (every group for a supervisor), plus anyone
+    /// she has a chat with.
+    pub async fn visible_agents(&self, who: &Identity) -> Result<Vec<AgentView>, DomainError> {
+        let me = self.agent(who).await?;
+        let partners = self.partners(who).await?;
+        let mut agents: Vec<AgentView> = self
+            .store
+            .agents(&who.tenant)
+            .await?
+            .into_iter()
+            .filter(|other| rules::can_see(&me, other) || partners.contains(&other.id))
+            .map(|agent| agent.view())
+            .collect();
+        agents.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(agents)
+    }
+
+    /// Everyone `who` has (or had) a chat with.
+    async fn partners(&self, who: &Identity) -> Result<Vec<AgentId>, DomainError> {
+        Ok(self
+            .store
+            .chats_of(&who.tenant, &who.agent)
+            .await?
+            .iter()
+            .map(|chat| chat.other(&who.agent).clone())
+            .collect())
+    }
+
+    /// The chat, if `who` takes part in it. Another tenant's or another pair's chat is
+    /// reported as not found, so that its existence does not leak.
+    async fn participant_chat(
+        &self,
+        who: &Identity,
+        chat_id: &ChatId,
+    ) -> Result<Chat, DomainError> {
+        match self.store.chat(&who.tenant, chat_id).await? {
+            Some(chat) if chat.has_participant(&who.agent) => Ok(chat),
+            _ => Err(not_your_chat(chat_id)),
+        }
+    }
+
+    async fn chat_view(&self, chat: &Chat, viewer: &AgentId) -> Result<ChatView, DomainError> {
+        let other_id = chat.other(viewer);
+        let other = self
+            .store
+            .agent(&chat.tenant, other_id)
+            .await?
+            .map(|agent| agent.view())
+            .unwrap_or_else(|| departed_agent(other_id));
+        let pending = chat.pending_for(viewer);
+        Ok(ChatView {
+            id: chat.id.clone(),
+            with: other,
+            status: chat.status,
+            pending,
+            unread: chat.unread_for(viewer),
+            waiting_since: if pending { chat.waiting_since } else { None },
+            last_seq: chat.last_seq,
+            seen_by_other: chat.seen_by(other_id),
+            started_at: chat.started_at,
+            ended_at: chat.ended_at,
+            interaction: chat.interaction.clone(),
+        })
+    }
+
+    async fn push_chat_to_participants(&self, chat: &Chat) -> Result<(), DomainError> {
+        for agent in chat.participants() {
+            let all = self.store.chats_of(&chat.tenant, agent).await?;
+            let frame = ServerFrame::Chat {
+                chat: self.chat_view(chat, agent).await?,
+                pending_chats: count_pending(&all, agent),
+            };
+            self.push_to_agent(&chat.tenant, agent, &frame).await?;
+        }
+        Ok(())
+    }
+
+    /// Pushes a frame to every connection of one agent; a connection that is gone is
+    /// forgotten.
+    async fn push_to_agent(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        frame: &ServerFrame,
+    ) -> Result<(), DomainError> {
+        let payload = encode(frame);
+        for connection in self.store.connections_of(tenant, agent).await? {
+            self.post(&connection, &payload).await;
+        }
+        Ok(())
+    }
+
+    /// Pushes a frame to one connection.
+    pub async fn push_to_connection(&self, connection: &ConnectionId, frame: &ServerFrame) {
+        self.post(connection, &encode(frame)).await;
+    }
+
+    async fn post(&self, connection: &ConnectionId, payload: &str) {
+        if self.pusher.post(connection, payload).await == PushOutcome::Gone {
+            // The connection's own $disconnect may never come: forget it now.
+            let _ = self.store.delete_connection(connection).await;
+        }
+    }
+}
+
+fn encode(frame: &ServerFrame) -> String {
+    serde_json::to_string(frame).unwrap_or_else(|_| {
+        String::from(r#"{"type":"error","code":"internal","message":"encoding failed"}"#)
+    })
+}
+
+fn count_pending(chats: &[Chat], agent: &AgentId) -> u32 {
+    chats.iter().filter(|chat| chat.pending_for(agent)).count() as u32
+}
+
+fn not_your_chat(chat_id: &ChatId) -> DomainError {
+    DomainError::NotFound(format!("no chat {chat_id} of yours exists"))
+}
+
+/// How an agent who has left the directory appears in a chat that remains.
+fn departed_agent(id: &AgentId) -> AgentView {
+    AgentView {
+        id: id.clone(),
+        name: id.to_string(),
+        group: protocol::GroupId::from(""),
+        role: protocol::Role::Agent,
+        state: protocol::AgentState::LoggedOut,
+        state_since: 0,
+    }
+}
