@@ -50,6 +50,11 @@ impl LocalPusher {
         self.lock().get(id).cloned()
     }
 
+    /// The ids of the live sockets.
+    pub fn ids(&self) -> Vec<ConnectionId> {
+        self.lock().keys().cloned().collect()
+    }
+
     /// How many sockets are live.
     pub fn live(&self) -> usize {
         self.lock().len()

@@ -42,6 +42,11 @@ impl RunningServer {
         self.pusher.live()
     }
 
+    /// The ids of the open WebSockets.
+    pub fn connection_ids(&self) -> Vec<console_domain::ConnectionId> {
+        self.pusher.ids()
+    }
+
     /// Stops accepting, closes every socket, and waits until every socket's
     /// `$disconnect` has run and the store is closed.
     pub async fn stop(mut self) {

@@ -2,146 +2,11 @@
 //! server (the API Gateway emulator, the shared handlers, the embedded store) on a free
 //! port of 127.0.0.1.
 
-use console_local::{Config, RunningServer};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+mod common;
+
+use common::*;
+use serde_json::json;
 use std::net::SocketAddr;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-async fn start(data: &std::path::Path, listen: SocketAddr) -> RunningServer {
-    console_local::start(Config {
-        listen,
-        data_dir: data.to_path_buf(),
-        console_dir: data.join("no-console"),
-    })
-    .await
-    .expect("the local server starts")
-}
-
-/// A plain HTTP/1.1 request; returns the status and the JSON body.
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let text = String::from_utf8_lossy(&response);
-    let status = text[9..12].parse().expect("status code");
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
-async fn sign_in(addr: SocketAddr, tenant: &str, agent: &str) -> String {
-    let (status, body) = http(
-        addr,
-        "POST",
-        "/api/dev/sign-in",
-        None,
-        &json!({"tenant": tenant, "agent": agent}).to_string(),
-    )
-    .await;
-    assert_eq!(status, 200, "sign-in answered {body}");
-    body["token"].as_str().expect("a token").to_owned()
-}
-
-async fn ticket(addr: SocketAddr, token: &str) -> String {
-    let (status, body) = http(addr, "POST", "/api/ws-ticket", Some(token), "").await;
-    assert_eq!(status, 200, "ticket answered {body}");
-    body["ticket"].as_str().expect("a ticket").to_owned()
-}
-
-/// One console's socket.
-struct Console {
-    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl Console {
-    async fn open(addr: SocketAddr, token: &str) -> Console {
-        let url = format!("ws://{addr}/ws?ticket={}", ticket(addr, token).await);
-        let (socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("the socket opens");
-        Console { socket }
-    }
-
-    /// Opens a socket and says hello; returns the console and the welcome frame.
-    async fn hello(addr: SocketAddr, token: &str, resume: Value) -> (Console, Value) {
-        let mut console = Console::open(addr, token).await;
-        console
-            .send(json!({"action": "hello", "protocol": 1, "resume": resume}))
-            .await;
-        let welcome = console.next_of("welcome").await;
-        (console, welcome)
-    }
-
-    async fn send(&mut self, frame: Value) {
-        self.send_text(frame.to_string()).await;
-    }
-
-    async fn send_text(&mut self, text: String) {
-        self.socket
-            .send(Message::Text(text.into()))
-            .await
-            .expect("send");
-    }
-
-    async fn next(&mut self) -> Value {
-        loop {
-            let frame = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
-                .await
-                .expect("a frame within 5 s")
-                .expect("the socket is open")
-                .expect("a good frame");
-            if let Message::Text(text) = frame {
-                return serde_json::from_str(&text).expect("JSON");
-            }
-        }
-    }
-
-    /// The next frame of `kind`, skipping others.
-    async fn next_of(&mut self, kind: &str) -> Value {
-        loop {
-            let frame = self.next().await;
-            if frame["type"] == kind {
-                return frame;
-            }
-        }
-    }
-
-    /// Asserts nothing more arrives for a short while.
-    async fn nothing_more(&mut self) {
-        let next = tokio::time::timeout(Duration::from_millis(300), self.socket.next()).await;
-        assert!(next.is_err(), "expected silence, got {next:?}");
-    }
-}
-
-async fn start_chat(console: &mut Console, with: &str) -> String {
-    console
-        .send(json!({"action": "start_chat", "with": with}))
-        .await;
-    let started = console.next_of("chat_started").await;
-    started["chat"]["id"]
-        .as_str()
-        .expect("a chat id")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_message_reaches_every_connection_of_the_recipient_and_is_acknowledged() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -386,5 +251,209 @@ async fn a_reconnecting_console_gets_exactly_what_it_missed_even_across_a_restar
     .map(|m| m["message"]["seq"].as_u64().unwrap_or_default());
     assert_eq!(seqs, [2, 3], "only what he lacked, in order");
     bob_tab.nothing_more().await;
+    server.stop().await;
+}
+
+/// The next `agent` frame about `id`.
+async fn next_agent_frame(console: &mut Console, id: &str) -> serde_json::Value {
+    loop {
+        let frame = console.next_of("agent").await;
+        if frame["agent"]["id"] == id {
+            return frame["agent"].clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn agent_states_change_live_for_everyone_who_can_see_the_agent_and_only_them() {
+    let (_data, server) = fresh().await;
+    let addr = server.addr;
+    let bob = sign_in(addr, "acme", "bob").await;
+    let (mut bob_tab, _) = Console::hello(addr, &bob, json!({})).await;
+    let sue = sign_in(addr, "acme", "sue").await;
+    let (mut sue_tab, _) = Console::hello(addr, &sue, json!({})).await;
+    let dan = sign_in(addr, "acme", "dan").await;
+    let (mut dan_tab, _) = Console::hello(addr, &dan, json!({})).await;
+    let gus = sign_in(addr, "globex", "gus").await;
+    let (mut gus_tab, _) = Console::hello(addr, &gus, json!({})).await;
+
+    // Ann signs in: she becomes Available for her group and the supervisor.
+    let ann = sign_in(addr, "acme", "ann").await;
+    let (mut ann_tab, welcome) = Console::hello(addr, &ann, json!({})).await;
+    assert_eq!(welcome["me"]["state"], "available");
+    assert_eq!(
+        next_agent_frame(&mut bob_tab, "ann").await["state"],
+        "available"
+    );
+    assert_eq!(
+        next_agent_frame(&mut sue_tab, "ann").await["state"],
+        "available"
+    );
+
+    ann_tab
+        .send(json!({"action": "set_state", "state": "on_break"}))
+        .await;
+    assert_eq!(
+        next_agent_frame(&mut ann_tab, "ann").await["state"],
+        "on_break",
+        "her own console too"
+    );
+    let seen_by_bob = next_agent_frame(&mut bob_tab, "ann").await;
+    assert_eq!(seen_by_bob["state"], "on_break");
+    assert!(seen_by_bob["state_since"].as_i64().is_some_and(|t| t > 0));
+    assert_eq!(
+        next_agent_frame(&mut sue_tab, "ann").await["state"],
+        "on_break"
+    );
+    dan_tab.nothing_more().await; // another group
+    gus_tab.nothing_more().await; // another tenant
+
+    ann_tab
+        .send(json!({"action": "set_state", "state": "logged_out"}))
+        .await;
+    assert_eq!(ann_tab.next_of("error").await["code"], "bad_request");
+    ann_tab
+        .send(json!({"action": "set_state", "state": "busy"}))
+        .await;
+    next_agent_frame(&mut ann_tab, "ann").await;
+    ann_tab
+        .send(json!({"action": "set_state", "state": "available"}))
+        .await;
+    assert_eq!(ann_tab.next_of("error").await["code"], "rate_limited");
+
+    // Her last connection closes: Logged Out, live.
+    drop(ann_tab);
+    let gone = next_agent_frame(&mut bob_tab, "ann").await;
+    assert!(gone["state"] == "busy" || gone["state"] == "logged_out");
+    if gone["state"] == "busy" {
+        assert_eq!(
+            next_agent_frame(&mut bob_tab, "ann").await["state"],
+            "logged_out"
+        );
+    }
+    let (_, body) = http(addr, "GET", "/api/agents", Some(&bob), "").await;
+    let listed = body["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["id"] == "ann").cloned());
+    assert_eq!(
+        listed.map(|a| a["state"].clone()),
+        Some(json!("logged_out"))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_supervisor_chats_across_groups_and_the_agent_sees_her_in_the_list() {
+    let (_data, server) = fresh().await;
+    let addr = server.addr;
+    let (sue, ann) = (
+        sign_in(addr, "acme", "sue").await,
+        sign_in(addr, "acme", "ann").await,
+    );
+    let (mut sue_tab, _) = Console::hello(addr, &sue, json!({})).await;
+    let (mut ann_tab, _) = Console::hello(addr, &ann, json!({})).await;
+    let (_, before) = http(addr, "GET", "/api/agents", Some(&ann), "").await;
+    assert!(
+        !before.to_string().contains("\"sue\""),
+        "a supervisor of another group is not listed at first"
+    );
+
+    let chat = start_chat(&mut sue_tab, "ann").await;
+    say(&mut sue_tab, &chat, "s1", "Please review the refund policy").await;
+    assert_eq!(ann_tab.next_of("message").await["message"]["from"], "sue");
+    let (_, after) = http(addr, "GET", "/api/agents", Some(&ann), "").await;
+    assert!(
+        after.to_string().contains("\"sue\""),
+        "the agent who has a chat with her appears in her list"
+    );
+    assert_eq!(say(&mut ann_tab, &chat, "a1", "Done").await, 2);
+
+    // After the chat ends, Ann may start a new one with Sue: they already have a chat.
+    ann_tab
+        .send(json!({"action": "end", "chat_id": chat}))
+        .await;
+    let ended = sue_tab.next_of("chat").await;
+    let ended = if ended["chat"]["status"] == "ended" {
+        ended
+    } else {
+        sue_tab.next_of("chat").await
+    };
+    assert_eq!(ended["chat"]["status"], "ended", "both sides are told");
+    let again = start_chat(&mut ann_tab, "sue").await;
+    assert_ne!(again, chat, "a new chat, the ended one stays as it was");
+    // But not with someone of another group she never chatted with.
+    ann_tab
+        .send(json!({"action": "start_chat", "with": "eve"}))
+        .await;
+    assert_eq!(ann_tab.next_of("error").await["code"], "forbidden");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn typing_and_seen_reach_the_other_agent_live_and_are_never_messages() {
+    let (_data, server) = fresh().await;
+    let addr = server.addr;
+    let (ann, bob) = (
+        sign_in(addr, "acme", "ann").await,
+        sign_in(addr, "acme", "bob").await,
+    );
+    let (mut ann_tab, _) = Console::hello(addr, &ann, json!({})).await;
+    let (mut bob_tab, _) = Console::hello(addr, &bob, json!({})).await;
+    let chat = start_chat(&mut ann_tab, "bob").await;
+
+    for _ in 0..5 {
+        ann_tab
+            .send(json!({"action": "typing", "chat_id": chat}))
+            .await;
+    }
+    let typing = bob_tab.next_of("typing").await;
+    assert_eq!(
+        (typing["chat_id"].as_str(), typing["from"].as_str()),
+        (Some(chat.as_str()), Some("ann"))
+    );
+    // Five typing frames within a second are passed on once.
+    let mut extra = 0;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        futures_util::StreamExt::next(&mut bob_tab.socket),
+    )
+    .await
+    {
+        if frame.to_text().unwrap_or_default().contains("\"typing\"") {
+            extra += 1;
+        }
+    }
+    assert_eq!(extra, 0, "typing is rate-limited");
+
+    let seq = say(&mut ann_tab, &chat, "m1", "Are you free?").await;
+    bob_tab
+        .send(json!({"action": "seen", "chat_id": chat, "seq": seq}))
+        .await;
+    let seen = ann_tab.next_of("seen").await;
+    assert_eq!(
+        (seen["by"].clone(), seen["seq"].clone()),
+        (json!("bob"), json!(1))
+    );
+    let (_, chats) = http(addr, "GET", "/api/chats", Some(&ann), "").await;
+    assert_eq!(
+        chats["chats"][0]["seen_by_other"], 1,
+        "seen is kept on the chat"
+    );
+    let (_, page) = http(
+        addr,
+        "GET",
+        &format!("/api/chats/{chat}/messages"),
+        Some(&ann),
+        "",
+    )
+    .await;
+    assert_eq!(
+        page["messages"].as_array().map(Vec::len),
+        Some(1),
+        "typing and seen are never stored as messages"
+    );
+
+    ann_tab.send(json!({"action": "ping"})).await;
+    ann_tab.next_of("pong").await;
     server.stop().await;
 }

@@ -1,0 +1,164 @@
+//! Shared helpers of the local server's integration tests: a server on a free port, a
+//! plain HTTP client, and a console's WebSocket.
+#![allow(dead_code)]
+
+use console_local::{Config, RunningServer};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A server on a free port of 127.0.0.1 with a fresh data folder (kept alive by the
+/// returned guard).
+pub async fn fresh() -> (tempfile::TempDir, RunningServer) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let server = start(data.path(), SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    (data, server)
+}
+
+/// Sends a message and waits for its acknowledgement; returns its sequence number.
+pub async fn say(console: &mut Console, chat: &str, client_msg_id: &str, body: &str) -> u64 {
+    console
+        .send(json!({"action": "send", "chat_id": chat, "client_msg_id": client_msg_id, "body": body}))
+        .await;
+    loop {
+        let ack = console.next_of("ack").await;
+        if ack["client_msg_id"] == client_msg_id {
+            return ack["seq"].as_u64().expect("a sequence number");
+        }
+    }
+}
+
+pub async fn start(data: &std::path::Path, listen: SocketAddr) -> RunningServer {
+    console_local::start(Config {
+        listen,
+        data_dir: data.to_path_buf(),
+        console_dir: data.join("no-console"),
+    })
+    .await
+    .expect("the local server starts")
+}
+
+/// A plain HTTP/1.1 request; returns the status and the JSON body.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8_lossy(&response);
+    let status = text[9..12].parse().expect("status code");
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+pub async fn sign_in(addr: SocketAddr, tenant: &str, agent: &str) -> String {
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/dev/sign-in",
+        None,
+        &json!({"tenant": tenant, "agent": agent}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "sign-in answered {body}");
+    body["token"].as_str().expect("a token").to_owned()
+}
+
+pub async fn ticket(addr: SocketAddr, token: &str) -> String {
+    let (status, body) = http(addr, "POST", "/api/ws-ticket", Some(token), "").await;
+    assert_eq!(status, 200, "ticket answered {body}");
+    body["ticket"].as_str().expect("a ticket").to_owned()
+}
+
+/// One console's socket.
+pub struct Console {
+    pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Console {
+    pub async fn open(addr: SocketAddr, token: &str) -> Console {
+        let url = format!("ws://{addr}/ws?ticket={}", ticket(addr, token).await);
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("the socket opens");
+        Console { socket }
+    }
+
+    /// Opens a socket and says hello; returns the console and the welcome frame.
+    pub async fn hello(addr: SocketAddr, token: &str, resume: Value) -> (Console, Value) {
+        let mut console = Console::open(addr, token).await;
+        console
+            .send(json!({"action": "hello", "protocol": 1, "resume": resume}))
+            .await;
+        let welcome = console.next_of("welcome").await;
+        (console, welcome)
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.send_text(frame.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
+                .await
+                .expect("a frame within 5 s")
+                .expect("the socket is open")
+                .expect("a good frame");
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(&text).expect("JSON");
+            }
+        }
+    }
+
+    /// The next frame of `kind`, skipping others.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Asserts nothing more arrives for a short while.
+    pub async fn nothing_more(&mut self) {
+        let next = tokio::time::timeout(Duration::from_millis(300), self.socket.next()).await;
+        assert!(next.is_err(), "expected silence, got {next:?}");
+    }
+}
+
+pub async fn start_chat(console: &mut Console, with: &str) -> String {
+    console
+        .send(json!({"action": "start_chat", "with": with}))
+        .await;
+    let started = console.next_of("chat_started").await;
+    started["chat"]["id"]
+        .as_str()
+        .expect("a chat id")
+        .to_owned()
+}
