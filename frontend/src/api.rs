@@ -192,7 +192,10 @@ fn receive(text: &str, targets: LinkTargets) {
         return;
     };
     let mut notice = Notice::None;
-    targets.state.update(|state| notice = state.apply(frame));
+    let now = js_sys::Date::now() as i64;
+    targets
+        .state
+        .update(|state| notice = state.apply(frame, now));
     if notice != Notice::None {
         targets.notice.set(Some(notice));
     }

@@ -47,20 +47,51 @@ pub enum Notice {
     Refused(String),
 }
 
+/// How long a typing indicator shows after the last `typing` frame.
+pub const TYPING_SHOWS_MS: i64 = 4_000;
+
 /// Everything the console knows about the signed-in agent's chats.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsoleState {
     pub me: Option<AgentView>,
+    /// The agents I can see, as the agent list shows them.
+    pub agents: Vec<AgentView>,
     pub chats: BTreeMap<ChatId, ChatEntry>,
     /// Chats that require my response, as counted by the server.
     pub pending_chats: u32,
     /// Sends not yet acknowledged, in the order typed.
     pub outbox: Vec<Outgoing>,
+    /// Until when (ms) the other agent shows as typing, per chat.
+    pub typing_until: BTreeMap<ChatId, i64>,
 }
 
 impl ConsoleState {
-    /// Applies one server frame.
-    pub fn apply(&mut self, frame: ServerFrame) -> Notice {
+    /// Replaces the agent list (from the HTTP API).
+    pub fn set_agents(&mut self, agents: Vec<AgentView>) {
+        self.agents = agents;
+    }
+
+    /// The agent list: the agents I can see plus anyone I have a chat with, by name.
+    pub fn agent_list(&self) -> Vec<AgentView> {
+        let mut list = self.agents.clone();
+        for entry in self.chats.values() {
+            if !list.iter().any(|a| a.id == entry.view.with.id) {
+                list.push(entry.view.with.clone());
+            }
+        }
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
+    }
+
+    /// True while the other agent of `chat` is typing, at `now` (ms).
+    pub fn is_typing(&self, chat: &ChatId, now: i64) -> bool {
+        self.typing_until
+            .get(chat)
+            .is_some_and(|until| *until > now)
+    }
+
+    /// Applies one server frame received at `now` (ms).
+    pub fn apply(&mut self, frame: ServerFrame, now: i64) -> Notice {
         match frame {
             ServerFrame::Welcome {
                 me,
@@ -94,6 +125,9 @@ impl ConsoleState {
                 self.outbox.retain(|o| {
                     !(o.chat_id == chat_id && o.client_msg_id == message.client_msg_id && !incoming)
                 });
+                if incoming {
+                    self.typing_until.remove(&chat_id);
+                }
                 let Some(entry) = self.chats.get_mut(&chat_id) else {
                     return Notice::None;
                 };
@@ -113,6 +147,37 @@ impl ConsoleState {
                     .retain(|o| !(o.chat_id == chat_id && o.client_msg_id == client_msg_id));
                 Notice::None
             }
+            ServerFrame::Agent { agent } => {
+                if self.me.as_ref().is_some_and(|me| me.id == agent.id) {
+                    self.me = Some(agent.clone());
+                }
+                for entry in self.chats.values_mut() {
+                    if entry.view.with.id == agent.id {
+                        entry.view.with = agent.clone();
+                    }
+                }
+                match self.agents.iter_mut().find(|a| a.id == agent.id) {
+                    Some(listed) => *listed = agent,
+                    None if self.me.as_ref().is_none_or(|me| me.id != agent.id) => {
+                        self.agents.push(agent)
+                    }
+                    None => {}
+                }
+                Notice::None
+            }
+            ServerFrame::Typing { chat_id, .. } => {
+                self.typing_until.insert(chat_id, now + TYPING_SHOWS_MS);
+                Notice::None
+            }
+            ServerFrame::Seen { chat_id, by, seq } => {
+                if self.me.as_ref().is_some_and(|me| me.id != by)
+                    && let Some(entry) = self.chats.get_mut(&chat_id)
+                {
+                    entry.view.seen_by_other = entry.view.seen_by_other.max(seq);
+                }
+                Notice::None
+            }
+            ServerFrame::Pong => Notice::None,
             ServerFrame::Error {
                 message,
                 client_msg_id,
@@ -208,6 +273,20 @@ impl ConsoleState {
                     -entry.view.started_at,
                 )
             })
+    }
+
+    /// The last message of `chat` from the other agent that I have not reported as
+    /// seen yet, given the highest sequence already reported.
+    pub fn unseen(&self, chat: &ChatId, reported: u64) -> Option<u64> {
+        let entry = self.chats.get(chat)?;
+        let me = self.me.as_ref()?;
+        let last = entry
+            .messages
+            .values()
+            .rev()
+            .find(|m| m.from != me.id)
+            .map(|m| m.seq)?;
+        (last > reported).then_some(last)
     }
 
     /// Sends of one chat still waiting for their acknowledgement.

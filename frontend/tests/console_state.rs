@@ -36,7 +36,9 @@ fn chat(
         unread: u32::from(pending),
         waiting_since,
         last_seq: 0,
+        seen_by_other: 0,
         started_at: 1,
+        ended_at: None,
         interaction: None,
     }
 }
@@ -54,30 +56,42 @@ fn message(chat: &str, seq: u64, from: &str, client_msg_id: &str) -> MessageView
 
 fn signed_in_as_bob() -> ConsoleState {
     let mut state = ConsoleState::default();
-    state.apply(ServerFrame::Welcome {
-        protocol: protocol::PROTOCOL_VERSION,
-        me: agent("bob"),
-        chats: vec![],
-        pending_chats: 0,
-    });
+    state.apply(
+        ServerFrame::Welcome {
+            protocol: protocol::PROTOCOL_VERSION,
+            me: agent("bob"),
+            chats: vec![],
+            pending_chats: 0,
+        },
+        0,
+    );
     state
 }
 
 #[wasm_bindgen_test]
 fn an_incoming_chat_raises_the_count_and_responding_clears_it() {
     let mut state = signed_in_as_bob();
-    state.apply(ServerFrame::Chat {
-        chat: chat("c1", "ann", false, None, ChatStatus::Open),
-        pending_chats: 0,
-    });
-    let notice = state.apply(ServerFrame::Message {
-        message: message("c1", 1, "ann", "a-1"),
-    });
+    state.apply(
+        ServerFrame::Chat {
+            chat: chat("c1", "ann", false, None, ChatStatus::Open),
+            pending_chats: 0,
+        },
+        0,
+    );
+    let notice = state.apply(
+        ServerFrame::Message {
+            message: message("c1", 1, "ann", "a-1"),
+        },
+        0,
+    );
     assert_eq!(notice, Notice::Incoming(ChatId::from("c1")));
-    state.apply(ServerFrame::Chat {
-        chat: chat("c1", "ann", true, Some(1000), ChatStatus::Open),
-        pending_chats: 1,
-    });
+    state.apply(
+        ServerFrame::Chat {
+            chat: chat("c1", "ann", true, Some(1000), ChatStatus::Open),
+            pending_chats: 1,
+        },
+        0,
+    );
     assert_eq!(state.pending_chats, 1);
     assert!(
         state
@@ -85,10 +99,13 @@ fn an_incoming_chat_raises_the_count_and_responding_clears_it() {
             .is_some_and(|c| c.view.pending)
     );
 
-    state.apply(ServerFrame::Chat {
-        chat: chat("c1", "ann", false, None, ChatStatus::Open),
-        pending_chats: 0,
-    });
+    state.apply(
+        ServerFrame::Chat {
+            chat: chat("c1", "ann", false, None, ChatStatus::Open),
+            pending_chats: 0,
+        },
+        0,
+    );
     assert_eq!(state.pending_chats, 0);
 }
 
@@ -101,10 +118,13 @@ fn the_multi_chat_table_puts_the_longest_waiting_first_and_ended_chats_last() {
         chat("quiet", "dan", false, None, ChatStatus::Open),
         chat("oldest", "eve", true, Some(1_000), ChatStatus::Open),
     ] {
-        state.apply(ServerFrame::Chat {
-            chat: view,
-            pending_chats: 2,
-        });
+        state.apply(
+            ServerFrame::Chat {
+                chat: view,
+                pending_chats: 2,
+            },
+            0,
+        );
     }
     let order: Vec<&str> = state.table().iter().map(|e| e.view.id.as_str()).collect();
     assert_eq!(order, vec!["oldest", "recent", "quiet", "ended"]);
@@ -113,10 +133,13 @@ fn the_multi_chat_table_puts_the_longest_waiting_first_and_ended_chats_last() {
 #[wasm_bindgen_test]
 fn unacknowledged_sends_stay_in_the_outbox_until_acknowledged() {
     let mut state = signed_in_as_bob();
-    state.apply(ServerFrame::Chat {
-        chat: chat("c1", "ann", false, None, ChatStatus::Open),
-        pending_chats: 0,
-    });
+    state.apply(
+        ServerFrame::Chat {
+            chat: chat("c1", "ann", false, None, ChatStatus::Open),
+            pending_chats: 0,
+        },
+        0,
+    );
     state.queue_send("c1".into(), "b-1".into(), "first".into());
     state.queue_send("c1".into(), "b-2".into(), "second".into());
     assert_eq!(state.unacknowledged(&"c1".into()).len(), 2);
@@ -129,14 +152,20 @@ fn unacknowledged_sends_stay_in_the_outbox_until_acknowledged() {
         .collect();
     assert_eq!(resend, vec!["b-1", "b-2"]);
 
-    state.apply(ServerFrame::Ack {
-        chat_id: "c1".into(),
-        client_msg_id: "b-1".into(),
-        seq: 1,
-    });
-    state.apply(ServerFrame::Message {
-        message: message("c1", 2, "bob", "b-2"),
-    });
+    state.apply(
+        ServerFrame::Ack {
+            chat_id: "c1".into(),
+            client_msg_id: "b-1".into(),
+            seq: 1,
+        },
+        0,
+    );
+    state.apply(
+        ServerFrame::Message {
+            message: message("c1", 2, "bob", "b-2"),
+        },
+        0,
+    );
     assert!(
         state.outbox.is_empty(),
         "an ack or my own echoed message clears the outbox"
@@ -147,11 +176,14 @@ fn unacknowledged_sends_stay_in_the_outbox_until_acknowledged() {
 fn a_refused_send_leaves_the_outbox_and_is_reported() {
     let mut state = signed_in_as_bob();
     state.queue_send("c1".into(), "b-1".into(), "too late".into());
-    let notice = state.apply(ServerFrame::Error {
-        code: protocol::ErrorCode::ChatEnded,
-        message: "this chat has ended".into(),
-        client_msg_id: Some("b-1".into()),
-    });
+    let notice = state.apply(
+        ServerFrame::Error {
+            code: protocol::ErrorCode::ChatEnded,
+            message: "this chat has ended".into(),
+            client_msg_id: Some("b-1".into()),
+        },
+        0,
+    );
     assert!(state.outbox.is_empty());
     assert_eq!(notice, Notice::Refused("this chat has ended".into()));
 }
@@ -159,19 +191,106 @@ fn a_refused_send_leaves_the_outbox_and_is_reported() {
 #[wasm_bindgen_test]
 fn resume_points_stop_at_the_first_gap() {
     let mut state = signed_in_as_bob();
-    state.apply(ServerFrame::Chat {
-        chat: chat("c1", "ann", false, None, ChatStatus::Open),
-        pending_chats: 0,
-    });
+    state.apply(
+        ServerFrame::Chat {
+            chat: chat("c1", "ann", false, None, ChatStatus::Open),
+            pending_chats: 0,
+        },
+        0,
+    );
     for seq in [1, 2, 4] {
-        state.apply(ServerFrame::Message {
-            message: message("c1", seq, "ann", &format!("a-{seq}")),
-        });
+        state.apply(
+            ServerFrame::Message {
+                message: message("c1", seq, "ann", &format!("a-{seq}")),
+            },
+            0,
+        );
     }
     assert_eq!(state.resume_points().get(&ChatId::from("c1")), Some(&2));
     // A duplicate delivery is shown once.
-    state.apply(ServerFrame::Message {
-        message: message("c1", 2, "ann", "a-2"),
-    });
+    state.apply(
+        ServerFrame::Message {
+            message: message("c1", 2, "ann", "a-2"),
+        },
+        0,
+    );
     assert_eq!(state.chats[&ChatId::from("c1")].messages.len(), 3);
+}
+
+#[wasm_bindgen_test]
+fn live_agent_states_update_the_list_and_the_chats() {
+    let mut state = signed_in_as_bob();
+    state.set_agents(vec![agent("ann"), agent("cara")]);
+    state.apply(
+        ServerFrame::Chat {
+            chat: chat("c1", "ann", false, None, ChatStatus::Open),
+            pending_chats: 0,
+        },
+        0,
+    );
+    let mut busy = agent("ann");
+    busy.state = AgentState::Busy;
+    state.apply(ServerFrame::Agent { agent: busy }, 0);
+    assert_eq!(state.agent_list()[0].state, AgentState::Busy);
+    assert_eq!(
+        state.chats[&ChatId::from("c1")].view.with.state,
+        AgentState::Busy
+    );
+    let mut me = agent("bob");
+    me.state = AgentState::OnBreak;
+    state.apply(ServerFrame::Agent { agent: me }, 0);
+    assert_eq!(
+        state.me.as_ref().map(|m| m.state),
+        Some(AgentState::OnBreak)
+    );
+    assert_eq!(state.agent_list().len(), 2, "I am not listed to myself");
+}
+
+#[wasm_bindgen_test]
+fn typing_shows_for_a_few_seconds_and_stops_when_the_message_arrives() {
+    let mut state = signed_in_as_bob();
+    state.apply(
+        ServerFrame::Chat {
+            chat: chat("c1", "ann", false, None, ChatStatus::Open),
+            pending_chats: 0,
+        },
+        0,
+    );
+    state.apply(
+        ServerFrame::Typing {
+            chat_id: "c1".into(),
+            from: "ann".into(),
+        },
+        1_000,
+    );
+    assert!(state.is_typing(&"c1".into(), 2_000));
+    assert!(!state.is_typing(
+        &"c1".into(),
+        1_000 + console_frontend::state::TYPING_SHOWS_MS
+    ));
+    state.apply(
+        ServerFrame::Typing {
+            chat_id: "c1".into(),
+            from: "ann".into(),
+        },
+        3_000,
+    );
+    state.apply(
+        ServerFrame::Message {
+            message: message("c1", 1, "ann", "a-1"),
+        },
+        3_500,
+    );
+    assert!(!state.is_typing(&"c1".into(), 3_600));
+    assert_eq!(state.unseen(&"c1".into(), 0), Some(1));
+    assert_eq!(state.unseen(&"c1".into(), 1), None);
+    state.apply(
+        ServerFrame::Seen {
+            chat_id: "c1".into(),
+            by: "ann".into(),
+            seq: 4,
+        },
+        0,
+    );
+    assert_eq!(state.chats[&ChatId::from("c1")].view.seen_by_other, 4);
 }

@@ -5,7 +5,7 @@
 use crate::components::console::ConsoleContext;
 use crate::format;
 use leptos::prelude::*;
-use protocol::{AgentId, AgentState, AgentView, ChatStatus, ClientFrame};
+use protocol::{AgentId, AgentState, ChatStatus, ClientFrame};
 
 /// The chat status of an agent, as its icon says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,17 +56,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
     let menu_for = RwSignal::new(None::<AgentId>);
     let state = ctx.state;
     // The listed agents, plus anyone I have a chat with (she appears in my list).
-    let rows = move || {
-        let mut agents: Vec<AgentView> = ctx.agents.get();
-        state.with(|s| {
-            for entry in s.chats.values() {
-                if !agents.iter().any(|a| a.id == entry.view.with.id) {
-                    agents.push(entry.view.with.clone());
-                }
-            }
-        });
-        agents
-    };
+    let rows = move || state.with(|s| s.agent_list());
     let mark = move |agent: &AgentId| {
         state.with(|s| match s.chat_with(agent) {
             None => ChatMark::None,

@@ -145,40 +145,89 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                 return Vec::new();
             };
             let other = entry.view.with.name.clone();
-            let mut lines: Vec<(String, String, String, String, bool)> = entry
+            // "Seen" goes under my last message the other agent has seen.
+            let seen_seq = entry
+                .messages
+                .values()
+                .filter(|m| m.from == me && m.seq <= entry.view.seen_by_other)
+                .map(|m| m.seq)
+                .max();
+            let mut lines: Vec<Line> = entry
                 .messages
                 .values()
                 .map(|m| {
                     let mine = m.from == me;
-                    let who = if mine {
-                        "You".to_owned()
-                    } else {
-                        other.clone()
-                    };
-                    (
-                        format!("s{}", m.seq),
-                        who,
-                        format::clock_time(m.sent_at),
-                        m.body.clone(),
+                    Line {
+                        key: format!("s{}:{}", m.seq, seen_seq == Some(m.seq)),
+                        who: if mine {
+                            "You".to_owned()
+                        } else {
+                            other.clone()
+                        },
+                        time: format::clock_time(m.sent_at),
+                        body: m.body.clone(),
                         mine,
-                    )
+                        seen: seen_seq == Some(m.seq),
+                    }
                 })
                 .collect();
             lines.extend(state.with(|s| {
                 s.unacknowledged(&chat)
                     .into_iter()
-                    .map(|o| {
-                        (
-                            format!("o{}", o.client_msg_id),
-                            "You".to_owned(),
-                            "Sending…".to_owned(),
-                            o.body.clone(),
-                            true,
-                        )
+                    .map(|o| Line {
+                        key: format!("o{}", o.client_msg_id),
+                        who: "You".to_owned(),
+                        time: "Sending…".to_owned(),
+                        body: o.body.clone(),
+                        mine: true,
+                        seen: false,
                     })
                     .collect::<Vec<_>>()
             }));
             lines
+        }
+    };
+    // Tell the other agent what I have seen, while this window shows and the page is visible.
+    let reported = StoredValue::new(0u64);
+    {
+        let (ctx, chat) = (ctx.clone(), chat.clone());
+        let visible = ctx.visible;
+        Effect::new(move |_| {
+            if !visible.get() {
+                return;
+            }
+            let unseen = state.with(|s| s.unseen(&chat, reported.get_value()));
+            if let Some(seq) = unseen {
+                reported.set_value(seq);
+                ctx.send(ClientFrame::Seen {
+                    chat_id: chat.clone(),
+                    seq,
+                });
+            }
+        });
+    }
+    // Tell the other agent I am typing, at most every two seconds.
+    let last_typing = StoredValue::new(0f64);
+    let typing_ctx = ctx.clone();
+    let typing_chat = chat.clone();
+    let announce_typing = move || {
+        let now = js_sys::Date::now();
+        if now - last_typing.get_value() > 2_000.0 {
+            last_typing.set_value(now);
+            typing_ctx.send(ClientFrame::Typing {
+                chat_id: typing_chat.clone(),
+            });
+        }
+    };
+    let typing_note = {
+        let (entry, chat) = (entry.clone(), chat.clone());
+        let now = ctx.now;
+        move || {
+            let at = now.get().max(js_sys::Date::now() as i64);
+            let typing = state.with(|s| s.is_typing(&chat, at));
+            typing
+                .then(|| entry().map(|e| format!("{} is typing…", e.view.with.name)))
+                .flatten()
         }
     };
     let header = {
@@ -208,20 +257,25 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                 })}
             </header>
             <ol class="transcript" role="log" aria-label="Transcript" aria-live="polite">
-                <For each=transcript key=|line| line.0.clone() children=|(_, who, time, body, mine)| view! {
-                    <li class:mine=mine class:theirs=!mine>
-                        <div class="meta"><span class="sender">{who}</span>" "<span class="time">{time}</span></div>
-                        <div class="body">{body}</div>
+                <For each=transcript key=|line| line.key.clone() children=|line| view! {
+                    <li class:mine=line.mine class:theirs=!line.mine>
+                        <div class="meta"><span class="sender">{line.who}</span>" "<span class="time">{line.time}</span></div>
+                        <div class="body">{line.body}</div>
+                        {line.seen.then(|| view! { <div class="seen">"Seen"</div> })}
                     </li>
                 } />
             </ol>
+            <p class="typing" aria-live="polite">{typing_note}</p>
             {move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> })}
             <div class="composer">
                 <label for="your-message">"Your Message"</label>
                 <textarea id="your-message" node_ref=input rows="3"
                     prop:value=draft.clone()
                     disabled=ended_for_input
-                    on:input=move |ev| set_draft(event_target_value(&ev))
+                    on:input=move |ev| {
+                        set_draft(event_target_value(&ev));
+                        announce_typing();
+                    }
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                             ev.prevent_default();
@@ -235,4 +289,15 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// One line of the transcript.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Line {
+    key: String,
+    who: String,
+    time: String,
+    body: String,
+    mine: bool,
+    seen: bool,
 }

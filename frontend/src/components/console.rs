@@ -9,7 +9,7 @@ use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::http::SignedIn;
-use protocol::{AgentView, ChatId, ClientFrame, Role};
+use protocol::{AgentState, AgentView, ChatId, ClientFrame, Role};
 
 /// The Control Panel's tabs and their sub-tabs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +26,13 @@ pub struct ConsoleContext {
     pub me: AgentView,
     pub token: String,
     pub state: RwSignal<ConsoleState>,
-    pub agents: RwSignal<Vec<AgentView>>,
     pub link: RwSignal<Link>,
     pub tab: RwSignal<Tab>,
     pub selected: RwSignal<Option<ChatId>>,
     /// The current time, ticking every second (ms since the epoch).
     pub now: RwSignal<i64>,
+    /// Whether the page is visible (not a background tab).
+    pub visible: RwSignal<bool>,
     pub refusal: RwSignal<Option<String>>,
     outbound: UnboundedSender<ClientFrame>,
 }
@@ -47,10 +48,10 @@ impl ConsoleContext {
 
     /// Reloads the agent list.
     pub fn refresh_agents(&self) {
-        let (token, agents, refusal) = (self.token.clone(), self.agents, self.refusal);
+        let (token, state, refusal) = (self.token.clone(), self.state, self.refusal);
         spawn_local(async move {
             match api::agents(&token).await {
-                Ok(list) => agents.set(list),
+                Ok(list) => state.update(|s| s.set_agents(list)),
                 Err(failure) => refusal.set(Some(failure.message)),
             }
         });
@@ -97,15 +98,28 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         on_cleanup(move || ticker.clear());
     }
 
+    // API Gateway closes a connection idle for 10 minutes: ping every 4.
+    let keepalive_ctx_link = link;
+    let keepalive_out = outbound.clone();
+    if let Ok(keepalive) = set_interval_with_handle(
+        move || {
+            if keepalive_ctx_link.get_untracked() == Link::Online {
+                let _ = keepalive_out.unbounded_send(ClientFrame::Ping);
+            }
+        },
+        std::time::Duration::from_secs(240),
+    ) {
+        on_cleanup(move || keepalive.clear());
+    }
     let ctx = ConsoleContext {
         me: signed_in.me.clone(),
         token: signed_in.token.clone(),
         state,
-        agents: RwSignal::new(Vec::new()),
         link,
         tab: RwSignal::new(Tab::StatusAgentStatus),
         selected: RwSignal::new(None),
         now,
+        visible: page_visibility(),
         refusal: RwSignal::new(None),
         outbound,
     };
@@ -125,11 +139,11 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                 ctx.tab.set(Tab::ChatChats);
             }
             Some(Notice::Incoming(chat)) => {
-                let known = ctx
-                    .state
-                    .with_untracked(|s| s.chats.get(&chat).map(|e| e.view.with.id.clone()));
-                let listed = known
-                    .is_some_and(|id| ctx.agents.with_untracked(|a| a.iter().any(|x| x.id == id)));
+                let listed = ctx.state.with_untracked(|s| {
+                    s.chats
+                        .get(&chat)
+                        .is_some_and(|e| s.agents.iter().any(|a| a.id == e.view.with.id))
+                });
                 if !listed {
                     ctx.refresh_agents();
                 }
@@ -195,6 +209,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                     <strong>{me.name.clone()}</strong>
                     <span class="muted">{format!(" · {} · {}", me.group, role)}</span>
                 </span>
+                <MyState />
                 <button class="quiet" on:click=move |_| session.set(None)>"Sign out"</button>
             </header>
             {move || match link.get() {
@@ -260,4 +275,57 @@ fn SubTabs(entries: Vec<(&'static str, Tab)>) -> impl IntoView {
             }).collect_view()}
         </div>
     }
+}
+
+/// The agent's own state, set from the panel; everyone who can see her sees it change.
+#[component]
+fn MyState() -> impl IntoView {
+    let ctx = expect_context::<ConsoleContext>();
+    let state = ctx.state;
+    let current = move || {
+        state
+            .with(|s| s.me.as_ref().map(|m| m.state))
+            .unwrap_or(AgentState::LoggedOut)
+    };
+    let choose = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        if let Some(chosen) = AgentState::ALL.iter().find(|s| state_value(**s) == value) {
+            ctx.send(ClientFrame::SetState { state: *chosen });
+        }
+    };
+    view! {
+        <label class="my-state">
+            <span>"My State"</span>
+            <select on:change=choose prop:value=move || state_value(current())>
+                {AgentState::ALL.into_iter().filter(|s| *s != AgentState::LoggedOut).map(|s| view! {
+                    <option value=state_value(s)>{s.label()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+fn state_value(state: AgentState) -> &'static str {
+    match state {
+        AgentState::Available => "available",
+        AgentState::Busy => "busy",
+        AgentState::OnBreak => "on_break",
+        AgentState::WorkingOffline => "working_offline",
+        AgentState::PostProcessing => "post_processing",
+        AgentState::LoggedOut => "logged_out",
+    }
+}
+
+/// A signal that follows the page's visibility.
+fn page_visibility() -> RwSignal<bool> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let is_visible = || document().visibility_state() == web_sys::VisibilityState::Visible;
+    let visible = RwSignal::new(is_visible());
+    let listener = Closure::<dyn Fn()>::new(move || visible.set(is_visible()));
+    let _ = document()
+        .add_event_listener_with_callback("visibilitychange", listener.as_ref().unchecked_ref());
+    // The console lives as long as the page; so does the listener.
+    listener.forget();
+    visible
 }
