@@ -29,6 +29,7 @@ impl TestServer {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data.path().to_path_buf(),
             console_dir: console_dir.clone(),
+            oidc: None,
         })
         .await?;
         let addr = server.addr;
@@ -55,6 +56,7 @@ impl TestServer {
                 listen: self.addr,
                 data_dir: self.data.path().to_path_buf(),
                 console_dir: self.console_dir.clone(),
+                oidc: None,
             })
             .await?,
         );

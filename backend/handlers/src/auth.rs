@@ -1,10 +1,13 @@
-//! Bearer tokens: signed (HS256) by the local server's development sign-in and checked on
-//! every HTTP request. The token names a tenant and an agent only; group and role are read
-//! from the directory on each use.
+//! Bearer tokens, checked on every HTTP request: HS256 tokens signed by the local
+//! server's development sign-in, and — when an OpenID Connect issuer is configured —
+//! RS256 tokens of that issuer, checked against its published keys (JWKS). A token names
+//! a tenant and an agent only; group and role are read from the directory on each use.
 
 use console_domain::{DomainError, Identity};
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// How long a signed-in session lasts.
 pub const TOKEN_TTL_SECONDS: i64 = 12 * 3600;
@@ -20,11 +23,27 @@ struct Claims {
     exp: i64,
 }
 
-/// Signs and verifies bearer tokens with one secret key.
+/// An OpenID Connect issuer whose RS256 tokens are accepted.
+#[derive(Clone, Debug)]
+pub struct OidcIssuer {
+    /// The `iss` the tokens must carry.
+    pub issuer: String,
+    /// The `aud` the tokens must carry (the app client id).
+    pub audience: String,
+    /// The issuer's public keys.
+    pub keys: JwkSet,
+    /// The claim that names the tenant (e.g. `custom:tenant`).
+    pub tenant_claim: String,
+    /// The claim that names the agent (e.g. `custom:agent`).
+    pub agent_claim: String,
+}
+
+/// Signs and verifies bearer tokens.
 #[derive(Clone)]
 pub struct TokenAuthority {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    oidc: Option<OidcIssuer>,
 }
 
 impl std::fmt::Debug for TokenAuthority {
@@ -39,7 +58,14 @@ impl TokenAuthority {
         TokenAuthority {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            oidc: None,
         }
+    }
+
+    /// Also accepts RS256 tokens of an OpenID Connect issuer.
+    pub fn with_oidc(mut self, issuer: OidcIssuer) -> Self {
+        self.oidc = Some(issuer);
+        self
     }
 
     /// A token for `who`, valid from `now_ms` for [`TOKEN_TTL_SECONDS`].
@@ -58,20 +84,62 @@ impl TokenAuthority {
 
     /// Who a token stands for, if it is genuine and not expired.
     pub fn verify(&self, token: &str) -> Result<Identity, DomainError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&e))?;
+        match header.alg {
+            Algorithm::HS256 => self.verify_local(token),
+            Algorithm::RS256 => self.verify_oidc(token, header.kid.as_deref()),
+            other => Err(DomainError::Unauthorized(format!(
+                "tokens signed with {other:?} are not accepted; sign in again"
+            ))),
+        }
+    }
+
+    fn verify_oidc(&self, token: &str, kid: Option<&str>) -> Result<Identity, DomainError> {
+        let oidc = self.oidc.as_ref().ok_or_else(|| {
+            DomainError::Unauthorized("this server accepts no identity provider's tokens".into())
+        })?;
+        let jwk = kid.and_then(|kid| oidc.keys.find(kid)).ok_or_else(|| {
+            DomainError::Unauthorized("the token's signing key is unknown".into())
+        })?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| invalid(&e))?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&oidc.issuer]);
+        validation.set_audience(&[&oidc.audience]);
+        validation.leeway = 5;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
+            .map_err(|e| invalid(&e))?;
+        let claim = |name: &str| {
+            data.claims
+                .get(name)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    DomainError::Unauthorized(format!("the token has no `{name}` claim"))
+                })
+        };
+        Ok(Identity {
+            tenant: claim(&oidc.tenant_claim)?.into(),
+            agent: claim(&oidc.agent_claim)?.into(),
+        })
+    }
+
+    fn verify_local(&self, token: &str) -> Result<Identity, DomainError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.leeway = 5;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|e| {
-                DomainError::Unauthorized(format!(
-                    "the sign-in token is not valid ({e}); sign in again"
-                ))
-            })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|e| invalid(&e))?;
         Ok(Identity {
             tenant: data.claims.tid.as_str().into(),
             agent: data.claims.sub.as_str().into(),
         })
     }
+}
+
+fn invalid(error: &jsonwebtoken::errors::Error) -> DomainError {
+    DomainError::Unauthorized(format!(
+        "the sign-in token is not valid ({error}); sign in again"
+    ))
 }
 
 #[cfg(test)]

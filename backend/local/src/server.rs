@@ -11,6 +11,7 @@ use axum::Router;
 use axum::routing::{any, get, post};
 use console_domain::ports::DirectoryStore;
 use console_domain::{Clock, Store};
+use console_handlers::auth::OidcIssuer;
 use console_handlers::{App, TokenAuthority};
 use console_store_embedded::EmbeddedStore;
 use std::net::SocketAddr;
@@ -94,7 +95,20 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
                 .context("cannot seed the demo directory")?;
         }
     }
-    let secret = signing_secret(&config.data_dir)?;
+    let mut tokens = TokenAuthority::new(&signing_secret(&config.data_dir)?);
+    if let Some(oidc) = &config.oidc {
+        let text = std::fs::read_to_string(&oidc.jwks_file)
+            .with_context(|| format!("cannot read the JWKS file {}", oidc.jwks_file.display()))?;
+        let keys = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a JWKS", oidc.jwks_file.display()))?;
+        tokens = tokens.with_oidc(OidcIssuer {
+            issuer: oidc.issuer.clone(),
+            audience: oidc.audience.clone(),
+            keys,
+            tenant_claim: oidc.tenant_claim.clone(),
+            agent_claim: oidc.agent_claim.clone(),
+        });
+    }
     let store: Arc<dyn Store> = Arc::new(store);
     let pusher = Arc::new(LocalPusher::default());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -102,7 +116,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         store,
         pusher: pusher.clone(),
         clock,
-        tokens: TokenAuthority::new(&secret),
+        tokens,
         dev_sign_in: true,
     };
     let (stop, stopping) = watch::channel(false);

@@ -273,3 +273,66 @@ fn the_import_command_reports_a_bad_file_by_line_and_imports_a_good_one() {
         server.stop().await;
     });
 }
+
+#[tokio::test]
+async fn an_identity_providers_token_signs_in_when_its_issuer_is_configured() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../handlers/tests/fixtures");
+    let data = tempfile::tempdir().expect("temp dir");
+    let server = console_local::start(console_local::Config {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().to_path_buf(),
+        console_dir: data.path().join("no-console"),
+        oidc: Some(console_local::config::OidcSettings {
+            issuer: "https://idp.example".into(),
+            audience: "console".into(),
+            jwks_file: fixtures.join("oidc-test-jwks.json"),
+            tenant_claim: "custom:tenant".into(),
+            agent_claim: "custom:agent".into(),
+        }),
+    })
+    .await
+    .expect("starts");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("test-key-1".into());
+    let key =
+        EncodingKey::from_rsa_pem(&std::fs::read(fixtures.join("oidc-test-key.pem")).expect("key"))
+            .expect("a key");
+    let sign = |tenant: &str, agent: &str| {
+        jsonwebtoken::encode(
+            &header,
+            &json!({"iss": "https://idp.example", "aud": "console", "exp": now + 600,
+                    "custom:tenant": tenant, "custom:agent": agent}),
+            &key,
+        )
+        .expect("signs")
+    };
+    let (status, me) = http(
+        server.addr,
+        "GET",
+        "/api/me",
+        Some(&sign("acme", "dan")),
+        "",
+    )
+    .await;
+    assert_eq!((status, me["name"].clone()), (200, json!("Dan Wu")));
+    let (status, body) = http(
+        server.addr,
+        "GET",
+        "/api/me",
+        Some(&sign("acme", "nobody")),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (401, json!("unauthorized")),
+        "an agent not in the directory"
+    );
+    server.stop().await;
+}

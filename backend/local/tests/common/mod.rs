@@ -38,6 +38,7 @@ pub async fn start(data: &std::path::Path, listen: SocketAddr) -> RunningServer 
         listen,
         data_dir: data.to_path_buf(),
         console_dir: data.join("no-console"),
+        oidc: None,
     })
     .await
     .expect("the local server starts")
