@@ -30,6 +30,7 @@ impl TestServer {
             data_dir: data.path().to_path_buf(),
             console_dir: console_dir.clone(),
             oidc: None,
+            lifetimes: Default::default(),
         })
         .await?;
         let addr = server.addr;
@@ -57,6 +58,7 @@ impl TestServer {
                 data_dir: self.data.path().to_path_buf(),
                 console_dir: self.console_dir.clone(),
                 oidc: None,
+                lifetimes: Default::default(),
             })
             .await?,
         );

@@ -14,6 +14,8 @@ pub struct Config {
     pub console_dir: PathBuf,
     /// An OpenID Connect issuer whose tokens are accepted too, if any.
     pub oidc: Option<OidcSettings>,
+    /// Connection idle timeout and lifetime (API Gateway's by default).
+    pub lifetimes: crate::gateway::Lifetimes,
 }
 
 /// Where the tokens of an OpenID Connect identity provider come from.
@@ -35,6 +37,7 @@ impl Config {
             data_dir: PathBuf::from(".local-data"),
             console_dir: PathBuf::from("dist"),
             oidc: None,
+            lifetimes: crate::gateway::Lifetimes::default(),
         }
     }
 

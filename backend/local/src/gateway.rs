@@ -35,6 +35,22 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// API Gateway closes every connection after this long.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(2 * 3600);
 
+/// How long connections may live; API Gateway's values unless a test shortens them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub idle: Duration,
+    pub total: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            idle: IDLE_TIMEOUT,
+            total: MAX_LIFETIME,
+        }
+    }
+}
+
 /// What the emulator needs: the handlers' context and the live sockets.
 #[derive(Clone, Debug)]
 pub struct Gateway {
@@ -44,6 +60,7 @@ pub struct Gateway {
     pub stopping: watch::Receiver<bool>,
     /// One clone per open socket task, so that a stop can wait for them all.
     pub active: Arc<()>,
+    pub lifetimes: Lifetimes,
 }
 
 /// Who is at the other end of a socket, as API Gateway reports it.
@@ -157,11 +174,11 @@ async fn serve_socket(
     tracing::debug!(connection = %connection.0, "connected");
 
     let (mut sink, mut stream) = socket.split();
-    let lifetime = tokio::time::sleep(MAX_LIFETIME);
+    let lifetime = tokio::time::sleep(gateway.lifetimes.total);
     tokio::pin!(lifetime);
     loop {
         tokio::select! {
-            incoming = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => {
+            incoming = tokio::time::timeout(gateway.lifetimes.idle, stream.next()) => {
                 let frame = match incoming {
                     Err(_) => break, // idle timeout
                     Ok(None) | Ok(Some(Err(_))) => break,

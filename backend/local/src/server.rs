@@ -126,6 +126,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         pusher: pusher.clone(),
         stopping: stopping.clone(),
         active: active.clone(),
+        lifetimes: config.lifetimes,
     };
 
     let console = ServeDir::new(&config.console_dir)

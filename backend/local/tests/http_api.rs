@@ -291,6 +291,7 @@ async fn an_identity_providers_token_signs_in_when_its_issuer_is_configured() {
             tenant_claim: "custom:tenant".into(),
             agent_claim: "custom:agent".into(),
         }),
+        lifetimes: Default::default(),
     })
     .await
     .expect("starts");

@@ -457,3 +457,93 @@ async fn typing_and_seen_reach_the_other_agent_live_and_are_never_messages() {
     ann_tab.next_of("pong").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn api_gateway_limits_hold_frames_idle_time_and_lifetime() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let server = console_local::start(console_local::Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().to_path_buf(),
+        console_dir: data.path().join("no-console"),
+        oidc: None,
+        lifetimes: console_local::gateway::Lifetimes {
+            idle: std::time::Duration::from_millis(400),
+            total: std::time::Duration::from_secs(2),
+        },
+    })
+    .await
+    .expect("starts");
+    let addr = server.addr;
+    let (ann, bob) = (
+        sign_in(addr, "acme", "ann").await,
+        sign_in(addr, "acme", "bob").await,
+    );
+
+    // A frame over 32 KB closes the connection; a message over 16 KB is refused.
+    let (mut tab, _) = Console::hello(addr, &ann, json!({})).await;
+    let chat = start_chat(&mut tab, "bob").await;
+    let big = json!({"action": "send", "chat_id": chat, "client_msg_id": "big", "body": "y".repeat(20_000)});
+    tab.send(big).await;
+    assert_eq!(tab.next_of("error").await["code"], "message_too_large");
+    tab.send_text("z".repeat(40 * 1024)).await;
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match futures_util::StreamExt::next(&mut tab.socket).await {
+                None
+                | Some(Err(_))
+                | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "an oversized frame closes the connection");
+
+    // An idle connection is closed; a pinging one lives until its lifetime ends.
+    let (mut bob_tab, _) = Console::hello(addr, &bob, json!({})).await;
+    let (mut idle, _) = Console::hello(addr, &ann, json!({})).await;
+    let started = std::time::Instant::now();
+    loop {
+        bob_tab.send(json!({"action": "ping"})).await;
+        bob_tab.next_of("pong").await;
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        if started.elapsed() > std::time::Duration::from_millis(900) {
+            break;
+        }
+    }
+    let idle_end = tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        futures_util::StreamExt::next(&mut idle.socket),
+    )
+    .await;
+    assert!(
+        matches!(
+            idle_end,
+            Ok(None)
+                | Ok(Some(Err(_)))
+                | Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))))
+        ),
+        "the idle connection was closed: {idle_end:?}"
+    );
+    bob_tab.send(json!({"action": "ping"})).await;
+    bob_tab.next_of("pong").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    bob_tab.send(json!({"action": "ping"})).await;
+    let after_lifetime = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        loop {
+            match futures_util::StreamExt::next(&mut bob_tab.socket).await {
+                None
+                | Some(Err(_))
+                | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => return true,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        after_lifetime,
+        Ok(true),
+        "every connection ends after its lifetime"
+    );
+    server.stop().await;
+}

@@ -39,6 +39,7 @@ pub async fn start(data: &std::path::Path, listen: SocketAddr) -> RunningServer 
         data_dir: data.to_path_buf(),
         console_dir: data.join("no-console"),
         oidc: None,
+        lifetimes: Default::default(),
     })
     .await
     .expect("the local server starts")
