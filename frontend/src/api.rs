@@ -9,9 +9,11 @@ use gloo_net::websocket::futures::WebSocket;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::http::{AgentList, DevDirectory, DevSignIn, SignedIn, WsTicket};
+use protocol::http::{
+    AgentList, DevDirectory, DevSignIn, SignedIn, Transcript, TranscriptList, WsTicket,
+};
 use protocol::{
-    AgentId, AgentView, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
+    AgentId, AgentView, ChatId, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
 };
 use serde::de::DeserializeOwned;
 
@@ -72,6 +74,53 @@ pub async fn agents(token: &str) -> Result<Vec<AgentView>, ApiFailure> {
     )
     .await?;
     Ok(list.agents)
+}
+
+/// The transcripts matching a query string (`agent=…&group=…&from=…&to=…&q=…`).
+pub async fn transcripts(token: &str, query: &str) -> Result<TranscriptList, ApiFailure> {
+    read(
+        Request::get(&format!("/api/transcripts?{query}"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// One whole transcript.
+pub async fn transcript(token: &str, chat: &ChatId) -> Result<Transcript, ApiFailure> {
+    read(
+        Request::get(&format!("/api/transcripts/{chat}"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// A transcript's download (`text` or `json`) as text.
+pub async fn transcript_download(
+    token: &str,
+    chat: &ChatId,
+    format: &str,
+) -> Result<String, ApiFailure> {
+    let response = Request::get(&format!("/api/transcripts/{chat}/download?format={format}"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(ApiFailure::network)?;
+    if !response.ok() {
+        return Err(ApiFailure {
+            message: format!("the download failed ({})", response.status()),
+            unauthorized: response.status() == 401,
+        });
+    }
+    response.text().await.map_err(ApiFailure::network)
+}
+
+/// Encodes a query string value.
+pub fn query_value(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
 }
 
 async fn ws_ticket(token: &str) -> Result<WsTicket, ApiFailure> {

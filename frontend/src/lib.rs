@@ -1,6 +1,7 @@
 //! The Agent Console: the agent-to-agent chat of a contact-center console, in the
 //! browser. Leptos, client-side rendered; `main.rs` only mounts [`app::App`].
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod components;

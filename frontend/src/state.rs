@@ -47,6 +47,41 @@ pub enum Notice {
     Refused(String),
 }
 
+/// A column the agent list sorts by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Group,
+    State,
+    TimeInState,
+}
+
+/// The agent list as shown: agents whose name contains `filter` (any case), sorted by
+/// `key` (then by name), ascending or not.
+pub fn arrange_agents(
+    mut agents: Vec<AgentView>,
+    filter: &str,
+    key: SortKey,
+    ascending: bool,
+) -> Vec<AgentView> {
+    let needle = filter.trim().to_lowercase();
+    if !needle.is_empty() {
+        agents.retain(|a| a.name.to_lowercase().contains(&needle));
+    }
+    agents.sort_by(|a, b| {
+        let primary = match key {
+            SortKey::Name => std::cmp::Ordering::Equal,
+            SortKey::Group => a.group.cmp(&b.group),
+            SortKey::State => a.state.label().cmp(b.state.label()),
+            // Longest in state first when ascending reads "most time".
+            SortKey::TimeInState => a.state_since.cmp(&b.state_since),
+        };
+        let order = primary.then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        if ascending { order } else { order.reverse() }
+    });
+    agents
+}
+
 /// How long a typing indicator shows after the last `typing` frame.
 pub const TYPING_SHOWS_MS: i64 = 4_000;
 

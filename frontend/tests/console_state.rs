@@ -2,7 +2,7 @@
 //! of chats requiring a response, the status icons, the Multi-Chat Table's order, and the
 //! outbox that makes sends survive a reconnect.
 
-use console_frontend::state::{ConsoleState, Notice};
+use console_frontend::state::{ConsoleState, Notice, SortKey, arrange_agents};
 use protocol::{
     AgentId, AgentState, AgentView, ChatId, ChatStatus, ChatView, MessageView, Role, ServerFrame,
 };
@@ -293,4 +293,45 @@ fn typing_shows_for_a_few_seconds_and_stops_when_the_message_arrives() {
         0,
     );
     assert_eq!(state.chats[&ChatId::from("c1")].view.seen_by_other, 4);
+}
+
+#[wasm_bindgen_test]
+fn the_agent_list_filters_by_name_and_sorts_by_any_column() {
+    let mut ann = agent("ann");
+    ann.name = "Ann Lee".into();
+    ann.state_since = 30;
+    let mut bob = agent("bob");
+    bob.name = "Bob Stone".into();
+    bob.group = "support".into();
+    bob.state = AgentState::Busy;
+    bob.state_since = 10;
+    let mut cara = agent("cara");
+    cara.name = "Cara Diaz".into();
+    cara.state_since = 20;
+    let all = vec![bob.clone(), cara.clone(), ann.clone()];
+    let names = |list: Vec<AgentView>| list.into_iter().map(|a| a.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(arrange_agents(all.clone(), "", SortKey::Name, true)),
+        ["Ann Lee", "Bob Stone", "Cara Diaz"]
+    );
+    assert_eq!(
+        names(arrange_agents(all.clone(), "", SortKey::Name, false)),
+        ["Cara Diaz", "Bob Stone", "Ann Lee"]
+    );
+    assert_eq!(
+        names(arrange_agents(all.clone(), "  sTo ", SortKey::Name, true)),
+        ["Bob Stone"]
+    );
+    assert_eq!(
+        names(arrange_agents(all.clone(), "", SortKey::Group, true)),
+        ["Ann Lee", "Cara Diaz", "Bob Stone"]
+    );
+    assert_eq!(
+        names(arrange_agents(all.clone(), "", SortKey::State, true)),
+        ["Ann Lee", "Cara Diaz", "Bob Stone"]
+    );
+    assert_eq!(
+        names(arrange_agents(all, "", SortKey::TimeInState, true)),
+        ["Bob Stone", "Cara Diaz", "Ann Lee"]
+    );
 }

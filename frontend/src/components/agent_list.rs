@@ -4,6 +4,7 @@
 
 use crate::components::console::ConsoleContext;
 use crate::format;
+use crate::state::{SortKey, arrange_agents};
 use leptos::prelude::*;
 use protocol::{AgentId, AgentState, ChatStatus, ClientFrame};
 
@@ -55,8 +56,34 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
     let ctx = expect_context::<ConsoleContext>();
     let menu_for = RwSignal::new(None::<AgentId>);
     let state = ctx.state;
+    let filter = RwSignal::new(String::new());
+    let sort = RwSignal::new((SortKey::Name, true));
     // The listed agents, plus anyone I have a chat with (she appears in my list).
-    let rows = move || state.with(|s| s.agent_list());
+    let rows = move || {
+        let (key, ascending) = sort.get();
+        filter.with(|f| arrange_agents(state.with(|s| s.agent_list()), f, key, ascending))
+    };
+    let header = move |title: &'static str, key: SortKey| {
+        let aria_sort = move || match sort.get() {
+            (k, true) if k == key => "ascending",
+            (k, false) if k == key => "descending",
+            _ => "none",
+        };
+        view! {
+            <th scope="col" aria-sort=aria_sort>
+                <button class="sort" on:click=move |_| sort.update(|(k, asc)| {
+                    if *k == key { *asc = !*asc } else { *k = key; *asc = true }
+                })>
+                    {title}
+                    <span class="sort-arrow" aria-hidden="true">{move || match aria_sort() {
+                        "ascending" => "▲",
+                        "descending" => "▼",
+                        _ => "",
+                    }}</span>
+                </button>
+            </th>
+        }
+    };
     let mark = move |agent: &AgentId| {
         state.with(|s| match s.chat_with(agent) {
             None => ChatMark::None,
@@ -66,22 +93,29 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
         })
     };
     let start_ctx = ctx.clone();
-    let start_chat = move |agent: AgentId| {
+    let start_chat = move |agent: AgentId, interaction: Option<String>| {
         menu_for.set(None);
         start_ctx.send(ClientFrame::StartChat {
             with: agent,
-            interaction: None,
+            interaction,
         });
     };
     let now = ctx.now;
     view! {
+        <div class="list-tools">
+            <label class="filter">
+                <span>"Filter by name"</span>
+                <input type="search" prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev)) />
+            </label>
+        </div>
         <table class="agents" aria-label=label>
             <thead>
                 <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Group"</th>
-                    <th scope="col">"State"</th>
-                    <th scope="col">"Time in State"</th>
+                    {header("Name", SortKey::Name)}
+                    {header("Group", SortKey::Group)}
+                    {header("State", SortKey::State)}
+                    {header("Time in State", SortKey::TimeInState)}
                     <th scope="col">"Chat"</th>
                 </tr>
             </thead>
@@ -100,7 +134,20 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     let start = {
                         let id = id.clone();
                         let start_chat = start_chat.clone();
-                        move |_| start_chat(id.clone())
+                        move |_| start_chat(id.clone(), None)
+                    };
+                    let start_about = {
+                        let id = id.clone();
+                        let start_chat = start_chat.clone();
+                        move |_| {
+                            let asked = window()
+                                .prompt_with_message("Which customer interaction is this chat about? (its ID)")
+                                .ok()
+                                .flatten();
+                            if let Some(reference) = asked.filter(|r| !r.trim().is_empty()) {
+                                start_chat(id.clone(), Some(reference.trim().to_owned()));
+                            }
+                        }
                     };
                     let mark_id = id.clone();
                     let since = agent.state_since;
@@ -118,6 +165,12 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                                             <button role="menuitem" on:click=start.clone()
                                                 on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) }>
                                                 "Start a chat"
+                                            </button>
+                                        </li>
+                                        <li role="none">
+                                            <button role="menuitem" on:click=start_about.clone()
+                                                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) }>
+                                                "Start a chat about an interaction…"
                                             </button>
                                         </li>
                                     </ul>

@@ -1,9 +1,11 @@
 //! The Control Panel in the Two Tabs view: tabs Status, Phone and Chat, and what the
 //! whole console shares (the session, the chat state, the link, the clock).
 
+use crate::alerts::{self, AlertSettings};
 use crate::api::{self, Link, LinkTargets};
 use crate::components::agent_list::AgentList;
 use crate::components::chat_tab::ChatTab;
+use crate::components::transcripts::Transcripts;
 use crate::state::{ConsoleState, Notice};
 use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
@@ -18,6 +20,7 @@ pub enum Tab {
     PhoneAgents,
     ChatChats,
     ChatAgents,
+    ChatTranscripts,
 }
 
 /// What every part of the signed-in console shares.
@@ -33,6 +36,8 @@ pub struct ConsoleContext {
     pub now: RwSignal<i64>,
     /// Whether the page is visible (not a background tab).
     pub visible: RwSignal<bool>,
+    /// How she wants to be alerted while the page is hidden.
+    pub alerts: RwSignal<AlertSettings>,
     pub refusal: RwSignal<Option<String>>,
     outbound: UnboundedSender<ClientFrame>,
 }
@@ -120,6 +125,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         selected: RwSignal::new(None),
         now,
         visible: page_visibility(),
+        alerts: RwSignal::new(AlertSettings::load()),
         refusal: RwSignal::new(None),
         outbound,
     };
@@ -139,6 +145,29 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                 ctx.tab.set(Tab::ChatChats);
             }
             Some(Notice::Incoming(chat)) => {
+                if !ctx.visible.get_untracked() {
+                    let settings = ctx.alerts.get_untracked();
+                    let last = ctx.state.with_untracked(|s| {
+                        s.chats.get(&chat).and_then(|e| {
+                            e.messages
+                                .values()
+                                .next_back()
+                                .map(|m| (e.view.with.name.clone(), m.body.clone()))
+                        })
+                    });
+                    if let Some((from, body)) = last {
+                        if settings.notify {
+                            alerts::notify(
+                                &format!("{from} (Agent Console)"),
+                                &body,
+                                chat.as_str(),
+                            );
+                        }
+                        if settings.sound {
+                            alerts::chime();
+                        }
+                    }
+                }
                 let listed = ctx.state.with_untracked(|s| {
                     s.chats
                         .get(&chat)
@@ -164,6 +193,11 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
     });
 
     let refusal = ctx.refusal;
+    // Supervisors read the transcripts of their tenant under Chat > Transcripts.
+    let mut chat_tabs = vec![("Chats", Tab::ChatChats), ("Agents", Tab::ChatAgents)];
+    if signed_in.me.role == Role::Supervisor {
+        chat_tabs.push(("Transcripts", Tab::ChatTranscripts));
+    }
     let me = signed_in.me.clone();
     let role = if me.role == Role::Supervisor {
         "Supervisor"
@@ -182,7 +216,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
     let top = move || match tab.get() {
         Tab::StatusAgentStatus => "status",
         Tab::PhoneAgents => "phone",
-        Tab::ChatChats | Tab::ChatAgents => "chat",
+        Tab::ChatChats | Tab::ChatAgents | Tab::ChatTranscripts => "chat",
     };
     let select_top = move |name: &'static str| {
         tab.set(match name {
@@ -210,6 +244,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                     <span class="muted">{format!(" · {} · {}", me.group, role)}</span>
                 </span>
                 <MyState />
+                <AlertToggles />
                 <button class="quiet" on:click=move |_| session.set(None)>"Sign out"</button>
             </header>
             {move || match link.get() {
@@ -249,12 +284,16 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                         <AgentList label="Agents" />
                     }.into_any(),
                     Tab::ChatChats => view! {
-                        <SubTabs entries=vec![("Chats", Tab::ChatChats), ("Agents", Tab::ChatAgents)] />
+                        <SubTabs entries=chat_tabs.clone() />
                         <ChatTab />
                     }.into_any(),
                     Tab::ChatAgents => view! {
-                        <SubTabs entries=vec![("Chats", Tab::ChatChats), ("Agents", Tab::ChatAgents)] />
+                        <SubTabs entries=chat_tabs.clone() />
                         <AgentList label="Agents" />
+                    }.into_any(),
+                    Tab::ChatTranscripts => view! {
+                        <SubTabs entries=chat_tabs.clone() />
+                        <Transcripts />
                     }.into_any(),
                 }}
             </section>
@@ -328,4 +367,36 @@ fn page_visibility() -> RwSignal<bool> {
     // The console lives as long as the page; so does the listener.
     listener.forget();
     visible
+}
+
+/// The two alert settings: a notification and a sound for new messages while the page
+/// is hidden.
+#[component]
+fn AlertToggles() -> impl IntoView {
+    let ctx = expect_context::<ConsoleContext>();
+    let settings = ctx.alerts;
+    let change = move |update: fn(&mut AlertSettings, bool)| {
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            settings.update(|s| update(s, on));
+            settings.get_untracked().save();
+            if on {
+                alerts::ask_permission();
+            }
+        }
+    };
+    view! {
+        <span class="alert-toggles">
+            <label>
+                <input type="checkbox" prop:checked=move || settings.get().notify
+                    on:change=change(|s, on| s.notify = on) />
+                "Notifications"
+            </label>
+            <label>
+                <input type="checkbox" prop:checked=move || settings.get().sound
+                    on:change=change(|s, on| s.sound = on) />
+                "Sound"
+            </label>
+        </span>
+    }
 }

@@ -4,3 +4,4 @@ pub mod agent_list;
 pub mod chat_tab;
 pub mod console;
 pub mod sign_in;
+pub mod transcripts;

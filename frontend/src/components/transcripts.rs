@@ -1,0 +1,218 @@
+//! The supervisor's Transcripts view: search the chats of her tenant by text, agent,
+//! group and time; read one; download it as text or JSON.
+
+use crate::api;
+use crate::components::console::ConsoleContext;
+use crate::format;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::ChatId;
+use protocol::http::{Transcript, TranscriptSummary};
+use wasm_bindgen::JsCast;
+
+/// Milliseconds since the epoch of a `yyyy-mm-dd` date input (local midnight), plus
+/// `extra_ms`.
+fn date_ms(value: &str, extra_ms: f64) -> Option<i64> {
+    if value.is_empty() {
+        return None;
+    }
+    let parsed = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&format!(
+        "{value}T00:00:00"
+    )));
+    let ms = parsed.get_time();
+    (!ms.is_nan()).then_some((ms + extra_ms) as i64)
+}
+
+/// Saves `text` as a file named `name` through a temporary link.
+fn save_file(name: &str, text: &str, mime: &str) {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(link) = document().create_element("a")
+        && let Ok(link) = link.dyn_into::<web_sys::HtmlAnchorElement>()
+    {
+        link.set_href(&url);
+        link.set_download(name);
+        link.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// The Transcripts view.
+#[component]
+pub fn Transcripts() -> impl IntoView {
+    let ctx = expect_context::<ConsoleContext>();
+    let (text, agent, group, from, to) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let results = RwSignal::new(None::<Vec<TranscriptSummary>>);
+    let open = RwSignal::new(None::<Transcript>);
+    let problem = RwSignal::new(None::<String>);
+    let state = ctx.state;
+    let agents = move || state.with(|s| s.agent_list());
+    let groups = move || {
+        let mut groups: Vec<String> = agents().into_iter().map(|a| a.group.to_string()).collect();
+        if let Some(me) = state.with(|s| s.me.clone()) {
+            groups.push(me.group.to_string());
+        }
+        groups.sort();
+        groups.dedup();
+        groups
+    };
+    let token = ctx.token.clone();
+    let search = move || {
+        let mut query = Vec::new();
+        for (name, value) in [
+            ("q", text.get_untracked()),
+            ("agent", agent.get_untracked()),
+            ("group", group.get_untracked()),
+        ] {
+            if !value.is_empty() {
+                query.push(format!("{name}={}", api::query_value(&value)));
+            }
+        }
+        if let Some(ms) = date_ms(&from.get_untracked(), 0.0) {
+            query.push(format!("from={ms}"));
+        }
+        if let Some(ms) = date_ms(&to.get_untracked(), 86_399_999.0) {
+            query.push(format!("to={ms}"));
+        }
+        let token = token.clone();
+        spawn_local(async move {
+            match api::transcripts(&token, &query.join("&")).await {
+                Ok(list) => {
+                    problem.set(None);
+                    results.set(Some(list.transcripts));
+                }
+                Err(failure) => problem.set(Some(failure.message)),
+            }
+        });
+    };
+    let initial = search.clone();
+    initial();
+    let read_token = ctx.token.clone();
+    let read = move |id: ChatId| {
+        let token = read_token.clone();
+        spawn_local(async move {
+            match api::transcript(&token, &id).await {
+                Ok(transcript) => open.set(Some(transcript)),
+                Err(failure) => problem.set(Some(failure.message)),
+            }
+        });
+    };
+    let download_token = ctx.token.clone();
+    let download = move |id: ChatId, format_name: &'static str| {
+        let token = download_token.clone();
+        spawn_local(async move {
+            match api::transcript_download(&token, &id, format_name).await {
+                Ok(body) => {
+                    let (extension, mime) = if format_name == "json" {
+                        ("json", "application/json")
+                    } else {
+                        ("txt", "text/plain")
+                    };
+                    save_file(&format!("chat-{id}.{extension}"), &body, mime);
+                }
+                Err(failure) => problem.set(Some(failure.message)),
+            }
+        });
+    };
+    let on_submit = {
+        let search = search.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            search();
+        }
+    };
+    view! {
+        <section class="transcripts" aria-label="Transcripts">
+            <form class="transcript-filters" on:submit=on_submit>
+                <label>"Search text"<input type="search" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) /></label>
+                <label>"Agent"
+                    <select on:change=move |ev| agent.set(event_target_value(&ev))>
+                        <option value="">"Any agent"</option>
+                        {move || agents().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Group"
+                    <select on:change=move |ev| group.set(event_target_value(&ev))>
+                        <option value="">"Any group"</option>
+                        {move || groups().into_iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"From"<input type="date" on:change=move |ev| from.set(event_target_value(&ev)) /></label>
+                <label>"To"<input type="date" on:change=move |ev| to.set(event_target_value(&ev)) /></label>
+                <button class="primary" type="submit">"Search"</button>
+            </form>
+            {move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })}
+            <table class="transcript-list" aria-label="Transcripts found">
+                <thead>
+                    <tr>
+                        <th scope="col">"Agents"</th>
+                        <th scope="col">"Groups"</th>
+                        <th scope="col">"Started"</th>
+                        <th scope="col">"Messages"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || results.get().unwrap_or_default().into_iter().map(|t| {
+                        let names = t.participants.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(" · ");
+                        let mut groups: Vec<String> = t.participants.iter().map(|p| p.group.to_string()).collect();
+                        groups.dedup();
+                        let (id_read, id_text, id_json) = (t.id.clone(), t.id.clone(), t.id.clone());
+                        let (read, download_text, download_json) = (read.clone(), download.clone(), download.clone());
+                        view! {
+                            <tr>
+                                <td>{names.clone()}</td>
+                                <td>{groups.join(", ")}</td>
+                                <td>{format!("{} {}", format::date(t.started_at), format::clock_time(t.started_at))}</td>
+                                <td class="numeric">{t.messages}</td>
+                                <td>{if t.status == protocol::ChatStatus::Ended { "Ended" } else { "Open" }}</td>
+                                <td class="row-actions">
+                                    <button class="quiet-dark" aria-label=format!("Read the chat of {names}") on:click=move |_| read(id_read.clone())>"Read"</button>
+                                    <button class="quiet-dark" aria-label=format!("Download the chat of {names} as text") on:click=move |_| download_text(id_text.clone(), "text")>"Text"</button>
+                                    <button class="quiet-dark" aria-label=format!("Download the chat of {names} as JSON") on:click=move |_| download_json(id_json.clone(), "json")>"JSON"</button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {move || (results.get().is_some_and(|r| r.is_empty())).then(|| view! { <p class="empty">"No transcripts match."</p> })}
+            {move || open.get().map(|t| {
+                let names: Vec<(protocol::AgentId, String)> = t.chat.participants.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
+                let title = names.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(" and ");
+                view! {
+                    <article class="transcript-reader" aria-label=format!("Transcript of {title}")>
+                        <h2>{format!("Chat between {title}")}</h2>
+                        {t.chat.interaction.clone().map(|i| view! { <p class="interaction">{format!("About interaction {i}")}</p> })}
+                        <ol class="transcript">
+                            {t.messages.into_iter().map(|m| {
+                                let who = names.iter().find(|(id, _)| *id == m.from).map(|(_, n)| n.clone()).unwrap_or_else(|| m.from.to_string());
+                                view! {
+                                    <li class="theirs">
+                                        <div class="meta"><span class="sender">{who}</span>" "<span class="time">{format!("{} {} · #{}", format::date(m.sent_at), format::clock_time(m.sent_at), m.seq)}</span></div>
+                                        <div class="body">{m.body}</div>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                        <button class="quiet-dark" on:click=move |_| open.set(None)>"Close transcript"</button>
+                    </article>
+                }
+            })}
+        </section>
+    }
+}
