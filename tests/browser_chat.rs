@@ -11,6 +11,32 @@ use std::time::Duration;
 /// WebDriver's key for Enter.
 const ENTER: &str = "\u{E007}";
 
+/// Makes the page hidden (as when the agent looks at another tab) and records the
+/// notifications and sounds the console makes, in `window.__alerts`.
+const HIDE_AND_RECORD_ALERTS: &str = r#"
+    window.__alerts = [];
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.Notification = class {
+        static get permission() { return 'granted'; }
+        static requestPermission() { return Promise.resolve('granted'); }
+        constructor(title, options) { window.__alerts.push(['notification', title, options.body]); }
+    };
+    // The console's bindings hold on to AudioContext itself; its oscillators come from
+    // the prototype, so that is where the sound is heard.
+    const createOscillator = BaseAudioContext.prototype.createOscillator;
+    BaseAudioContext.prototype.createOscillator = function () {
+        if (!window.__alerts.some(a => a[0] === 'sound')) window.__alerts.push(['sound']);
+        return createOscillator.call(this);
+    };
+"#;
+
+/// Makes the page visible again.
+const SHOW_AGAIN: &str = r#"
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+    document.dispatchEvent(new Event('visibilitychange'));
+"#;
+
 async fn sign_in(browser: &Browser, url: &str, agent_name: &str) -> anyhow::Result<()> {
     browser.client.goto(url).await?;
     browser.by_role("button", agent_name).await?.click().await?;
@@ -18,17 +44,26 @@ async fn sign_in(browser: &Browser, url: &str, agent_name: &str) -> anyhow::Resu
     Ok(())
 }
 
+/// The number on the Chat tab and its classes ("blink" while it blinks red); checks that
+/// the Chat tab's description says the same.
 async fn chat_count(browser: &Browser) -> anyhow::Result<(String, String)> {
     let count = browser
         .client
-        .find(fantoccini::Locator::Id("chat-count"))
+        .find(fantoccini::Locator::Css(".tabs > .count"))
         .await?;
-    let text = count
-        .find(fantoccini::Locator::Css("[aria-hidden]"))
-        .await?
-        .text()
-        .await?;
+    let text = count.text().await?;
     let class = count.attr("class").await?.unwrap_or_default();
+    let described = browser
+        .client
+        .find(fantoccini::Locator::Id("chat-count"))
+        .await?
+        .prop("textContent")
+        .await?
+        .unwrap_or_default();
+    anyhow::ensure!(
+        described.trim() == format!("{text} chats require your response"),
+        "the tab's description {described:?} disagrees with its number {text}"
+    );
     Ok((text, class))
 }
 
@@ -65,9 +100,37 @@ async fn two_agents_chat_from_the_agent_list_and_the_chat_survives_a_restart() -
     message
         .send_keys("Hi Bob, can you take a transfer on a billing question?")
         .await?;
+    // Bob looks at another tab of his browser: his console alerts him with a
+    // notification and a sound (the browser's Notification and AudioContext are
+    // recorded here; headless Chromium shows neither).
+    bob.client
+        .execute(HIDE_AND_RECORD_ALERTS, Vec::new())
+        .await?;
     ann.by_role("button", "Send").await?.click().await?;
     ann.wait_for_text("Hi Bob, can you take a transfer on a billing question?")
         .await?;
+    let alerts = eventually(
+        "Bob's notification and sound",
+        Duration::from_secs(15),
+        || async {
+            let alerts = bob
+                .client
+                .execute("return JSON.stringify(window.__alerts);", Vec::new())
+                .await?;
+            let alerts = alerts.as_str().unwrap_or_default().to_owned();
+            anyhow::ensure!(
+                alerts.contains("notification") && alerts.contains("sound"),
+                "recorded so far: {alerts}"
+            );
+            Ok(Some(alerts))
+        },
+    )
+    .await?;
+    assert!(
+        alerts.contains(r#"["notification","Ann Lee (Agent Console)","Hi Bob, can you take a transfer on a billing question?"]"#),
+        "{alerts}"
+    );
+    bob.client.execute(SHOW_AGAIN, Vec::new()).await?;
 
     // B: the Chat tab's number turns red, without accepting anything.
     let (count, class) = eventually(
@@ -92,10 +155,12 @@ async fn two_agents_chat_from_the_agent_list_and_the_chat_survives_a_restart() -
     bob.wait_for_text("Hi Bob, can you take a transfer on a billing question?")
         .await?;
     bob.by_role("img", "Requires your response").await?;
+    // Ann sees that Bob has seen her message, and that he is typing.
+    ann.wait_for_text("Seen").await?;
     let reply = bob.by_role("textbox", "Your Message").await?;
-    reply
-        .send_keys(&format!("Sure, send it over.{ENTER}"))
-        .await?;
+    reply.send_keys("Sure, send it over.").await?;
+    ann.wait_for_text("Bob Stone is typing…").await?;
+    reply.send_keys(ENTER).await?;
 
     // A sees the reply; B's count and icon are gone now that she responded.
     ann.wait_for_text("Sure, send it over.").await?;
@@ -130,5 +195,225 @@ async fn two_agents_chat_from_the_agent_list_and_the_chat_survives_a_restart() -
 
     ann.client.clone().close().await?;
     bob.client.clone().close().await?;
+    Ok(())
+}
+
+/// The agent list's table, as text.
+async fn agent_table(browser: &Browser, label: &str) -> anyhow::Result<String> {
+    Ok(browser.by_role("table", label).await?.text().await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_chats_across_groups_ends_the_chat_and_reads_its_transcript()
+-> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let shots = output_dir().join("screenshots");
+    let driver = Driver::start().await?;
+    let sue = driver.browser("sue").await?;
+    let ann = driver.browser("ann-2").await?;
+    let dan = driver.browser("dan").await?;
+
+    sign_in(&ann, &server.url(), "Ann Lee").await?;
+    sign_in(&dan, &server.url(), "Dan Wu").await?;
+    sign_in(&sue, &server.url(), "Sue Grant").await?;
+
+    // A supervisor sees every group of her tenant; a regular agent only her own.
+    sue.by_role("tab", "Agent Status").await?.click().await?;
+    sue.wait_for_text("Ann Lee").await?;
+    let list = agent_table(&sue, "Agent Status").await?;
+    assert!(
+        list.contains("Ann Lee") && list.contains("Dan Wu") && !list.contains("Gus Hale"),
+        "{list}"
+    );
+    dan.wait_for_text("Eve Park").await?;
+    let list = agent_table(&dan, "Agent Status").await?;
+    assert!(
+        !list.contains("Ann Lee"),
+        "another group's agent is not listed: {list}"
+    );
+
+    // Ann shows as Available (she is signed in), live.
+    ann.by_role("combobox", "My State")
+        .await?
+        .send_keys("Busy")
+        .await?;
+    eventually("Sue to see Ann Busy", Duration::from_secs(15), || async {
+        Ok(agent_table(&sue, "Agent Status")
+            .await?
+            .contains("Busy")
+            .then_some(()))
+    })
+    .await?;
+
+    // Filter the list by name, then start the chat from it.
+    sue.by_role("searchbox", "Filter by name")
+        .await?
+        .send_keys("ann")
+        .await?;
+    eventually(
+        "the filter to leave Ann only",
+        Duration::from_secs(10),
+        || async {
+            let list = agent_table(&sue, "Agent Status").await?;
+            Ok((list.contains("Ann Lee") && !list.contains("Dan Wu")).then_some(()))
+        },
+    )
+    .await?;
+    sue.by_role("button", "Ann Lee").await?.click().await?;
+    sue.by_role("menuitem", "Start a chat")
+        .await?
+        .click()
+        .await?;
+    sue.by_role("textbox", "Your Message")
+        .await?
+        .send_keys(&format!("Please join the escalation on line 4.{ENTER}"))
+        .await?;
+
+    // Ann: the chat arrives by itself; Sue now appears in her agent list.
+    ann.by_role("tab", "Chat").await?.click().await?;
+    ann.wait_for_text("Please join the escalation on line 4.")
+        .await?;
+    ann.by_role("tab", "Agents").await?.click().await?;
+    eventually(
+        "Sue in Ann's agent list",
+        Duration::from_secs(15),
+        || async {
+            Ok(agent_table(&ann, "Agents")
+                .await?
+                .contains("Sue Grant")
+                .then_some(()))
+        },
+    )
+    .await?;
+    ann.by_role("tab", "Chats").await?.click().await?;
+    // Shift+Enter is a new line, Enter sends.
+    let reply = ann.by_role("textbox", "Your Message").await?;
+    reply.send_keys("On my way.").await?;
+    reply.send_keys("\u{E008}\u{E007}").await?;
+    reply.send_keys(&format!("Joining now.{ENTER}")).await?;
+    sue.wait_for_text("Joining now.").await?;
+    let bubble = sue.text_of(".transcript li:last-child .body").await?;
+    assert_eq!(
+        bubble, "On my way.\nJoining now.",
+        "one message of two lines"
+    );
+
+    // The accessibility audit of a signed-in console with an open chat.
+    let violations = ann.accessibility_violations().await?;
+    assert!(violations.is_empty(), "axe-core found: {violations:#?}");
+    ann.screenshot(&shots, "05-supervisor-chat").await?;
+
+    // Sue ends the chat: both windows say so; the transcript stays readable.
+    sue.by_role("button", "End").await?.click().await?;
+    ann.wait_for_text("This chat has ended.").await?;
+    sue.wait_for_text("This chat has ended.").await?;
+    assert!(
+        ann.by_role("button", "Send")
+            .await?
+            .attr("disabled")
+            .await?
+            .is_some()
+    );
+    ann.wait_for_text("Please join the escalation on line 4.")
+        .await?;
+
+    // Sue reads the transcript under Chat > Transcripts.
+    sue.by_role("tab", "Transcripts").await?.click().await?;
+    sue.by_role("button", "Read the chat of Sue Grant · Ann Lee")
+        .await?
+        .click()
+        .await?;
+    sue.wait_for_text("Chat between Sue Grant and Ann Lee")
+        .await?;
+    let violations = sue.accessibility_violations().await?;
+    assert!(
+        violations.is_empty(),
+        "axe-core found on Transcripts: {violations:#?}"
+    );
+    sue.screenshot(&shots, "06-transcripts").await?;
+
+    // Dan, of another group, saw none of it.
+    assert_eq!(chat_count(&dan).await?.0, "0");
+    assert!(!agent_table(&dan, "Agent Status").await?.contains("Ann Lee"));
+    for browser in [sue, ann, dan] {
+        browser.client.clone().close().await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_typed_while_offline_are_delivered_once_in_order_on_reconnect()
+-> anyhow::Result<()> {
+    let mut server = TestServer::start().await?;
+    let shots = output_dir().join("screenshots");
+    let driver = Driver::start().await?;
+    let ann = driver.browser("ann-3").await?;
+    let bob = driver.browser("bob-3").await?;
+    sign_in(&bob, &server.url(), "Bob Stone").await?;
+    sign_in(&ann, &server.url(), "Ann Lee").await?;
+    // A consult about a customer interaction, before a transfer.
+    ann.by_role("button", "Bob Stone").await?.click().await?;
+    ann.by_role("menuitem", "Start a chat about an interaction…")
+        .await?
+        .click()
+        .await?;
+    ann.client.send_alert_text("INT-4711").await?;
+    ann.client.accept_alert().await?;
+    ann.wait_for_text("About interaction INT-4711").await?;
+    let message = ann.by_role("textbox", "Your Message").await?;
+    message.send_keys(&format!("First, online.{ENTER}")).await?;
+    bob.by_role("tab", "Chat").await?.click().await?;
+    bob.wait_for_text("First, online.").await?;
+    bob.wait_for_text("About interaction INT-4711").await?;
+
+    server.stop().await;
+    ann.wait_for_text("Connection lost").await?;
+    let message = ann.by_role("textbox", "Your Message").await?;
+    message
+        .send_keys(&format!("Second, typed offline.{ENTER}"))
+        .await?;
+    message
+        .send_keys(&format!("Third, typed offline.{ENTER}"))
+        .await?;
+    ann.wait_for_text("Sending…").await?;
+    ann.screenshot(&shots, "07-offline").await?;
+
+    server.start_again().await?;
+    bob.wait_for_text("Third, typed offline.").await?;
+    eventually(
+        "Ann's sends to be acknowledged",
+        Duration::from_secs(20),
+        || async {
+            let page = ann
+                .client
+                .find(fantoccini::Locator::Css("body"))
+                .await?
+                .text()
+                .await?;
+            Ok((!page.contains("Sending…") && !page.contains("Connection lost")).then_some(()))
+        },
+    )
+    .await?;
+    let transcript = bob.text_of(".transcript").await?;
+    let order: Vec<usize> = [
+        "First, online.",
+        "Second, typed offline.",
+        "Third, typed offline.",
+    ]
+    .iter()
+    .map(|m| transcript.find(m).unwrap_or(usize::MAX))
+    .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "in order: {transcript}"
+    );
+    assert_eq!(
+        transcript.matches("Second, typed offline.").count(),
+        1,
+        "once: {transcript}"
+    );
+    for browser in [ann, bob] {
+        browser.client.clone().close().await?;
+    }
     Ok(())
 }

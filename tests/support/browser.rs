@@ -152,6 +152,9 @@ fn role_selector(role: &str) -> String {
         "button" => "button, input[type=button], input[type=submit]",
         "textbox" => "textarea, input:not([type]), input[type=text]",
         "link" => "a[href]",
+        "combobox" => "select",
+        "searchbox" => "input[type=search]",
+        "checkbox" => "input[type=checkbox]",
         "table" => "table",
         "row" => "tr",
         _ => "",
@@ -236,6 +239,38 @@ impl Browser {
     /// The text of the first element matching a CSS selector.
     pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
         Ok(self.client.find(Locator::Css(css)).await?.text().await?)
+    }
+
+    /// Runs the axe-core accessibility audit (WCAG 2.x A and AA) on the page as it is and
+    /// returns its violations, one line each.
+    pub async fn accessibility_violations(&self) -> anyhow::Result<Vec<String>> {
+        let path = std::env::var_os("AXE_CORE")
+            .map(PathBuf::from)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "AXE_CORE is not set: `cargo xtask test` installs axe-core from npm and sets it"
+                )
+            })?;
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read axe-core at {}: {e}", path.display()))?;
+        self.client.execute(&source, Vec::new()).await?;
+        let result = self
+            .client
+            .execute(
+                "return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+                   .then(r => r.violations.map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).join(', ')));",
+                Vec::new(),
+            )
+            .await?;
+        Ok(result
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Saves a screenshot of the page as `dir/name.png`.

@@ -49,9 +49,19 @@ impl TestServer {
 
     /// Stops the server and starts it again on the same port and data.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop().await;
+        self.start_again().await
+    }
+
+    /// Stops the server (its sockets close; the browsers' consoles go offline).
+    pub async fn stop(&mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await;
         }
+    }
+
+    /// Starts the stopped server again on the same port and data.
+    pub async fn start_again(&mut self) -> anyhow::Result<()> {
         self.server = Some(
             console_local::start(Config {
                 listen: self.addr,

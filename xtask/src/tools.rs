@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
+const AXE_CORE_VERSION: &str = "4.14.1";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Where everything is, once prepared.
@@ -22,6 +23,8 @@ pub struct Env {
     pub wasm_bindgen_test_runner: PathBuf,
     pub chromedriver: PathBuf,
     pub chromium: PathBuf,
+    /// axe-core's script, for the accessibility audit in the browser tests.
+    pub axe_core: PathBuf,
 }
 
 fn cache_dir() -> Result<PathBuf, String> {
@@ -65,7 +68,7 @@ pub fn prepare(root: &Path, for_tests: bool) -> Result<Env, String> {
         &wasm_bindgen_version,
         false,
     )?;
-    ensure_wasm_opt(&npm_prefix, &npm_bin)?;
+    ensure_npm_tools(&npm_prefix, &npm_bin)?;
     let (chromium, chromedriver) = if for_tests {
         ensure_chromium()?
     } else {
@@ -82,6 +85,10 @@ pub fn prepare(root: &Path, for_tests: bool) -> Result<Env, String> {
         wasm_bindgen_test_runner: bin.join("wasm-bindgen-test-runner"),
         chromedriver,
         chromium,
+        axe_core: npm_prefix
+            .join("node_modules")
+            .join("axe-core")
+            .join("axe.min.js"),
     };
     // Trunk builds offline (it must never download): fetch every crate first.
     Step::new("Fetching crates (cargo fetch)")
@@ -154,10 +161,18 @@ fn ensure_cargo_tool(
     step.run()
 }
 
-fn ensure_wasm_opt(prefix: &Path, npm_bin: &Path) -> Result<(), String> {
+/// wasm-opt (binaryen) for Trunk and axe-core for the accessibility audit, from npm.
+fn ensure_npm_tools(prefix: &Path, npm_bin: &Path) -> Result<(), String> {
     let found = output_of(&npm_bin.join("wasm-opt"), &["--version"]).unwrap_or_default();
     let major = BINARYEN_VERSION.split('.').next().unwrap_or_default();
-    if found.contains(&format!("version {major}")) {
+    let axe_manifest = prefix
+        .join("node_modules")
+        .join("axe-core")
+        .join("package.json");
+    let axe_found = std::fs::read_to_string(axe_manifest).unwrap_or_default();
+    if found.contains(&format!("version {major}"))
+        && axe_found.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\""))
+    {
         return Ok(());
     }
     std::fs::create_dir_all(prefix)

@@ -256,7 +256,7 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                     {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> })}
                 })}
             </header>
-            <ol class="transcript" role="log" aria-label="Transcript" aria-live="polite">
+            <div class="transcript" role="log" aria-label="Transcript" aria-live="polite"><ol>
                 <For each=transcript key=|line| line.key.clone() children=|line| view! {
                     <li class:mine=line.mine class:theirs=!line.mine>
                         <div class="meta"><span class="sender">{line.who}</span>" "<span class="time">{line.time}</span></div>
@@ -264,7 +264,7 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                         {line.seen.then(|| view! { <div class="seen">"Seen"</div> })}
                     </li>
                 } />
-            </ol>
+            </ol></div>
             <p class="typing" aria-live="polite">{typing_note}</p>
             {move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> })}
             <div class="composer">

@@ -238,7 +238,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
     view! {
         <div class="console">
             <header class="topbar">
-                <span class="brand">"Agent Console"</span>
+                <h1 class="brand">"Agent Console"</h1>
                 <span class="who">
                     <strong>{me.name.clone()}</strong>
                     <span class="muted">{format!(" · {} · {}", me.group, role)}</span>
@@ -247,6 +247,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                 <AlertToggles />
                 <button class="quiet" on:click=move |_| session.set(None)>"Sign out"</button>
             </header>
+            <main class="main">
             {move || match link.get() {
                 Link::Online => None,
                 Link::Connecting => Some(view! { <div class="banner" role="status">"Connecting…"</div> }),
@@ -258,22 +259,24 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                     <button class="quiet" on:click=move |_| refusal.set(None)>"Dismiss"</button>
                 </div>
             })}
-            <nav class="tabs" role="tablist" aria-label="Control Panel">
-                <button role="tab" id="tab-status" aria-controls="panel" aria-selected=move || (top() == "status").to_string()
-                    class:active=move || top() == "status" on:click=move |_| select_top("status")>"Status"</button>
-                <button role="tab" id="tab-phone" aria-controls="panel" aria-selected=move || (top() == "phone").to_string()
-                    class:active=move || top() == "phone" on:click=move |_| select_top("phone")>"Phone"</button>
-                <button role="tab" id="tab-chat" aria-controls="panel" aria-label="Chat" aria-describedby="chat-count"
-                    aria-selected=move || (top() == "chat").to_string()
-                    class:active=move || top() == "chat" on:click=move |_| select_top("chat")>
-                    "Chat"
-                    <span id="chat-count" class=count_class>
-                        <span aria-hidden="true">{pending}</span>
-                        <span class="visually-hidden">{move || format!("{} chats require your response", pending())}</span>
-                    </span>
-                </button>
+            <nav class="tabs" aria-label="Control Panel">
+                <div class="tablist" role="tablist" aria-label="Control Panel">
+                    <button role="tab" id="tab-status" aria-controls="panel" aria-selected=move || (top() == "status").to_string()
+                        class:active=move || top() == "status" on:click=move |_| select_top("status")>"Status"</button>
+                    <button role="tab" id="tab-phone" aria-controls="panel" aria-selected=move || (top() == "phone").to_string()
+                        class:active=move || top() == "phone" on:click=move |_| select_top("phone")>"Phone"</button>
+                    <button role="tab" id="tab-chat" class="with-count" aria-controls="panel" aria-describedby="chat-count"
+                        aria-selected=move || (top() == "chat").to_string()
+                        class:active=move || top() == "chat" on:click=move |_| select_top("chat")>"Chat"</button>
+                </div>
+                // The count sits over the Chat tab; for assistive technology it is the tab's
+                // description and a status that is announced when it changes.
+                <span class=count_class aria-hidden="true">{pending}</span>
+                <span id="chat-count" class="visually-hidden" role="status">
+                    {move || format!("{} chats require your response", pending())}
+                </span>
             </nav>
-            <section id="panel" class="panel" role="tabpanel">
+            <section id="panel" class="panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", top())>
                 {move || match tab.get() {
                     Tab::StatusAgentStatus => view! {
                         <SubTabs entries=vec![("Agent Status", Tab::StatusAgentStatus)] />
@@ -297,6 +300,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                     }.into_any(),
                 }}
             </section>
+            </main>
         </div>
     }
 }
@@ -333,14 +337,14 @@ fn MyState() -> impl IntoView {
         }
     };
     view! {
-        <label class="my-state">
-            <span>"My State"</span>
-            <select on:change=choose prop:value=move || state_value(current())>
+        <span class="my-state">
+            <label for="my-state">"My State"</label>
+            <select id="my-state" on:change=choose prop:value=move || state_value(current())>
                 {AgentState::ALL.into_iter().filter(|s| *s != AgentState::LoggedOut).map(|s| view! {
                     <option value=state_value(s)>{s.label()}</option>
                 }).collect_view()}
             </select>
-        </label>
+        </span>
     }
 }
 

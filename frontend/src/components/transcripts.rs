@@ -198,7 +198,7 @@ pub fn Transcripts() -> impl IntoView {
                     <article class="transcript-reader" aria-label=format!("Transcript of {title}")>
                         <h2>{format!("Chat between {title}")}</h2>
                         {t.chat.interaction.clone().map(|i| view! { <p class="interaction">{format!("About interaction {i}")}</p> })}
-                        <ol class="transcript">
+                        <div class="transcript"><ol>
                             {t.messages.into_iter().map(|m| {
                                 let who = names.iter().find(|(id, _)| *id == m.from).map(|(_, n)| n.clone()).unwrap_or_else(|| m.from.to_string());
                                 view! {
@@ -208,7 +208,7 @@ pub fn Transcripts() -> impl IntoView {
                                     </li>
                                 }
                             }).collect_view()}
-                        </ol>
+                        </ol></div>
                         <button class="quiet-dark" on:click=move |_| open.set(None)>"Close transcript"</button>
                     </article>
                 }
