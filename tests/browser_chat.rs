@@ -259,11 +259,12 @@ async fn a_supervisor_chats_across_groups_ends_the_chat_and_reads_its_transcript
         },
     )
     .await?;
+    // By keyboard: the menu takes the focus on its first item, Enter chooses it.
     sue.by_role("button", "Ann Lee").await?.click().await?;
-    sue.by_role("menuitem", "Start a chat")
-        .await?
-        .click()
-        .await?;
+    sue.by_role("menuitem", "Start a chat").await?;
+    let focused = sue.client.active_element().await?;
+    assert_eq!(sue.accessible_name(&focused).await?, "Start a chat");
+    focused.send_keys(ENTER).await?;
     sue.by_role("textbox", "Your Message")
         .await?
         .send_keys(&format!("Please join the escalation on line 4.{ENTER}"))
@@ -331,6 +332,22 @@ async fn a_supervisor_chats_across_groups_ends_the_chat_and_reads_its_transcript
         "axe-core found on Transcripts: {violations:#?}"
     );
     sue.screenshot(&shots, "06-transcripts").await?;
+    // Usable at 1024 px wide: nothing runs off the side.
+    sue.client.set_window_size(1024, 800).await?;
+    let overflow = sue
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            Vec::new(),
+        )
+        .await?;
+    assert_eq!(
+        overflow.as_i64(),
+        Some(0),
+        "no horizontal scrolling at 1024 px"
+    );
+    sue.by_role("tab", "Chats").await?.click().await?;
+    sue.screenshot(&shots, "08-at-1024px").await?;
 
     // Dan, of another group, saw none of it.
     assert_eq!(chat_count(&dan).await?.0, "0");

@@ -72,6 +72,20 @@ fn write<T: Serialize>(
     Ok(())
 }
 
+/// The records under a key prefix of a `&str`-keyed table.
+fn values_under<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    prefix: &str,
+) -> Result<Vec<T>, StoreError> {
+    let end = keys::prefix_end(prefix);
+    let mut out = Vec::new();
+    for entry in table.range(prefix..end.as_str()).map_err(fail)? {
+        let (_, value) = entry.map_err(fail)?;
+        out.push(decode(value.value())?);
+    }
+    Ok(out)
+}
+
 /// The keys under a prefix of a `&str`-keyed index, with the prefix removed.
 fn suffixes_under(
     table: &impl ReadableTable<&'static str, ()>,
@@ -195,15 +209,10 @@ impl DirectoryStore for EmbeddedStore {
 
     async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>, StoreError> {
         let txn = self.read_txn()?;
-        let table = txn.open_table(AGENTS).map_err(fail)?;
-        let prefix = keys::tenant_prefix(tenant);
-        let end = keys::prefix_end(&prefix);
-        let mut out = Vec::new();
-        for entry in table.range(prefix.as_str()..end.as_str()).map_err(fail)? {
-            let (_, value) = entry.map_err(fail)?;
-            out.push(decode(value.value())?);
-        }
-        Ok(out)
+        values_under(
+            &txn.open_table(AGENTS).map_err(fail)?,
+            &keys::tenant_prefix(tenant),
+        )
     }
 
     async fn set_agent_state(
@@ -363,15 +372,10 @@ impl ChatStore for EmbeddedStore {
 
     async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError> {
         let txn = self.read_txn()?;
-        let table = txn.open_table(CHATS).map_err(fail)?;
-        let prefix = keys::tenant_prefix(tenant);
-        let end = keys::prefix_end(&prefix);
-        let mut out = Vec::new();
-        for entry in table.range(prefix.as_str()..end.as_str()).map_err(fail)? {
-            let (_, value) = entry.map_err(fail)?;
-            out.push(decode(value.value())?);
-        }
-        Ok(out)
+        values_under(
+            &txn.open_table(CHATS).map_err(fail)?,
+            &keys::tenant_prefix(tenant),
+        )
     }
 
     async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError> {

@@ -160,9 +160,10 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                                     {agent.name.clone()}
                                 </button>
                                 <Show when=open.clone()>
-                                    <ul class="menu" role="menu" id=menu_id.clone() aria-label=format!("Actions for {}", agent.name)>
+                                    <ul class="menu" role="menu" id=menu_id.clone() aria-label=format!("Actions for {}", agent.name)
+                                        on:keydown=move |ev: leptos::ev::KeyboardEvent| move_focus_in_menu(&ev)>
                                         <li role="none">
-                                            <button role="menuitem" on:click=start.clone()
+                                            <button role="menuitem" node_ref=focus_first() on:click=start.clone()
                                                 on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) }>
                                                 "Start a chat"
                                             </button>
@@ -189,5 +190,45 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
             </tbody>
         </table>
         {move || rows().is_empty().then(|| view! { <p class="empty">"No agents to show."</p> })}
+    }
+}
+
+/// A node reference that takes the keyboard focus as soon as its element appears: the
+/// first item of a menu that just opened.
+fn focus_first() -> NodeRef<leptos::html::Button> {
+    let node = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = node.get() {
+            let _ = button.focus();
+        }
+    });
+    node
+}
+
+/// Up and Down move between the items of a menu.
+fn move_focus_in_menu(ev: &leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let forward = match ev.key().as_str() {
+        "ArrowDown" => true,
+        "ArrowUp" => false,
+        _ => return,
+    };
+    ev.prevent_default();
+    let Some(current) = document().active_element() else {
+        return;
+    };
+    let sibling = current
+        .parent_element()
+        .and_then(|item| {
+            if forward {
+                item.next_element_sibling()
+            } else {
+                item.previous_element_sibling()
+            }
+        })
+        .and_then(|item| item.first_element_child())
+        .and_then(|button| button.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(button) = sibling {
+        let _ = button.focus();
     }
 }

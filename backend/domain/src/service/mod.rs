@@ -13,6 +13,7 @@ use crate::model::{Agent, Chat, ConnectionId, Identity};
 use crate::ports::{Clock, PushOutcome, Pusher, Store};
 use crate::rules;
 use protocol::{AgentId, AgentView, ChatId, ChatView, ServerFrame, TenantId};
+use std::collections::HashMap;
 
 /// How long a WebSocket ticket stays valid.
 pub const TICKET_TTL_MS: i64 = 30_000;
@@ -58,6 +59,17 @@ impl ChatService<'_> {
             .collect();
         agents.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(agents)
+    }
+
+    /// The agents of a tenant by id.
+    async fn directory(&self, tenant: &TenantId) -> Result<HashMap<AgentId, Agent>, DomainError> {
+        Ok(self
+            .store
+            .agents(tenant)
+            .await?
+            .into_iter()
+            .map(|agent| (agent.id.clone(), agent))
+            .collect())
     }
 
     /// Everyone `who` has (or had) a chat with.

@@ -6,7 +6,6 @@ use crate::error::DomainError;
 use crate::model::{ConnectionId, Identity};
 use crate::rules;
 use protocol::{AgentState, ServerFrame};
-use std::collections::HashMap;
 
 /// How often an agent may change her state.
 pub const STATE_CHANGE_WINDOW_MS: i64 = 300;
@@ -51,13 +50,7 @@ impl ChatService<'_> {
             ));
         };
         let partners = self.partners(who).await?;
-        let directory: HashMap<_, _> = self
-            .store
-            .agents(&who.tenant)
-            .await?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
+        let directory = self.directory(&who.tenant).await?;
         let payload = super::encode(&ServerFrame::Agent {
             agent: agent.view(),
         });

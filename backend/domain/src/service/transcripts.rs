@@ -39,13 +39,7 @@ impl ChatService<'_> {
         } else {
             self.store.chats_of(&who.tenant, &who.agent).await?
         };
-        let directory: HashMap<AgentId, Agent> = self
-            .store
-            .agents(&who.tenant)
-            .await?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
+        let directory = self.directory(&who.tenant).await?;
         let needle = filter
             .text
             .as_ref()
@@ -82,13 +76,7 @@ impl ChatService<'_> {
             Some(chat) if me.role == Role::Supervisor || chat.has_participant(&who.agent) => chat,
             _ => return Err(not_your_chat(chat_id)),
         };
-        let directory: HashMap<AgentId, Agent> = self
-            .store
-            .agents(&who.tenant)
-            .await?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
+        let directory = self.directory(&who.tenant).await?;
         let messages = self.all_messages(&chat).await?;
         Ok(Transcript {
             chat: summary(&chat, &directory),
