@@ -128,7 +128,8 @@ fn test(args: &[String]) -> Result<(), String> {
         .env("E2E_OUTPUT", output.as_os_str())
         .env("CHROMEDRIVER", env.chromedriver.as_os_str())
         .env("CHROMIUM", env.chromium.as_os_str())
-        .env("AXE_CORE", env.axe_core.as_os_str());
+        .env("AXE_CORE", env.axe_core.as_os_str())
+        .env("MOTO_SERVER", env.moto_server.as_os_str());
     if tools::has_nextest(&env) {
         tests
             .cargo(&env, ["nextest", "run", "--no-fail-fast", "--retries", "0"])

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 const AXE_CORE_VERSION: &str = "4.14.1";
+const MOTO_VERSION: &str = "5.2.5";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Where everything is, once prepared.
@@ -25,6 +26,8 @@ pub struct Env {
     pub chromium: PathBuf,
     /// axe-core's script, for the accessibility audit in the browser tests.
     pub axe_core: PathBuf,
+    /// moto's server, the DynamoDB emulator of the store tests.
+    pub moto_server: PathBuf,
 }
 
 fn cache_dir() -> Result<PathBuf, String> {
@@ -77,6 +80,10 @@ pub fn prepare(root: &Path, for_tests: bool) -> Result<Env, String> {
             PathBuf::from("/usr/bin/chromedriver"),
         )
     };
+    let venv = cache.join("venv");
+    if for_tests {
+        ensure_moto(&venv)?;
+    }
     let env = Env {
         root: root.to_path_buf(),
         target_dir,
@@ -89,6 +96,7 @@ pub fn prepare(root: &Path, for_tests: bool) -> Result<Env, String> {
             .join("node_modules")
             .join("axe-core")
             .join("axe.min.js"),
+        moto_server: venv.join("bin").join("moto_server"),
     };
     // Trunk builds offline (it must never download): fetch every crate first.
     Step::new("Fetching crates (cargo fetch)")
@@ -227,6 +235,38 @@ fn ensure_chromium() -> Result<(PathBuf, PathBuf), String> {
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()?;
     Ok((chromium, driver))
+}
+
+/// moto's server (the DynamoDB emulator) in a virtual environment of its own.
+fn ensure_moto(venv: &Path) -> Result<(), String> {
+    let pip = venv.join("bin").join("pip");
+    let installed = output_of(&pip, &["show", "moto"]).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == format!("Version: {MOTO_VERSION}"))
+        && venv.join("bin").join("moto_server").exists()
+    {
+        return Ok(());
+    }
+    if !pip.exists() {
+        let venv_text = venv.to_string_lossy().into_owned();
+        Step::new("Creating a Python virtual environment for the DynamoDB emulator")
+            .program(Path::new("python3"))
+            .args(["-m", "venv", &venv_text])
+            .run()
+            .map_err(|e| format!("{e}; Python 3 with its venv module is needed"))?;
+    }
+    Step::new(&format!(
+        "Installing the DynamoDB emulator (moto[server] {MOTO_VERSION}) from PyPI"
+    ))
+    .program(&pip)
+    .args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("moto[server]=={MOTO_VERSION}"),
+    ])
+    .run()
 }
 
 /// True when cargo-nextest is installed.

@@ -1,0 +1,674 @@
+//! The store port over Amazon DynamoDB: one table (`pk`, `sk`), records kept as JSON in a
+//! `data` attribute, conditional and transactional writes where the rules need them:
+//!
+//! - a message is appended in one transaction that bumps the chat's version (which must
+//!   be the one read), stores the message under the next sequence number and its send key
+//!   (neither may exist yet) — so sequence numbers stay gapless and a retried send is
+//!   stored once, under any concurrency; a lost race is retried;
+//! - only one open chat per pair of agents, guarded by a pair item written with the chat;
+//! - tickets are deleted as they are read (single use), rate limits are conditional
+//!   updates, connections and tickets carry a TTL.
+//!
+//! Every read the rules depend on is strongly consistent. There is no Scan anywhere.
+
+mod item;
+mod keys;
+
+pub use item::create_table;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
+};
+use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
+use console_domain::ports::{
+    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, StoreError, TicketStore,
+};
+use item::{Item, ItemBuilder, fail, key, s};
+use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
+use std::collections::HashMap;
+
+/// How long connection items live (past API Gateway's 2-hour connection lifetime).
+pub const CONNECTION_TTL_SECONDS: i64 = 3 * 3600;
+/// How many times a write that lost a race is tried again.
+const RACE_RETRIES: usize = 8;
+
+/// The store port over one DynamoDB table.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// A store over `table`, through `client` (built once per process).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get(&self, (pk, sk): (String, String)) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(fail)?;
+        Ok(out.item.map(Item))
+    }
+
+    async fn get_record<T: serde::de::DeserializeOwned>(
+        &self,
+        key: (String, String),
+    ) -> Result<Option<T>, StoreError> {
+        self.get(key).await?.map(|item| item.record()).transpose()
+    }
+
+    /// Every item of a partition whose sort key starts with `prefix`, all pages.
+    async fn query(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(fail)?;
+            items.extend(out.items.unwrap_or_default().into_iter().map(Item));
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    async fn put(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(fail)?;
+        Ok(())
+    }
+
+    /// Reads many records by key (BatchGetItem, 100 at a time, retrying what DynamoDB
+    /// leaves unprocessed).
+    async fn get_many<T: serde::de::DeserializeOwned>(
+        &self,
+        keys: Vec<(String, String)>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
+                .iter()
+                .map(|(pk, sk)| key(pk.clone(), sk.clone()))
+                .collect();
+            for _ in 0..RACE_RETRIES {
+                if pending.is_empty() {
+                    break;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(fail)?;
+                let answer = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(fail)?;
+                for item in answer
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    out.push(Item(item).record()?);
+                }
+                pending = answer
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::retryable("DynamoDB left reads unprocessed"));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes `items` in one transaction; `Ok(false)` when a condition failed (a race
+    /// lost, or the thing already exists).
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error) => {
+                let cancelled = error
+                    .as_service_error()
+                    .and_then(|e| match e {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
+                        _ => None,
+                    })
+                    .is_some_and(|c| {
+                        c.cancellation_reasons().iter().any(|r| {
+                            r.code() == Some("ConditionalCheckFailed")
+                        })
+                    });
+                if cancelled {
+                    Ok(false)
+                } else {
+                    Err(fail(error))
+                }
+            }
+        }
+    }
+
+    fn put_item(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        condition: Option<&str>,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned));
+        for (name, value) in values {
+            put = put.expression_attribute_values(*name, value.clone());
+        }
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(fail)?)
+            .build())
+    }
+
+    /// A chat write conditioned on the version that was read (optimistic concurrency).
+    fn put_chat(
+        &self,
+        chat: &Chat,
+        read_version: Option<i64>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let version = read_version.unwrap_or(0) + 1;
+        let item = Item::record_item(keys::chat(&chat.tenant, &chat.id), chat)?
+            .with_number(keys::VERSION, version);
+        match read_version {
+            Some(read) => self.put_item(
+                item,
+                Some("version = :read"),
+                &[(":read", AttributeValue::N(read.to_string()))],
+            ),
+            None => self.put_item(item, Some("attribute_not_exists(pk)"), &[]),
+        }
+    }
+
+    /// A chat and the version it was read at.
+    async fn chat_versioned(
+        &self,
+        tenant: &TenantId,
+        id: &ChatId,
+    ) -> Result<Option<(Chat, i64)>, StoreError> {
+        let Some(item) = self.get(keys::chat(tenant, id)).await? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            item.record()?,
+            item.number(keys::VERSION).unwrap_or(0),
+        )))
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for DynamoStore {
+    async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError> {
+        self.put(Item::record_item(keys::tenant(&tenant.id), tenant)?)
+            .await?;
+        for agent in agents {
+            self.put(Item::record_item(
+                keys::agent(&tenant.id, &agent.id),
+                agent,
+            )?)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        self.query(keys::TENANTS_PK, "T#")
+            .await?
+            .iter()
+            .map(Item::record)
+            .collect()
+    }
+
+    async fn agent(&self, tenant: &TenantId, id: &AgentId) -> Result<Option<Agent>, StoreError> {
+        self.get_record(keys::agent(tenant, id)).await
+    }
+
+    async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>, StoreError> {
+        self.query(&keys::tenant_pk(tenant), keys::AGENT_PREFIX)
+            .await?
+            .iter()
+            .map(Item::record)
+            .collect()
+    }
+
+    async fn set_agent_state(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        state: AgentState,
+        since: i64,
+    ) -> Result<Option<Agent>, StoreError> {
+        // The record is one JSON document: read, change, write back if unchanged.
+        for _ in 0..RACE_RETRIES {
+            let Some(item) = self.get(keys::agent(tenant, id)).await? else {
+                return Ok(None);
+            };
+            let before = item.data().unwrap_or_default().to_owned();
+            let mut agent: Agent = item.record()?;
+            agent.state = state;
+            agent.state_since = since;
+            let written = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(Item::record_item(keys::agent(tenant, id), &agent)?))
+                .condition_expression("#data = :before")
+                .expression_attribute_names("#data", keys::DATA)
+                .expression_attribute_values(":before", s(&before))
+                .send()
+                .await;
+            match written {
+                Ok(_) => return Ok(Some(agent)),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        Err(StoreError::retryable(
+            "the agent changed too often to update",
+        ))
+    }
+}
+
+#[async_trait]
+impl TicketStore for DynamoStore {
+    async fn put_ticket(&self, ticket: &Ticket) -> Result<(), StoreError> {
+        let expires = ticket.expires_at / 1000 + 60;
+        self.put(
+            Item::record_item(keys::ticket(&ticket.id), ticket)?
+                .with_number(keys::EXPIRES, expires),
+        )
+        .await
+    }
+
+    async fn take_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
+        let (pk, sk) = keys::ticket(id);
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(fail)?;
+        out.attributes.map(|a| Item(a).record()).transpose()
+    }
+}
+
+#[async_trait]
+impl ConnectionStore for DynamoStore {
+    async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        let expires = connection.connected_at / 1000 + CONNECTION_TTL_SECONDS;
+        let by_id = Item::record_item(keys::connection(&connection.id.0), connection)?
+            .with_number(keys::EXPIRES, expires);
+        let by_agent = Item::record_item(
+            keys::agent_connection(&connection.tenant, &connection.agent, &connection.id.0),
+            connection,
+        )?
+        .with_number(keys::EXPIRES, expires);
+        let written = self
+            .transact(vec![
+                self.put_item(by_id, None, &[])?,
+                self.put_item(by_agent, None, &[])?,
+            ])
+            .await?;
+        if written {
+            Ok(())
+        } else {
+            Err(StoreError::retryable(
+                "the connection could not be recorded",
+            ))
+        }
+    }
+
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        let Some(connection) = self
+            .get_record::<Connection>(keys::connection(&id.0))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let delete = |(pk, sk): (String, String)| -> Result<TransactWriteItem, StoreError> {
+            Ok(TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(pk, sk)))
+                        .build()
+                        .map_err(fail)?,
+                )
+                .build())
+        };
+        self.transact(vec![
+            delete(keys::connection(&id.0))?,
+            delete(keys::agent_connection(
+                &connection.tenant,
+                &connection.agent,
+                &id.0,
+            ))?,
+        ])
+        .await?;
+        Ok(Some(connection))
+    }
+
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        self.get_record(keys::connection(&id.0)).await
+    }
+
+    async fn connections_in_tenant(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<Connection>, StoreError> {
+        self.query(&keys::connections_pk(tenant), "A#")
+            .await?
+            .iter()
+            .map(Item::record)
+            .collect()
+    }
+
+    async fn connections_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        Ok(self
+            .query(
+                &keys::connections_pk(tenant),
+                &keys::agent_connections_prefix(agent),
+            )
+            .await?
+            .iter()
+            .map(Item::record::<Connection>)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .map(|c| c.id)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ChatStore for DynamoStore {
+    async fn open_chat(&self, chat: &Chat) -> Result<(Chat, bool), StoreError> {
+        let [a, b] = chat.participants();
+        for _ in 0..RACE_RETRIES {
+            let pair = Item::record_item(keys::pair(&chat.tenant, a, b), &chat.id)?;
+            let mut items = vec![
+                self.put_item(pair, Some("attribute_not_exists(pk)"), &[])?,
+                self.put_chat(chat, None)?,
+            ];
+            for agent in chat.participants() {
+                items.push(self.put_item(
+                    Item::record_item(keys::inbox(&chat.tenant, agent, &chat.id), &chat.id)?,
+                    None,
+                    &[],
+                )?);
+            }
+            if self.transact(items).await? {
+                return Ok((chat.clone(), true));
+            }
+            // A chat between them is open already (or was, a moment ago): return it.
+            if let Some(open) = self
+                .get_record::<ChatId>(keys::pair(&chat.tenant, a, b))
+                .await?
+                && let Some(existing) = self
+                    .get_record::<Chat>(keys::chat(&chat.tenant, &open))
+                    .await?
+            {
+                return Ok((existing, false));
+            }
+        }
+        Err(StoreError::retryable(
+            "the chat could not be opened; try again",
+        ))
+    }
+
+    async fn chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError> {
+        self.get_record(keys::chat(tenant, id)).await
+    }
+
+    async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError> {
+        self.query(&keys::tenant_pk(tenant), keys::CHAT_PREFIX)
+            .await?
+            .iter()
+            .map(Item::record)
+            .collect()
+    }
+
+    async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError> {
+        let ids: Vec<ChatId> = self
+            .query(&keys::inbox_pk(tenant, agent), keys::CHAT_PREFIX)
+            .await?
+            .iter()
+            .map(Item::record)
+            .collect::<Result<_, _>>()?;
+        self.get_many(ids.iter().map(|id| keys::chat(tenant, id)).collect())
+            .await
+    }
+
+    async fn append_message(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        from: &AgentId,
+        client_msg_id: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<Appended, StoreError> {
+        for _ in 0..RACE_RETRIES {
+            let Some((mut chat, version)) = self.chat_versioned(tenant, chat_id).await? else {
+                return Ok(Appended::NoSuchChat);
+            };
+            if let Some(sent) = self
+                .get(keys::send_key(tenant, chat_id, from, client_msg_id))
+                .await?
+            {
+                let seq = sent.number(keys::SEQ).unwrap_or(0) as u64;
+                let message = self
+                    .get_record(keys::message(tenant, chat_id, seq))
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::permanent("a send key points at a missing message")
+                    })?;
+                return Ok(Appended::Duplicate { chat, message });
+            }
+            if chat.status == ChatStatus::Ended {
+                return Ok(Appended::Ended);
+            }
+            let seq = chat.record_message(from, at);
+            let message = Message {
+                chat_id: chat_id.clone(),
+                seq,
+                from: from.clone(),
+                body: body.to_owned(),
+                sent_at: at,
+                client_msg_id: client_msg_id.to_owned(),
+            };
+            let send_key = item::bare(keys::send_key(tenant, chat_id, from, client_msg_id))
+                .with_number(keys::SEQ, seq as i64);
+            let items = vec![
+                self.put_chat(&chat, Some(version))?,
+                self.put_item(
+                    Item::record_item(keys::message(tenant, chat_id, seq), &message)?,
+                    Some("attribute_not_exists(pk)"),
+                    &[],
+                )?,
+                self.put_item(send_key, Some("attribute_not_exists(pk)"), &[])?,
+            ];
+            if self.transact(items).await? {
+                return Ok(Appended::Stored { chat, message });
+            }
+            // Another send (or a retry of this one) won the race: read again.
+        }
+        Err(StoreError::retryable("the chat is too busy; try again"))
+    }
+
+    async fn end_chat(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        by: &AgentId,
+        at: i64,
+    ) -> Result<Option<Chat>, StoreError> {
+        for _ in 0..RACE_RETRIES {
+            let Some((mut chat, version)) = self.chat_versioned(tenant, chat_id).await? else {
+                return Ok(None);
+            };
+            if chat.status == ChatStatus::Ended {
+                return Ok(Some(chat));
+            }
+            chat.end(by, at);
+            let [a, b] = chat.participants();
+            let (pk, sk) = keys::pair(tenant, a, b);
+            let release_pair = TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(pk, sk)))
+                        .build()
+                        .map_err(fail)?,
+                )
+                .build();
+            if self
+                .transact(vec![self.put_chat(&chat, Some(version))?, release_pair])
+                .await?
+            {
+                return Ok(Some(chat));
+            }
+        }
+        Err(StoreError::retryable("the chat is too busy; try again"))
+    }
+
+    async fn mark_seen(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        agent: &AgentId,
+        seq: u64,
+    ) -> Result<Option<Chat>, StoreError> {
+        for _ in 0..RACE_RETRIES {
+            let Some((mut chat, version)) = self.chat_versioned(tenant, chat_id).await? else {
+                return Ok(None);
+            };
+            if !chat.mark_seen(agent, seq) {
+                return Ok(None);
+            }
+            if self
+                .transact(vec![self.put_chat(&chat, Some(version))?])
+                .await?
+            {
+                return Ok(Some(chat));
+            }
+        }
+        Err(StoreError::retryable("the chat is too busy; try again"))
+    }
+
+    async fn messages(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(&keys::chat_pk(tenant, chat_id)))
+            .expression_attribute_values(":from", s(&keys::message_sk(after.saturating_add(1))))
+            .expression_attribute_values(":to", s(&keys::message_sk(u64::MAX)))
+            .consistent_read(true)
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(fail)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| Item(i).record())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl LimitStore for DynamoStore {
+    async fn allow(&self, limit_key: &str, window_ms: i64, now: i64) -> Result<bool, StoreError> {
+        let (pk, sk) = keys::limit(limit_key);
+        let expires = (now + window_ms) / 1000 + 60;
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("SET #at = :now, #expires = :expires")
+            .condition_expression("attribute_not_exists(#at) OR #at <= :before")
+            .expression_attribute_names("#at", keys::AT)
+            .expression_attribute_names("#expires", keys::EXPIRES)
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(
+                ":before",
+                AttributeValue::N((now - window_ms).to_string()),
+            )
+            .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(fail(e)),
+        }
+    }
+}
