@@ -16,10 +16,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+/// API Gateway's answer for a connection that is not there: 410, and the error type in
+/// the header the AWS SDKs read it from.
 fn gone() -> Response {
     (
         StatusCode::GONE,
-        [(http::header::CONTENT_TYPE, "application/json")],
+        [
+            (http::header::CONTENT_TYPE, "application/json"),
+            (
+                http::HeaderName::from_static("x-amzn-errortype"),
+                "GoneException",
+            ),
+        ],
         r#"{"message":"GoneException"}"#,
     )
         .into_response()

@@ -18,6 +18,9 @@ use std::collections::HashMap;
 /// How long a WebSocket ticket stays valid.
 pub const TICKET_TTL_MS: i64 = 30_000;
 
+/// How many pushes of one event may be under way at once.
+pub const MAX_CONCURRENT_PUSHES: usize = 16;
+
 /// The longest page of a transcript one request returns.
 pub const MAX_PAGE: usize = 500;
 
@@ -140,11 +143,19 @@ impl ChatService<'_> {
         agent: &AgentId,
         frame: &ServerFrame,
     ) -> Result<(), DomainError> {
-        let payload = encode(frame);
-        for connection in self.store.connections_of(tenant, agent).await? {
-            self.post(&connection, &payload).await;
-        }
+        let connections = self.store.connections_of(tenant, agent).await?;
+        self.post_all(connections, &encode(frame)).await;
         Ok(())
+    }
+
+    /// Pushes one payload to many connections, a bounded number at a time.
+    async fn post_all(&self, connections: Vec<ConnectionId>, payload: &str) {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(connections)
+            .for_each_concurrent(MAX_CONCURRENT_PUSHES, |connection| async move {
+                self.post(&connection, payload).await;
+            })
+            .await;
     }
 
     /// Pushes a frame to one connection.

@@ -54,19 +54,22 @@ impl ChatService<'_> {
         let payload = super::encode(&ServerFrame::Agent {
             agent: agent.view(),
         });
-        for connection in self.store.connections_in_tenant(&who.tenant).await? {
-            if Some(&connection.id) == skip {
-                continue;
-            }
-            let watches = connection.agent == agent.id
-                || partners.contains(&connection.agent)
-                || directory
-                    .get(&connection.agent)
-                    .is_some_and(|viewer| rules::can_see(viewer, &agent));
-            if watches {
-                self.post(&connection.id, &payload).await;
-            }
-        }
+        let watchers = self
+            .store
+            .connections_in_tenant(&who.tenant)
+            .await?
+            .into_iter()
+            .filter(|connection| Some(&connection.id) != skip)
+            .filter(|connection| {
+                connection.agent == agent.id
+                    || partners.contains(&connection.agent)
+                    || directory
+                        .get(&connection.agent)
+                        .is_some_and(|viewer| rules::can_see(viewer, &agent))
+            })
+            .map(|connection| connection.id)
+            .collect();
+        self.post_all(watchers, &payload).await;
         Ok(())
     }
 }
