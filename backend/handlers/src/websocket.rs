@@ -188,7 +188,7 @@ pub fn decode(body: &str) -> Result<ClientFrame, DomainError> {
 
 /// The identity the authorizer attached to the connection.
 fn identity(event: &ApiGatewayWebsocketProxyRequest) -> Option<Identity> {
-    let fields = &event.request_context.authorizer.other;
+    let fields = &event.request_context.authorizer.fields;
     let tenant = fields.get(CONTEXT_TENANT)?.as_str()?;
     let agent = fields.get(CONTEXT_AGENT)?.as_str()?;
     Some(Identity {

@@ -140,7 +140,7 @@ async fn serve_socket(
                 if let Some(value) = fields.get(key) {
                     context
                         .authorizer
-                        .other
+                        .fields
                         .insert(key.to_owned(), value.clone());
                 }
             }

@@ -1,0 +1,195 @@
+//! The WebSocket handlers on API Gateway events shaped as API Gateway sends them
+//! (`tests/fixtures/`): the authorizer allows a good ticket once and denies the rest,
+//! `$connect` records the connection, a `send` frame is stored and pushed, `$disconnect`
+//! forgets the connection.
+
+use async_trait::async_trait;
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest,
+};
+use console_domain::model::Identity;
+use console_domain::ports::{ChatStore, ConnectionStore};
+use console_domain::{Chat, Clock, ConnectionId, PushOutcome, Pusher};
+use console_handlers::websocket::{authorize, handle, is_allowed};
+use console_handlers::{App, TokenAuthority};
+use console_store_embedded::EmbeddedStore;
+use std::sync::{Arc, Mutex};
+
+/// Records every push.
+#[derive(Default)]
+struct RecordingPusher {
+    pushed: Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait]
+impl Pusher for RecordingPusher {
+    async fn post(&self, connection: &ConnectionId, payload: &str) -> PushOutcome {
+        self.pushed
+            .lock()
+            .expect("lock")
+            .push((connection.0.clone(), payload.to_owned()));
+        PushOutcome::Delivered
+    }
+}
+
+struct Wall;
+
+impl Clock for Wall {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    }
+
+    fn new_id(&self) -> String {
+        format!("id-{}", self.now_ms())
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<EmbeddedStore>,
+    pusher: Arc<RecordingPusher>,
+    app: App,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(EmbeddedStore::open(&dir.path().join("s.redb")).expect("store"));
+    let directory = console_domain::directory::parse(
+        r#"{"tenants":[{"id":"acme","name":"Acme","agents":[
+            {"id":"ann","name":"Ann Lee","group":"sales","role":"agent"},
+            {"id":"bob","name":"Bob Stone","group":"sales","role":"agent"}]}]}"#,
+    )
+    .expect("directory");
+    console_domain::directory::import(store.as_ref(), directory)
+        .await
+        .expect("import");
+    let pusher = Arc::new(RecordingPusher::default());
+    let app = App {
+        store: store.clone(),
+        pusher: pusher.clone(),
+        clock: Arc::new(Wall),
+        tokens: TokenAuthority::new(&[3; 32]),
+        dev_sign_in: false,
+    };
+    World {
+        _dir: dir,
+        store,
+        pusher,
+        app,
+    }
+}
+
+fn fixture<T: serde::de::DeserializeOwned>(name: &str, replace: &[(&str, &str)]) -> T {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(path).expect("fixture");
+    for (from, to) in replace {
+        text = text.replace(from, to);
+    }
+    serde_json::from_str(&text).expect("an API Gateway event")
+}
+
+#[tokio::test]
+async fn the_authorizer_allows_a_ticket_once_and_passes_the_identity_on() {
+    let world = world().await;
+    let ann = Identity {
+        tenant: "acme".into(),
+        agent: "ann".into(),
+    };
+    let ticket = world
+        .app
+        .service()
+        .issue_ticket(&ann)
+        .await
+        .expect("ticket");
+    let request: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        fixture("ws-authorizer.json", &[("TICKET", &ticket.id)]);
+    let allowed = authorize(request.clone(), &world.app).await;
+    assert!(is_allowed(&allowed));
+    assert_eq!(allowed.context["tenant"], "acme");
+    assert_eq!(allowed.context["agent"], "ann");
+    assert_eq!(
+        allowed.policy_document.statement[0].resource,
+        vec!["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/$connect".to_owned()]
+    );
+    let again = authorize(request, &world.app).await;
+    assert!(!is_allowed(&again), "a ticket opens one connection only");
+    let forged: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        fixture("ws-authorizer.json", &[("TICKET", "made-up")]);
+    assert!(!is_allowed(&authorize(forged, &world.app).await));
+}
+
+#[tokio::test]
+async fn connect_send_and_disconnect_events_do_what_api_gateway_routes_them_to() {
+    let world = world().await;
+    let connect: ApiGatewayWebsocketProxyRequest = fixture("ws-connect.json", &[]);
+    assert_eq!(handle(connect, &world.app).await.status_code, 200);
+    let connection = ConnectionId("Q1pA7cWDjoECJ7w=".into());
+    assert_eq!(
+        world
+            .store
+            .connection(&connection)
+            .await
+            .expect("read")
+            .map(|c| c.agent.to_string()),
+        Some("ann".to_owned())
+    );
+
+    let chat = Chat::new(
+        "acme".into(),
+        "c-1".into(),
+        "ann".into(),
+        "bob".into(),
+        1,
+        None,
+    );
+    world.store.open_chat(&chat).await.expect("chat");
+    let send: ApiGatewayWebsocketProxyRequest = fixture("ws-send.json", &[("CHAT", "c-1")]);
+    assert_eq!(handle(send, &world.app).await.status_code, 200);
+    let stored = world
+        .store
+        .messages(&"acme".into(), &"c-1".into(), 0, 10)
+        .await
+        .expect("messages");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].body, "Can you take a transfer?");
+    let pushed = world.pusher.pushed.lock().expect("lock").clone();
+    assert!(
+        pushed
+            .iter()
+            .any(|(c, p)| c == "Q1pA7cWDjoECJ7w=" && p.contains(r#""type":"ack""#)),
+        "{pushed:?}"
+    );
+
+    let unknown: ApiGatewayWebsocketProxyRequest = fixture(
+        "ws-send.json",
+        &[(
+            "\\\"action\\\":\\\"send\\\"",
+            "\\\"action\\\":\\\"dance\\\"",
+        )],
+    );
+    handle(unknown, &world.app).await;
+    let last = world.pusher.pushed.lock().expect("lock").last().cloned();
+    assert!(last.is_some_and(|(_, p)| p.contains("unknown_action")));
+
+    let disconnect: ApiGatewayWebsocketProxyRequest = fixture("ws-disconnect.json", &[]);
+    assert_eq!(handle(disconnect, &world.app).await.status_code, 200);
+    assert!(
+        world
+            .store
+            .connection(&connection)
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_event_without_an_authorizer_identity_is_refused() {
+    let world = world().await;
+    let mut connect: ApiGatewayWebsocketProxyRequest = fixture("ws-connect.json", &[]);
+    connect.request_context.authorizer.fields.clear();
+    assert_eq!(handle(connect, &world.app).await.status_code, 403);
+}
