@@ -1,0 +1,77 @@
+//! What the three Lambda functions share: their settings, read once from the environment
+//! at a cold start, and the wiring of the AWS adapters (DynamoDB, API Gateway's
+//! management API) to the shared handlers. Each binary in `src/bin/` only runs one
+//! handler.
+
+pub mod settings;
+
+use console_domain::Clock;
+use console_handlers::auth::OidcIssuer;
+use console_handlers::{App, TokenAuthority};
+use console_push_apigw::ApiGatewayPusher;
+use console_store_dynamo::DynamoStore;
+use settings::Settings;
+use std::sync::Arc;
+
+/// Wall-clock time and random ids.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    }
+
+    fn new_id(&self) -> String {
+        uuid::Uuid::new_v4().simple().to_string()
+    }
+}
+
+/// Structured JSON logs for CloudWatch, with the level from `RUST_LOG` (default info).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+}
+
+/// Builds the handlers' context: SDK clients once per cold start, the identity
+/// provider's keys fetched once.
+pub async fn app(settings: &Settings) -> anyhow::Result<App> {
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &settings.table_name);
+    let management = aws_sdk_apigatewaymanagement::config::Builder::from(&aws)
+        .endpoint_url(&settings.websocket_management_endpoint)
+        .build();
+    let pusher = ApiGatewayPusher::new(aws_sdk_apigatewaymanagement::Client::from_conf(management));
+    let mut tokens = TokenAuthority::new(&settings.token_secret);
+    if let Some(oidc) = &settings.oidc {
+        let keys = reqwest::get(&oidc.jwks_url)
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        tokens = tokens.with_oidc(OidcIssuer {
+            issuer: oidc.issuer.clone(),
+            audience: oidc.audience.clone(),
+            keys,
+            tenant_claim: oidc.tenant_claim.clone(),
+            agent_claim: oidc.agent_claim.clone(),
+        });
+    }
+    Ok(App {
+        store: Arc::new(store),
+        pusher: Arc::new(pusher),
+        clock: Arc::new(SystemClock),
+        tokens,
+        dev_sign_in: false,
+    })
+}
