@@ -187,7 +187,7 @@ fn ensure_npm_tools(prefix: &Path, npm_bin: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
     let prefix_text = prefix.to_string_lossy().into_owned();
     Step::new(&format!(
-        "Installing wasm-opt (binaryen {BINARYEN_VERSION}) from npm"
+        "Installing wasm-opt (binaryen {BINARYEN_VERSION}) and axe-core {AXE_CORE_VERSION} from npm"
     ))
     .program(Path::new("npm"))
     .args([
@@ -197,6 +197,7 @@ fn ensure_npm_tools(prefix: &Path, npm_bin: &Path) -> Result<(), String> {
         "--no-audit",
         "--no-fund",
         &format!("binaryen@{BINARYEN_VERSION}"),
+        &format!("axe-core@{AXE_CORE_VERSION}"),
     ])
     .run()
     .map_err(|e| format!("{e}; wasm-opt comes from npm (Node.js and npm must be installed)"))

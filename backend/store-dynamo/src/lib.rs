@@ -19,7 +19,8 @@ pub use item::create_table;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
+    AttributeValue, Delete, KeysAndAttributes, Put, PutRequest, ReturnValue, TransactWriteItem,
+    WriteRequest,
 };
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
@@ -154,6 +155,54 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// Writes many items (BatchWriteItem, 25 at a time, retrying what DynamoDB leaves
+    /// unprocessed). Not atomic: for imports.
+    async fn put_many(
+        &self,
+        items: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<(), StoreError> {
+        for chunk in items.chunks(25) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    Ok(WriteRequest::builder()
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(item.clone()))
+                                .build()
+                                .map_err(fail)?,
+                        )
+                        .build())
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut pause = std::time::Duration::from_millis(20);
+            for _ in 0..RACE_RETRIES {
+                if pending.is_empty() {
+                    break;
+                }
+                let answer = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut pending))
+                    .send()
+                    .await
+                    .map_err(fail)?;
+                pending = answer
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::retryable("DynamoDB left writes unprocessed"));
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `items` in one transaction; `Ok(false)` when a condition failed (a race
     /// lost, or the thing already exists).
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
@@ -244,14 +293,11 @@ impl DirectoryStore for DynamoStore {
     async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError> {
         self.put(Item::record_item(keys::tenant(&tenant.id), tenant)?)
             .await?;
-        for agent in agents {
-            self.put(Item::record_item(
-                keys::agent(&tenant.id, &agent.id),
-                agent,
-            )?)
-            .await?;
-        }
-        Ok(())
+        let items = agents
+            .iter()
+            .map(|agent| Item::record_item(keys::agent(&tenant.id, &agent.id), agent))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.put_many(items).await
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
@@ -354,19 +400,11 @@ impl ConnectionStore for DynamoStore {
             connection,
         )?
         .with_number(keys::EXPIRES, expires);
-        let written = self
-            .transact(vec![
-                self.put_item(by_id, None, &[])?,
-                self.put_item(by_agent, None, &[])?,
-            ])
-            .await?;
-        if written {
-            Ok(())
-        } else {
-            Err(StoreError::retryable(
-                "the connection could not be recorded",
-            ))
-        }
+        // Two plain writes, the agent's index first: a crash between them leaves at worst
+        // an index entry whose pushes come back Gone until its TTL removes it, never a
+        // connection that pushes cannot find. Cheaper than a transaction, too.
+        self.put(by_agent).await?;
+        self.put(by_id).await
     }
 
     async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {

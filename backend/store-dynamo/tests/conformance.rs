@@ -2,79 +2,11 @@
 //! protocol: moto's server (PyPI `moto[server]`), started here on a free port of
 //! 127.0.0.1. `cargo xtask test` installs it and sets `MOTO_SERVER`.
 
-use aws_config::BehaviorVersion;
-use aws_credential_types::Credentials;
+mod moto;
+
 use console_domain::conformance;
 use console_store_dynamo::{DynamoStore, create_table};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// moto's server, stopped when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto_program() -> PathBuf {
-    std::env::var_os("MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/agent-console/venv/bin/moto_server")
-        })
-}
-
-fn start_moto() -> Moto {
-    let program = moto_program();
-    assert!(
-        program.exists(),
-        "moto_server not found at {} (set MOTO_SERVER); `cargo xtask test` installs it",
-        program.display()
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let child = Command::new(program)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn client(url: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region("us-east-1")
-        .endpoint_url(url)
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
-}
+use moto::{client, start as start_moto};
 
 #[tokio::test]
 async fn passes_every_store_conformance_check_against_a_dynamodb_server() {

@@ -1,0 +1,169 @@
+//! What one message costs in DynamoDB requests, with 10, 100 and 1,000 agents connected:
+//! the same, because a message reads and writes its chat and looks up the connections of
+//! its two participants (a Query each), never the connections of everyone.
+//! Counted at the client, on every request actually sent to the DynamoDB server (moto).
+
+mod moto;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use console_domain::model::{Agent, Connection, Identity, Tenant};
+use console_domain::ports::{ChatStore, ConnectionStore, DirectoryStore};
+use console_domain::{Chat, ChatService, Clock, ConnectionId, PushOutcome, Pusher};
+use console_store_dynamo::{DynamoStore, create_table};
+use protocol::{AgentState, Role};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// Counts requests by DynamoDB operation.
+#[derive(Debug, Default, Clone)]
+struct Counter(Arc<Mutex<BTreeMap<String, usize>>>);
+
+impl Intercept for Counter {
+    fn name(&self) -> &'static str {
+        "request counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let operation = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("unknown")
+            .trim_start_matches("DynamoDB_20120810.")
+            .to_owned();
+        *self.0.lock().expect("lock").entry(operation).or_default() += 1;
+        Ok(())
+    }
+}
+
+impl Counter {
+    fn take(&self) -> BTreeMap<String, usize> {
+        std::mem::take(&mut *self.0.lock().expect("lock"))
+    }
+}
+
+#[derive(Default)]
+struct CountingPusher(Mutex<usize>);
+
+#[async_trait]
+impl Pusher for CountingPusher {
+    async fn post(&self, _: &ConnectionId, _: &str) -> PushOutcome {
+        *self.0.lock().expect("lock") += 1;
+        PushOutcome::Delivered
+    }
+}
+
+struct Clockwork(Mutex<i64>);
+
+impl Clock for Clockwork {
+    fn now_ms(&self) -> i64 {
+        let mut now = self.0.lock().expect("lock");
+        *now += 1;
+        *now
+    }
+
+    fn new_id(&self) -> String {
+        format!("id{}", self.now_ms())
+    }
+}
+
+/// Requests and pushes for one message from Ann to Bob with `connected` agents online.
+async fn cost_of_one_message(url: &str, connected: usize) -> (BTreeMap<String, usize>, usize) {
+    let counter = Counter::default();
+    let client = moto::client_with(url, |b| b.interceptor(counter.clone())).await;
+    let table = format!("cost-{connected}");
+    create_table(&client, &table).await.expect("table");
+    let store = DynamoStore::new(client, table);
+    let tenant = Tenant {
+        id: "acme".into(),
+        name: "Acme".into(),
+    };
+    let agents: Vec<Agent> = ["ann".to_owned(), "bob".to_owned()]
+        .into_iter()
+        .chain((0..connected.saturating_sub(2)).map(|i| format!("agent{i}")))
+        .map(|id| Agent {
+            tenant: "acme".into(),
+            id: id.as_str().into(),
+            name: id.clone(),
+            group: "sales".into(),
+            role: Role::Agent,
+            state: AgentState::Available,
+            state_since: 0,
+        })
+        .collect();
+    store.put_tenant(&tenant, &agents).await.expect("directory");
+    // One at a time: moto fails concurrent transactions.
+    for agent in &agents {
+        store
+            .put_connection(&Connection {
+                id: ConnectionId(format!("conn-{}", agent.id)),
+                tenant: "acme".into(),
+                agent: agent.id.clone(),
+                connected_at: 1_000_000,
+            })
+            .await
+            .expect("connection");
+    }
+    store
+        .open_chat(&Chat::new(
+            "acme".into(),
+            "c1".into(),
+            "ann".into(),
+            "bob".into(),
+            1,
+            None,
+        ))
+        .await
+        .expect("chat");
+    let pusher = CountingPusher::default();
+    let clock = Clockwork(Mutex::new(2_000_000));
+    let service = ChatService {
+        store: &store,
+        pusher: &pusher,
+        clock: &clock,
+    };
+    let ann = Identity {
+        tenant: "acme".into(),
+        agent: "ann".into(),
+    };
+    counter.take();
+    service
+        .send(
+            &ConnectionId("conn-ann".into()),
+            &ann,
+            &"c1".into(),
+            "m1",
+            "Can you take a transfer?",
+        )
+        .await
+        .expect("sent");
+    let pushes = *pusher.0.lock().expect("lock");
+    (counter.take(), pushes)
+}
+
+#[tokio::test]
+async fn one_message_costs_the_same_with_10_100_and_1000_agents_connected() {
+    let moto = moto::start();
+    let mut costs = Vec::new();
+    for connected in [10, 100, 1000] {
+        let (requests, pushes) = cost_of_one_message(&moto.url, connected).await;
+        let total: usize = requests.values().sum();
+        println!(
+            "{connected:>5} agents connected: {total} DynamoDB requests {requests:?}, {pushes} pushes"
+        );
+        assert!(!requests.contains_key("Scan"), "never a Scan");
+        costs.push((total, requests, pushes));
+    }
+    assert_eq!(costs[0], costs[1], "10 vs 100 agents connected");
+    assert_eq!(costs[1], costs[2], "100 vs 1,000 agents connected");
+    // Pushes: the message and the chat update to each participant's connection, and
+    // the acknowledgement to the sender's.
+    assert_eq!(costs[0].2, 5);
+}
