@@ -204,6 +204,19 @@ impl Chat {
         self.last_seq
     }
 
+    /// Records a new message (see [`Chat::record_message`]) and returns it as stored.
+    pub fn append(&mut self, from: &AgentId, client_msg_id: &str, body: &str, at: i64) -> Message {
+        let seq = self.record_message(from, at);
+        Message {
+            chat_id: self.id.clone(),
+            seq,
+            from: from.clone(),
+            body: body.to_owned(),
+            sent_at: at,
+            client_msg_id: client_msg_id.to_owned(),
+        }
+    }
+
     /// Up to which sequence number `agent` has seen the chat.
     pub fn seen_by(&self, agent: &AgentId) -> u64 {
         self.side(agent).map_or(0, |side| side.seen_seq)

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod clock;
 pub mod download;
 pub mod http_api;
 pub mod websocket;

@@ -5,30 +5,13 @@
 
 pub mod settings;
 
-use console_domain::Clock;
 use console_handlers::auth::OidcIssuer;
+use console_handlers::clock::SystemClock;
 use console_handlers::{App, TokenAuthority};
 use console_push_apigw::ApiGatewayPusher;
 use console_store_dynamo::DynamoStore;
 use settings::Settings;
 use std::sync::Arc;
-
-/// Wall-clock time and random ids.
-#[derive(Debug, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default()
-    }
-
-    fn new_id(&self) -> String {
-        uuid::Uuid::new_v4().simple().to_string()
-    }
-}
 
 /// Structured JSON logs for CloudWatch, with the level from `RUST_LOG` (default info).
 pub fn init_logging() {

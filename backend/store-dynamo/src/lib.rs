@@ -560,15 +560,8 @@ impl ChatStore for DynamoStore {
             if chat.status == ChatStatus::Ended {
                 return Ok(Appended::Ended);
             }
-            let seq = chat.record_message(from, at);
-            let message = Message {
-                chat_id: chat_id.clone(),
-                seq,
-                from: from.clone(),
-                body: body.to_owned(),
-                sent_at: at,
-                client_msg_id: client_msg_id.to_owned(),
-            };
+            let message = chat.append(from, client_msg_id, body, at);
+            let seq = message.seq;
             let send_key = item::bare(keys::send_key(tenant, chat_id, from, client_msg_id))
                 .with_number(keys::SEQ, seq as i64);
             let items = vec![

@@ -424,15 +424,8 @@ impl ChatStore for EmbeddedStore {
             if chat.status == ChatStatus::Ended {
                 return Ok(Appended::Ended);
             }
-            let seq = chat.record_message(from, at);
-            let message = Message {
-                chat_id: chat_id.clone(),
-                seq,
-                from: from.clone(),
-                body: body.to_owned(),
-                sent_at: at,
-                client_msg_id: client_msg_id.to_owned(),
-            };
+            let message = chat.append(from, client_msg_id, body, at);
+            let seq = message.seq;
             messages
                 .insert((chat_key.as_str(), seq), encode(&message)?.as_slice())
                 .map_err(fail)?;
