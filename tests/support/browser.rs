@@ -246,13 +246,19 @@ impl Browser {
     pub async fn accessibility_violations(&self) -> anyhow::Result<Vec<String>> {
         let path = std::env::var_os("AXE_CORE")
             .map(PathBuf::from)
-            .ok_or_else(|| {
+            .unwrap_or_else(|| {
+                let home = std::env::var_os("HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_default();
+                home.join(".cache/agent-console/tools/npm/node_modules/axe-core/axe.min.js")
+            });
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| {
                 anyhow::anyhow!(
-                    "AXE_CORE is not set: `cargo xtask test` installs axe-core from npm and sets it"
+                    "cannot read axe-core at {} ({e}); `cargo xtask test` installs it (or set AXE_CORE)",
+                    path.display()
                 )
             })?;
-        let source = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("cannot read axe-core at {}: {e}", path.display()))?;
         self.client.execute(&source, Vec::new()).await?;
         let result = self
             .client
