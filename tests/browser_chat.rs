@@ -178,6 +178,41 @@ async fn two_agents_chat_from_the_agent_list_and_the_chat_survives_a_restart() -
     );
     ann.screenshot(&shots, "03-chat-window").await?;
 
+    // A draft stays with its chat while Ann opens another one and comes back.
+    ann.by_role("textbox", "Your Message")
+        .await?
+        .send_keys("Draft for Bob")
+        .await?;
+    ann.by_role("tab", "Agents").await?.click().await?;
+    ann.by_role("button", "Cara Diaz").await?.click().await?;
+    ann.by_role("menuitem", "Start a chat")
+        .await?
+        .click()
+        .await?;
+    ann.wait_for_text("Chat with Cara Diaz").await?;
+    let cara_draft = ann
+        .by_role("textbox", "Your Message")
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(
+        cara_draft.as_deref(),
+        Some(""),
+        "a new chat starts with an empty box"
+    );
+    ann.by_role("button", "Bob Stone").await?.click().await?;
+    ann.wait_for_text("Chat with Bob Stone").await?;
+    let bob_draft = ann
+        .by_role("textbox", "Your Message")
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(
+        bob_draft.as_deref(),
+        Some("Draft for Bob"),
+        "the draft was kept"
+    );
+
     // The local server restarts; the conversation is still there after a reload.
     server.restart().await?;
     ann.client.refresh().await?;

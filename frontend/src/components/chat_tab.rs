@@ -7,7 +7,6 @@ use crate::format;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 use protocol::{ChatId, ChatStatus, ClientFrame};
-use std::collections::HashMap;
 
 /// The Multi-Chat Table and the chat window.
 #[component]
@@ -87,11 +86,7 @@ pub fn ChatTab() -> impl IntoView {
 #[component]
 fn ChatWindow(chat: ChatId) -> impl IntoView {
     let ctx = expect_context::<ConsoleContext>();
-    let drafts = use_context::<RwSignal<HashMap<ChatId, String>>>().unwrap_or_else(|| {
-        let drafts = RwSignal::new(HashMap::new());
-        provide_context(drafts);
-        drafts
-    });
+    let drafts = ctx.drafts;
     let state = ctx.state;
     let me = ctx.me.id.clone();
     let entry = {

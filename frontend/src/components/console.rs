@@ -39,6 +39,8 @@ pub struct ConsoleContext {
     /// How she wants to be alerted while the page is hidden.
     pub alerts: RwSignal<AlertSettings>,
     pub refusal: RwSignal<Option<String>>,
+    /// What she has typed and not sent, per chat: switching chats keeps each draft.
+    pub drafts: RwSignal<std::collections::HashMap<ChatId, String>>,
     outbound: UnboundedSender<ClientFrame>,
 }
 
@@ -127,6 +129,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         visible: page_visibility(),
         alerts: RwSignal::new(AlertSettings::load()),
         refusal: RwSignal::new(None),
+        drafts: RwSignal::new(std::collections::HashMap::new()),
         outbound,
     };
     ctx.refresh_agents();
