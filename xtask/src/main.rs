@@ -133,8 +133,12 @@ fn test(args: &[String]) -> Result<(), String> {
     if tools::has_nextest(&env) {
         tests
             .cargo(&env, ["nextest", "run", "--no-fail-fast", "--retries", "0"])
+            .untimed()
             .run()
     } else {
-        tests.cargo(&env, ["test", "--no-fail-fast"]).run()
+        tests
+            .cargo(&env, ["test", "--no-fail-fast"])
+            .untimed()
+            .run()
     }
 }

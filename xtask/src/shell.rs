@@ -17,6 +17,9 @@ pub struct Step {
     title: String,
     command: Option<Command>,
     env: Vec<(OsString, OsString)>,
+    /// Print how long it took (not after the last step: the test runner's summary
+    /// must be the closing line).
+    timed: bool,
 }
 
 impl Step {
@@ -25,7 +28,14 @@ impl Step {
             title: title.to_owned(),
             command: None,
             env: Vec::new(),
+            timed: true,
         }
+    }
+
+    /// Prints nothing after the program's own output.
+    pub fn untimed(mut self) -> Self {
+        self.timed = false;
+        self
     }
 
     /// Runs `program`.
@@ -90,7 +100,9 @@ impl Step {
             )
         })?;
         if status.success() {
-            println!("    ({:.0?})", started.elapsed());
+            if self.timed {
+                println!("    ({:.0?})", started.elapsed());
+            }
             Ok(())
         } else {
             fail(format!("{} failed ({status})", self.title))
