@@ -78,6 +78,15 @@ pub async fn upgrade(
     Query(query): Query<HashMap<String, String>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let header = |name: http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if !crate::security::same_origin(header(http::header::ORIGIN), header(http::header::HOST)) {
+        return (
+            StatusCode::FORBIDDEN,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            r#"{"code":"forbidden","message":"WebSocket connections from another site's pages are refused"}"#,
+        )
+            .into_response();
+    }
     let mut request = ApiGatewayCustomAuthorizerRequestTypeRequest::default();
     request.type_ = Some("REQUEST".into());
     request.method_arn =

@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod http_bridge;
 pub mod management;
 pub mod push;
+pub mod security;
 pub mod server;
 
 pub use config::Config;

@@ -337,3 +337,68 @@ async fn an_identity_providers_token_signs_in_when_its_issuer_is_configured() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_console_is_served_with_security_headers_and_foreign_pages_cannot_open_sockets() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let data = tempfile::tempdir().expect("temp dir");
+    let console = data.path().join("console");
+    std::fs::create_dir_all(&console).expect("dir");
+    std::fs::write(
+        console.join("index.html"),
+        "<html><head><script type=\"module\">import init from '/app.js';</script></head><body></body></html>",
+    )
+    .expect("write");
+    let server = console_local::start(console_local::Config {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().join("data"),
+        console_dir: console,
+        oidc: None,
+        lifetimes: Default::default(),
+    })
+    .await
+    .expect("starts");
+    let addr = server.addr;
+    let page = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("read");
+        String::from_utf8_lossy(&response).to_lowercase()
+    };
+    // sha256 of the inline loader above, base64.
+    assert!(
+        page.contains("content-security-policy: default-src 'self'"),
+        "{page}"
+    );
+    assert!(
+        page.contains("'sha256-"),
+        "the inline loader is allowed by its hash: {page}"
+    );
+    assert!(page.contains("frame-ancestors 'none'"));
+    assert!(page.contains("x-content-type-options: nosniff"));
+
+    let token = sign_in(addr, "acme", "ann").await;
+    let mut foreign = format!("ws://{addr}/ws?ticket={}", ticket(addr, &token).await)
+        .into_client_request()
+        .expect("request");
+    foreign
+        .headers_mut()
+        .insert("Origin", "https://evil.example".parse().expect("header"));
+    assert!(
+        tokio_tungstenite::connect_async(foreign).await.is_err(),
+        "a foreign page is refused"
+    );
+    let mut own = format!("ws://{addr}/ws?ticket={}", ticket(addr, &token).await)
+        .into_client_request()
+        .expect("request");
+    own.headers_mut()
+        .insert("Origin", format!("http://{addr}").parse().expect("header"));
+    assert!(
+        tokio_tungstenite::connect_async(own).await.is_ok(),
+        "the console's own page is let in"
+    );
+    server.stop().await;
+}

@@ -1,0 +1,91 @@
+//! What the served console is protected with: a Content Security Policy that allows only
+//! the console's own scripts (Trunk's inline loader by its hash), styles and connections,
+//! and no framing; and the refusal of WebSockets opened from another site's pages.
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The Content-Security-Policy for the console in `console_dir`.
+pub fn content_security_policy(console_dir: &Path) -> String {
+    let index = std::fs::read_to_string(console_dir.join("index.html")).unwrap_or_default();
+    let hashes: Vec<String> = inline_scripts(&index)
+        .into_iter()
+        .map(|script| {
+            let digest = Sha256::digest(script.as_bytes());
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'",
+        hashes.join(" ")
+    )
+}
+
+/// The text of every `<script>` without a `src`.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut scripts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let Some(open_end) = rest[start..].find('>') else {
+            break;
+        };
+        let tag = &rest[start..start + open_end];
+        let body_start = start + open_end + 1;
+        let Some(close) = rest[body_start..].find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            scripts.push(&rest[body_start..body_start + close]);
+        }
+        rest = &rest[body_start + close..];
+    }
+    scripts
+}
+
+/// True when a WebSocket upgrade comes from a page of this server (its `Origin` names the
+/// `Host` it was sent to), or from a program that sends no `Origin` at all (browsers
+/// always do). A foreign page could otherwise ride on a signed-in agent's browser.
+pub fn same_origin(origin: Option<&str>, host: Option<&str>) -> bool {
+    let Some(origin) = origin else {
+        return true;
+    };
+    let Some(host) = host else {
+        return false;
+    };
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or("");
+    !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_scripts_are_found_and_external_ones_skipped() {
+        let html = r#"<script src="/a.js"></script><script type="module">let a = 1;</script>"#;
+        assert_eq!(inline_scripts(html), vec!["let a = 1;"]);
+    }
+
+    #[test]
+    fn only_the_console_s_own_origin_may_open_a_websocket() {
+        assert!(same_origin(
+            Some("http://127.0.0.1:8080"),
+            Some("127.0.0.1:8080")
+        ));
+        assert!(!same_origin(
+            Some("https://evil.example"),
+            Some("127.0.0.1:8080")
+        ));
+        assert!(!same_origin(Some("null"), Some("127.0.0.1:8080")));
+        assert!(same_origin(None, Some("127.0.0.1:8080")), "not a browser");
+    }
+}
