@@ -418,6 +418,24 @@ async fn messages_typed_while_offline_are_delivered_once_in_order_on_reconnect()
     bob.wait_for_text("First, online.").await?;
     bob.wait_for_text("About interaction INT-4711").await?;
 
+    // Markup in a message is shown as text, never run.
+    let payload =
+        r#"<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script><b>bold?</b>"#;
+    ann.by_role("textbox", "Your Message")
+        .await?
+        .send_keys(&format!("{payload}{ENTER}"))
+        .await?;
+    bob.wait_for_text(payload).await?;
+    let pwned = bob
+        .client
+        .execute("return window.__pwned === undefined && document.querySelector('.transcript b, .transcript img') === null;", Vec::new())
+        .await?;
+    assert_eq!(
+        pwned.as_bool(),
+        Some(true),
+        "the payload did not become markup"
+    );
+
     server.stop().await;
     ann.wait_for_text("Connection lost").await?;
     let message = ann.by_role("textbox", "Your Message").await?;
