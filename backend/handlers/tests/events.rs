@@ -9,7 +9,8 @@ use aws_lambda_events::apigw::{
 };
 use console_domain::model::Identity;
 use console_domain::ports::{ChatStore, ConnectionStore};
-use console_domain::{Chat, Clock, ConnectionId, PushOutcome, Pusher};
+use console_domain::{Chat, ConnectionId, PushOutcome, Pusher};
+use console_handlers::clock::SystemClock;
 use console_handlers::websocket::{authorize, handle, is_allowed};
 use console_handlers::{App, TokenAuthority};
 use console_store_embedded::EmbeddedStore;
@@ -29,21 +30,6 @@ impl Pusher for RecordingPusher {
             .expect("lock")
             .push((connection.0.clone(), payload.to_owned()));
         PushOutcome::Delivered
-    }
-}
-
-struct Wall;
-
-impl Clock for Wall {
-    fn now_ms(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default()
-    }
-
-    fn new_id(&self) -> String {
-        format!("id-{}", self.now_ms())
     }
 }
 
@@ -70,7 +56,7 @@ async fn world() -> World {
     let app = App {
         store: store.clone(),
         pusher: pusher.clone(),
-        clock: Arc::new(Wall),
+        clock: Arc::new(SystemClock),
         tokens: TokenAuthority::new(&[3; 32]),
         dev_sign_in: false,
     };

@@ -9,8 +9,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 #[tokio::test]
 async fn a_message_reaches_every_connection_of_the_recipient_and_is_acknowledged() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let server = start(data.path(), SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    let (_data, server) = fresh().await;
     let addr = server.addr;
     let (ann, bob) = (
         sign_in(addr, "acme", "ann").await,
@@ -61,8 +60,7 @@ async fn a_message_reaches_every_connection_of_the_recipient_and_is_acknowledged
 
 #[tokio::test]
 async fn a_retried_send_is_stored_once_and_acknowledged_with_the_same_sequence() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let server = start(data.path(), SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    let (_data, server) = fresh().await;
     let addr = server.addr;
     let (ann, bob) = (
         sign_in(addr, "acme", "ann").await,
@@ -103,8 +101,7 @@ async fn a_retried_send_is_stored_once_and_acknowledged_with_the_same_sequence()
 
 #[tokio::test]
 async fn every_bad_frame_gets_a_clear_error_and_changes_nothing() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let server = start(data.path(), SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    let (_data, server) = fresh().await;
     let addr = server.addr;
     let ann = sign_in(addr, "acme", "ann").await;
     let (mut tab, _) = Console::hello(addr, &ann, json!({})).await;
@@ -179,8 +176,7 @@ async fn every_bad_frame_gets_a_clear_error_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_ticket_opens_one_socket_and_the_http_api_needs_a_genuine_token() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let server = start(data.path(), SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    let (_data, server) = fresh().await;
     let addr = server.addr;
     let ann = sign_in(addr, "acme", "ann").await;
     let once = ticket(addr, &ann).await;

@@ -253,6 +253,16 @@ impl DynamoStore {
             .build())
     }
 
+    /// A delete, as part of a transaction.
+    fn delete_item(&self, (pk, sk): (String, String)) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .build()
+            .map_err(fail)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
     /// A chat write conditioned on the version that was read (optimistic concurrency).
     fn put_chat(
         &self,
@@ -414,20 +424,9 @@ impl ConnectionStore for DynamoStore {
         else {
             return Ok(None);
         };
-        let delete = |(pk, sk): (String, String)| -> Result<TransactWriteItem, StoreError> {
-            Ok(TransactWriteItem::builder()
-                .delete(
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(pk, sk)))
-                        .build()
-                        .map_err(fail)?,
-                )
-                .build())
-        };
         self.transact(vec![
-            delete(keys::connection(&id.0))?,
-            delete(keys::agent_connection(
+            self.delete_item(keys::connection(&id.0))?,
+            self.delete_item(keys::agent_connection(
                 &connection.tenant,
                 &connection.agent,
                 &id.0,
@@ -597,16 +596,7 @@ impl ChatStore for DynamoStore {
             }
             chat.end(by, at);
             let [a, b] = chat.participants();
-            let (pk, sk) = keys::pair(tenant, a, b);
-            let release_pair = TransactWriteItem::builder()
-                .delete(
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(pk, sk)))
-                        .build()
-                        .map_err(fail)?,
-                )
-                .build();
+            let release_pair = self.delete_item(keys::pair(tenant, a, b))?;
             if self
                 .transact(vec![self.put_chat(&chat, Some(version))?, release_pair])
                 .await?
