@@ -1,5 +1,6 @@
 //! All network code of the console: the HTTP API and the WebSocket link.
 
+use crate::config;
 use crate::state::{ConsoleState, Notice};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -10,7 +11,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::http::{
-    AgentList, DevDirectory, DevSignIn, SignedIn, Transcript, TranscriptList, WsTicket,
+    AgentList, DevDirectory, DevSignIn, Me, SignedIn, Transcript, TranscriptList, WsTicket,
 };
 use protocol::{
     AgentId, AgentView, ChatId, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
@@ -53,21 +54,37 @@ async fn read<T: DeserializeOwned>(
 
 /// The tenants and agents offered by the development sign-in.
 pub async fn dev_directory() -> Result<DevDirectory, ApiFailure> {
-    read(Request::get("/api/dev/directory").send().await).await
+    read(
+        Request::get(&config::api("/api/dev/directory"))
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// Signs in as a demo agent.
 pub async fn dev_sign_in(tenant: TenantId, agent: AgentId) -> Result<SignedIn, ApiFailure> {
-    let request = Request::post("/api/dev/sign-in")
+    let request = Request::post(&config::api("/api/dev/sign-in"))
         .json(&DevSignIn { tenant, agent })
         .map_err(ApiFailure::network)?;
     read(request.send().await).await
 }
 
+/// Who a bearer token speaks for.
+pub async fn me(token: &str) -> Result<Me, ApiFailure> {
+    read(
+        Request::get(&config::api("/api/me"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+            .await,
+    )
+    .await
+}
+
 /// The agents the signed-in agent can see.
 pub async fn agents(token: &str) -> Result<Vec<AgentView>, ApiFailure> {
     let list: AgentList = read(
-        Request::get("/api/agents")
+        Request::get(&config::api("/api/agents"))
             .header("Authorization", &format!("Bearer {token}"))
             .send()
             .await,
@@ -79,7 +96,7 @@ pub async fn agents(token: &str) -> Result<Vec<AgentView>, ApiFailure> {
 /// The transcripts matching a query string (`agent=…&group=…&from=…&to=…&q=…`).
 pub async fn transcripts(token: &str, query: &str) -> Result<TranscriptList, ApiFailure> {
     read(
-        Request::get(&format!("/api/transcripts?{query}"))
+        Request::get(&config::api(&format!("/api/transcripts?{query}")))
             .header("Authorization", &format!("Bearer {token}"))
             .send()
             .await,
@@ -90,7 +107,7 @@ pub async fn transcripts(token: &str, query: &str) -> Result<TranscriptList, Api
 /// One whole transcript.
 pub async fn transcript(token: &str, chat: &ChatId) -> Result<Transcript, ApiFailure> {
     read(
-        Request::get(&format!("/api/transcripts/{chat}"))
+        Request::get(&config::api(&format!("/api/transcripts/{chat}")))
             .header("Authorization", &format!("Bearer {token}"))
             .send()
             .await,
@@ -104,11 +121,13 @@ pub async fn transcript_download(
     chat: &ChatId,
     format: &str,
 ) -> Result<String, ApiFailure> {
-    let response = Request::get(&format!("/api/transcripts/{chat}/download?format={format}"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(ApiFailure::network)?;
+    let response = Request::get(&config::api(&format!(
+        "/api/transcripts/{chat}/download?format={format}"
+    )))
+    .header("Authorization", &format!("Bearer {token}"))
+    .send()
+    .await
+    .map_err(ApiFailure::network)?;
     if !response.ok() {
         return Err(ApiFailure {
             message: format!("the download failed ({})", response.status()),
@@ -125,7 +144,7 @@ pub fn query_value(value: &str) -> String {
 
 async fn ws_ticket(token: &str) -> Result<WsTicket, ApiFailure> {
     read(
-        Request::post("/api/ws-ticket")
+        Request::post(&config::api("/api/ws-ticket"))
             .header("Authorization", &format!("Bearer {token}"))
             .send()
             .await,
@@ -182,7 +201,7 @@ async fn run_link(
                 continue;
             }
         };
-        let Ok(socket) = WebSocket::open(&socket_url(&ticket.ticket)) else {
+        let Ok(socket) = WebSocket::open(&config::socket(&ticket.ticket)) else {
             targets.link.set(Link::Offline);
             TimeoutFuture::new(pause_ms).await;
             continue;
@@ -252,15 +271,4 @@ fn receive(text: &str, targets: LinkTargets) {
 
 fn encode(frame: &ClientFrame) -> String {
     serde_json::to_string(frame).unwrap_or_default()
-}
-
-fn socket_url(ticket: &str) -> String {
-    let location = window().location();
-    let scheme = if location.protocol().unwrap_or_default() == "https:" {
-        "wss"
-    } else {
-        "ws"
-    };
-    let host = location.host().unwrap_or_default();
-    format!("{scheme}://{host}/ws?ticket={ticket}")
 }

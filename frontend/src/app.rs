@@ -2,8 +2,10 @@
 
 use crate::components::console::Console;
 use crate::components::sign_in::SignIn;
+use crate::{config, oidc};
 use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use protocol::http::SignedIn;
 
 /// Where the session is kept: per browser tab, so two tabs can be two agents.
@@ -13,15 +15,27 @@ pub const SESSION_KEY: &str = "agent-console.session";
 #[component]
 pub fn App() -> impl IntoView {
     let session = RwSignal::new(SessionStorage::get::<SignedIn>(SESSION_KEY).ok());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
     Effect::new(move |_| match session.get() {
         Some(signed_in) => {
             let _ = SessionStorage::set(SESSION_KEY, &signed_in);
         }
         None => SessionStorage::delete(SESSION_KEY),
     });
+    // Back from the identity provider: redeem its answer.
+    busy.set(true);
+    spawn_local(async move {
+        match oidc::finish(&config::sign_in()).await {
+            Some(Ok(signed_in)) => session.set(Some(signed_in)),
+            Some(Err(message)) => error.set(Some(message)),
+            None => {}
+        }
+        busy.set(false);
+    });
     view! {
         {move || match session.get() {
-            None => view! { <SignIn session=session /> }.into_any(),
+            None => view! { <SignIn session=session error=error busy=busy /> }.into_any(),
             Some(signed_in) => view! { <Console signed_in=signed_in session=session /> }.into_any(),
         }}
     }

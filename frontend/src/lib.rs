@@ -5,5 +5,7 @@ pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod config;
 pub mod format;
+pub mod oidc;
 pub mod state;

@@ -100,3 +100,52 @@ pub struct Transcript {
     pub chat: TranscriptSummary,
     pub messages: Vec<MessageView>,
 }
+
+/// `GET /api/me`: who the bearer token speaks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub tenant: TenantId,
+    pub me: AgentView,
+}
+
+/// `config.json`, served beside the console's `index.html`: where its APIs are and how
+/// people sign in. Without it (the local server) the console uses its own origin and the
+/// development sign-in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// The HTTP API's base URL (`https://….execute-api.….amazonaws.com`); empty for
+    /// the console's own origin.
+    #[serde(default)]
+    pub api: String,
+    /// The WebSocket API's URL (`wss://….execute-api.….amazonaws.com/prod`); absent for
+    /// `/ws` on the console's own origin.
+    #[serde(default)]
+    pub websocket: Option<String>,
+    #[serde(default)]
+    pub sign_in: SignInMethod,
+}
+
+/// How people sign in to the console.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignInMethod {
+    /// The local server's development sign-in: pick a demo agent.
+    #[default]
+    Development,
+    /// An OpenID Connect provider (the deployment's Cognito user pool): authorization
+    /// code flow with PKCE; the ID token is the bearer token of the HTTP API.
+    Oidc {
+        /// The provider's authorization endpoint.
+        authorize_url: String,
+        /// The provider's token endpoint.
+        token_url: String,
+        /// The console's public client id (no secret).
+        client_id: String,
+        /// Space-separated scopes; `openid` at least.
+        scope: String,
+        /// Where signing out ends the provider's session (Cognito's `/logout`), if any.
+        #[serde(default)]
+        logout_url: Option<String>,
+    },
+}

@@ -1,5 +1,6 @@
 //! The local server for a test: a fresh data folder, the built console, a free port.
 
+use console_local::config::OidcSettings;
 use console_local::{Config, RunningServer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,36 +11,40 @@ use std::path::PathBuf;
 pub struct TestServer {
     pub data: tempfile::TempDir,
     pub console_dir: PathBuf,
+    pub oidc: Option<OidcSettings>,
     pub server: Option<RunningServer>,
     pub addr: SocketAddr,
 }
 
 impl TestServer {
     /// Starts a server on 127.0.0.1 with a free port and an empty store (seeded with the
-    /// demo directory).
+    /// demo directory), serving the built console.
     pub async fn start() -> anyhow::Result<Self> {
-        let console_dir = crate::workspace_root().join("dist");
+        Self::start_with(crate::workspace_root().join("dist"), None).await
+    }
+
+    /// As [`TestServer::start`], serving the console in `console_dir` and accepting the
+    /// tokens of an identity provider, if given.
+    pub async fn start_with(
+        console_dir: PathBuf,
+        oidc: Option<OidcSettings>,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             console_dir.join("index.html").exists(),
             "the console is not built in {}: run `cargo xtask test` (it builds it) or `trunk build --release`",
             console_dir.display()
         );
         let data = tempfile::tempdir()?;
-        let server = console_local::start(Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data_dir: data.path().to_path_buf(),
-            console_dir: console_dir.clone(),
-            oidc: None,
-            lifetimes: Default::default(),
-        })
-        .await?;
-        let addr = server.addr;
-        Ok(TestServer {
+        let mut test = TestServer {
             data,
             console_dir,
-            server: Some(server),
-            addr,
-        })
+            oidc,
+            server: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        test.start_again().await?;
+        test.addr = test.server.as_ref().map(|s| s.addr).unwrap_or(test.addr);
+        Ok(test)
     }
 
     /// The console's URL.
@@ -67,7 +72,7 @@ impl TestServer {
                 listen: self.addr,
                 data_dir: self.data.path().to_path_buf(),
                 console_dir: self.console_dir.clone(),
-                oidc: None,
+                oidc: self.oidc.clone(),
                 lifetimes: Default::default(),
             })
             .await?,

@@ -73,7 +73,14 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
         }
         ("GET", ["api", "me"]) => {
             let who = authenticate(request, app)?;
-            json(200, &service.agent(&who).await?.view())
+            let me = service.agent(&who).await?.view();
+            json(
+                200,
+                &protocol::http::Me {
+                    tenant: who.tenant,
+                    me,
+                },
+            )
         }
         ("POST", ["api", "ws-ticket"]) => {
             let who = authenticate(request, app)?;

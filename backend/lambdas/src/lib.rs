@@ -30,8 +30,14 @@ pub fn init_logging() {
 /// provider's keys fetched once.
 pub async fn app(settings: &Settings) -> anyhow::Result<App> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &settings.table_name);
-    let management = aws_sdk_apigatewaymanagement::config::Builder::from(&aws)
+    app_with(settings, &aws).await
+}
+
+/// As [`app`], with the given AWS configuration (credentials, region, endpoints): the
+/// management API client always goes to the settings' endpoint.
+pub async fn app_with(settings: &Settings, aws: &aws_config::SdkConfig) -> anyhow::Result<App> {
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), &settings.table_name);
+    let management = aws_sdk_apigatewaymanagement::config::Builder::from(aws)
         .endpoint_url(&settings.websocket_management_endpoint)
         .build();
     let pusher = ApiGatewayPusher::new(aws_sdk_apigatewaymanagement::Client::from_conf(management));

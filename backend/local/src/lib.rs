@@ -17,4 +17,4 @@ pub mod security;
 pub mod server;
 
 pub use config::Config;
-pub use server::{RunningServer, start};
+pub use server::{Backend, RunningServer, start, start_with};

@@ -3,6 +3,7 @@
 //! and no framing; and the refusal of WebSockets opened from another site's pages.
 
 use base64::Engine;
+use protocol::http::{ConsoleConfig, SignInMethod};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -19,12 +20,52 @@ pub fn content_security_policy(console_dir: &Path) -> String {
             )
         })
         .collect();
+    let mut connect = vec!["'self'".to_owned()];
+    connect.extend(configured_origins(console_dir));
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         img-src 'self' data:; connect-src {}; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'",
-        hashes.join(" ")
+        hashes.join(" "),
+        connect.join(" ")
     )
+}
+
+/// The other origins the console's `config.json` (if any) connects to: its APIs and its
+/// identity provider's token endpoint.
+fn configured_origins(console_dir: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(console_dir.join("config.json")) else {
+        return Vec::new();
+    };
+    let config: ConsoleConfig = match serde_json::from_str(&text) {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::warn!(%error, "the console's config.json is not valid");
+            return Vec::new();
+        }
+    };
+    let mut urls = vec![config.api];
+    urls.extend(config.websocket);
+    if let SignInMethod::Oidc { token_url, .. } = config.sign_in {
+        urls.push(token_url);
+    }
+    let mut origins: Vec<String> = urls.iter().filter_map(|url| origin(url)).collect();
+    origins.dedup();
+    origins
+}
+
+/// `scheme://host[:port]` of an absolute URL; `None` for a relative one or one that
+/// could break out of the header.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let safe = |text: &str| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    };
+    (safe(scheme) && safe(host)).then(|| format!("{scheme}://{host}"))
 }
 
 /// The text of every `<script>` without a `src`.
@@ -73,6 +114,27 @@ mod tests {
     fn inline_scripts_are_found_and_external_ones_skipped() {
         let html = r#"<script src="/a.js"></script><script type="module">let a = 1;</script>"#;
         assert_eq!(inline_scripts(html), vec!["let a = 1;"]);
+    }
+
+    #[test]
+    fn the_configured_apis_and_token_endpoint_may_be_connected_to() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"api":"https://h.example","websocket":"wss://w.example/prod",
+                "sign_in":{"kind":"oidc","authorize_url":"https://id.example/authorize",
+                "token_url":"https://id.example:8443/token","client_id":"c","scope":"openid"}}"#,
+        )
+        .expect("written");
+        let policy = content_security_policy(dir.path());
+        assert!(
+            policy.contains(
+                "connect-src 'self' https://h.example wss://w.example https://id.example:8443;"
+            ),
+            "{policy}"
+        );
+        assert_eq!(origin("https://x.example; script-src *"), None);
+        assert_eq!(origin("/api"), None);
     }
 
     #[test]

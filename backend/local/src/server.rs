@@ -14,6 +14,7 @@ use console_domain::{Clock, Store};
 use console_handlers::auth::OidcIssuer;
 use console_handlers::{App, TokenAuthority};
 use console_store_embedded::EmbeddedStore;
+use futures_util::future::BoxFuture;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -68,57 +69,53 @@ impl RunningServer {
     }
 }
 
-/// Opens the store (seeding the demo directory if it is empty), binds the listener and
-/// serves the console, the HTTP API and the WebSocket gateway.
+/// What runs behind the emulated API Gateway.
+pub enum Backend {
+    /// The embedded store in the data folder (seeded with the demo directory when
+    /// empty), pushing straight to the sockets: the local console.
+    Embedded,
+    /// Another store (a fault-injecting wrapper, say), pushing straight to the sockets;
+    /// the directory is the caller's business.
+    Store(Arc<dyn Store>),
+    /// The handlers wired as in AWS, built once the server's URL is known — its
+    /// `@connections` endpoint is that URL: the Lambda functions' context, for running
+    /// them against an emulated DynamoDB and this server's management API.
+    Functions(Box<dyn FnOnce(String) -> BoxFuture<'static, anyhow::Result<App>> + Send>),
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Embedded => "Embedded",
+            Backend::Store(_) => "Store",
+            Backend::Functions(_) => "Functions",
+        })
+    }
+}
+
+/// Opens the embedded store (seeding the demo directory if it is empty), binds the
+/// listener and serves the console, the HTTP API and the WebSocket gateway.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    start_with(config, Backend::Embedded).await
+}
+
+/// As [`start`], with the given backend.
+pub async fn start_with(config: Config, backend: Backend) -> anyhow::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data folder {}",
             config.data_dir.display()
         )
     })?;
-    let store = EmbeddedStore::open(&config.data_dir.join("console.redb"))
-        .context("cannot open the embedded store")?;
-    // No socket survives a restart: forget the connections of the previous run.
-    store
-        .clear_connections()
-        .context("cannot reset connections")?;
-    if store
-        .tenants()
-        .await
-        .context("cannot read the directory")?
-        .is_empty()
-    {
-        for (tenant, agents) in crate::demo::directory() {
-            store
-                .put_tenant(&tenant, &agents)
-                .await
-                .context("cannot seed the demo directory")?;
-        }
-    }
-    let mut tokens = TokenAuthority::new(&signing_secret(&config.data_dir)?);
-    if let Some(oidc) = &config.oidc {
-        let text = std::fs::read_to_string(&oidc.jwks_file)
-            .with_context(|| format!("cannot read the JWKS file {}", oidc.jwks_file.display()))?;
-        let keys = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a JWKS", oidc.jwks_file.display()))?;
-        tokens = tokens.with_oidc(OidcIssuer {
-            issuer: oidc.issuer.clone(),
-            audience: oidc.audience.clone(),
-            keys,
-            tenant_claim: oidc.tenant_claim.clone(),
-            agent_claim: oidc.agent_claim.clone(),
-        });
-    }
-    let store: Arc<dyn Store> = Arc::new(store);
     let pusher = Arc::new(LocalPusher::default());
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let app = App {
-        store,
-        pusher: pusher.clone(),
-        clock,
-        tokens,
-        dev_sign_in: true,
+    let app = match backend {
+        Backend::Embedded => local_app(&config, Arc::new(embedded_store(&config).await?), &pusher)?,
+        Backend::Store(store) => local_app(&config, store, &pusher)?,
+        Backend::Functions(build) => build(format!("http://{addr}")).await?,
     };
     let (stop, stopping) = watch::channel(false);
     let active = Arc::new(());
@@ -162,10 +159,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
             http::header::REFERRER_POLICY,
             http::HeaderValue::from_static("no-referrer"),
         ));
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let mut stopped = stopping;
     let task = tokio::spawn(async move {
         let served = axum::serve(
@@ -186,6 +179,62 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         task,
         pusher,
         active,
+    })
+}
+
+/// Opens the embedded store in the data folder, forgets the previous run's connections
+/// (no socket survives a restart) and seeds the demo directory into an empty store.
+async fn embedded_store(config: &Config) -> anyhow::Result<EmbeddedStore> {
+    let store = EmbeddedStore::open(&config.data_dir.join("console.redb"))
+        .context("cannot open the embedded store")?;
+    store
+        .clear_connections()
+        .context("cannot reset connections")?;
+    if store
+        .tenants()
+        .await
+        .context("cannot read the directory")?
+        .is_empty()
+    {
+        for (tenant, agents) in crate::demo::directory() {
+            store
+                .put_tenant(&tenant, &agents)
+                .await
+                .context("cannot seed the demo directory")?;
+        }
+    }
+    Ok(store)
+}
+
+/// The local server's handler context: the given store, pushes straight to the sockets,
+/// tokens signed with the data folder's key (and the configured OIDC issuer's), and the
+/// development sign-in.
+fn local_app(
+    config: &Config,
+    store: Arc<dyn Store>,
+    pusher: &Arc<LocalPusher>,
+) -> anyhow::Result<App> {
+    let mut tokens = TokenAuthority::new(&signing_secret(&config.data_dir)?);
+    if let Some(oidc) = &config.oidc {
+        let text = std::fs::read_to_string(&oidc.jwks_file)
+            .with_context(|| format!("cannot read the JWKS file {}", oidc.jwks_file.display()))?;
+        let keys = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a JWKS", oidc.jwks_file.display()))?;
+        tokens = tokens.with_oidc(OidcIssuer {
+            issuer: oidc.issuer.clone(),
+            audience: oidc.audience.clone(),
+            keys,
+            tenant_claim: oidc.tenant_claim.clone(),
+            agent_claim: oidc.agent_claim.clone(),
+        });
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok(App {
+        store,
+        pusher: pusher.clone(),
+        clock,
+        tokens,
+        dev_sign_in: true,
     })
 }
 

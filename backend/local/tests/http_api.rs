@@ -321,7 +321,10 @@ async fn an_identity_providers_token_signs_in_when_its_issuer_is_configured() {
         "",
     )
     .await;
-    assert_eq!((status, me["name"].clone()), (200, json!("Dan Wu")));
+    assert_eq!(
+        (status, me["me"]["name"].clone(), me["tenant"].clone()),
+        (200, json!("Dan Wu"), json!("acme"))
+    );
     let (status, body) = http(
         server.addr,
         "GET",

@@ -248,7 +248,10 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                 </span>
                 <MyState />
                 <AlertToggles />
-                <button class="quiet" on:click=move |_| session.set(None)>"Sign out"</button>
+                <button class="quiet" on:click=move |_| {
+                    session.set(None);
+                    crate::oidc::end_session(&crate::config::sign_in());
+                }>"Sign out"</button>
             </header>
             <main class="main">
             {move || match link.get() {

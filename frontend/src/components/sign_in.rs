@@ -1,16 +1,63 @@
-//! The development sign-in of the local server: pick a demo agent.
+//! The sign-in: the identity provider's page when the console has one (in AWS), or the
+//! development sign-in of the local server (pick a demo agent).
 
-use crate::api;
+use crate::{api, config, oidc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::Role;
-use protocol::http::SignedIn;
+use protocol::http::{SignInMethod, SignedIn};
+
+/// Signs in by the console's method; `busy` while a provider's answer is being redeemed.
+#[component]
+pub fn SignIn(
+    session: RwSignal<Option<SignedIn>>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    match config::sign_in() {
+        SignInMethod::Development => view! { <DevSignIn session=session error=error /> }.into_any(),
+        method => view! { <ProviderSignIn method=method error=error busy=busy /> }.into_any(),
+    }
+}
+
+/// One button to the identity provider.
+#[component]
+fn ProviderSignIn(
+    method: SignInMethod,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let go = move |_| {
+        let method = method.clone();
+        busy.set(true);
+        spawn_local(async move {
+            if let Err(message) = oidc::begin(&method).await {
+                busy.set(false);
+                error.set(Some(message));
+            }
+        });
+    };
+    view! {
+        <main class="sign-in">
+            <div class="sign-in-card">
+                <h1>"Agent Console"</h1>
+                <p class="lead">"Sign in with your contact-center account."</p>
+                {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
+                <button class="primary" on:click=go disabled=move || busy.get()>
+                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </div>
+        </main>
+    }
+}
 
 /// Lists the demo directory; choosing an agent signs in as her.
 #[component]
-pub fn SignIn(session: RwSignal<Option<SignedIn>>) -> impl IntoView {
+fn DevSignIn(
+    session: RwSignal<Option<SignedIn>>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
     let directory = LocalResource::new(api::dev_directory);
-    let error = RwSignal::new(None::<String>);
     view! {
         <main class="sign-in">
             <div class="sign-in-card">

@@ -65,14 +65,18 @@ pub fn start() -> Moto {
     }
 }
 
-pub async fn client(url: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+/// The AWS configuration of every client of the emulator at `url`.
+pub async fn config(url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
         .region("us-east-1")
         .endpoint_url(url)
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+        .await
+}
+
+pub async fn client(url: &str) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&config(url).await)
 }
 
 /// A client for `url` with extra configuration (an interceptor, say).
@@ -80,12 +84,7 @@ pub async fn client_with(
     url: &str,
     configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
 ) -> aws_sdk_dynamodb::Client {
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region("us-east-1")
-        .endpoint_url(url)
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .load()
-        .await;
+    let shared = config(url).await;
     aws_sdk_dynamodb::Client::from_conf(
         configure(aws_sdk_dynamodb::config::Builder::from(&shared)).build(),
     )

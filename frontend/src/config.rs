@@ -1,0 +1,55 @@
+//! The console's `config.json`: where the HTTP and WebSocket APIs are and how people
+//! sign in, read once before the console mounts. Without it (the local server answers
+//! 404) the console uses its own origin and the development sign-in.
+
+use gloo_net::http::Request;
+use leptos::prelude::window;
+use protocol::http::{ConsoleConfig, SignInMethod};
+use std::cell::RefCell;
+
+thread_local! {
+    static CONFIG: RefCell<ConsoleConfig> = RefCell::new(ConsoleConfig::default());
+}
+
+/// Reads `config.json`; a missing file means the defaults, a broken one is reported on
+/// the browser console and also means the defaults.
+pub async fn load() {
+    let Ok(response) = Request::get("/config.json").send().await else {
+        return;
+    };
+    if !response.ok() {
+        return;
+    }
+    match response.json::<ConsoleConfig>().await {
+        Ok(config) => CONFIG.with(|c| *c.borrow_mut() = config),
+        Err(error) => {
+            web_sys::console::error_1(&format!("config.json is not valid: {error}").into())
+        }
+    }
+}
+
+/// The URL of an HTTP API path (`/api/...`).
+pub fn api(path: &str) -> String {
+    CONFIG.with(|c| format!("{}{path}", c.borrow().api.trim_end_matches('/')))
+}
+
+/// The URL of the WebSocket that `ticket` opens.
+pub fn socket(ticket: &str) -> String {
+    let ticket = js_sys::encode_uri_component(ticket);
+    if let Some(url) = CONFIG.with(|c| c.borrow().websocket.clone()) {
+        return format!("{url}?ticket={ticket}");
+    }
+    let location = window().location();
+    let scheme = if location.protocol().unwrap_or_default() == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    let host = location.host().unwrap_or_default();
+    format!("{scheme}://{host}/ws?ticket={ticket}")
+}
+
+/// How people sign in.
+pub fn sign_in() -> SignInMethod {
+    CONFIG.with(|c| c.borrow().sign_in.clone())
+}
