@@ -3,11 +3,11 @@
 //! empty store (the embedded store here, DynamoDB at an emulator later).
 
 use crate::model::{Agent, Chat, Connection, ConnectionId, Tenant, Ticket};
-use crate::ports::{Appended, Store};
+use crate::ports::{Appended, Quota, Store};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
 
 /// Every check of the suite, by name.
-pub const CHECKS: [&str; 9] = [
+pub const CHECKS: [&str; 11] = [
     "directory_round_trips",
     "tickets_are_single_use",
     "connections_are_listed_per_agent",
@@ -17,6 +17,8 @@ pub const CHECKS: [&str; 9] = [
     "chats_are_listed_per_tenant",
     "seen_marks_move_forward_only",
     "rate_limits_hold_for_their_window",
+    "quotas_take_a_burst_then_refuse_until_the_next_window",
+    "sent_messages_are_found_by_sender_and_client_msg_id",
 ];
 
 /// Runs one check by name against an empty store; panics with a message on failure.
@@ -31,6 +33,12 @@ pub async fn run(name: &str, store: &dyn Store) {
         "chats_are_listed_per_tenant" => chats_are_listed_per_tenant(store).await,
         "seen_marks_move_forward_only" => seen_marks_move_forward_only(store).await,
         "rate_limits_hold_for_their_window" => rate_limits_hold_for_their_window(store).await,
+        "quotas_take_a_burst_then_refuse_until_the_next_window" => {
+            quotas_take_a_burst_then_refuse_until_the_next_window(store).await
+        }
+        "sent_messages_are_found_by_sender_and_client_msg_id" => {
+            sent_messages_are_found_by_sender_and_client_msg_id(store).await
+        }
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -366,5 +374,97 @@ async fn rate_limits_hold_for_their_window(store: &dyn Store) {
             .allow("k", 1000, 11_000)
             .await
             .expect("after the window")
+    );
+}
+
+async fn quotas_take_a_burst_then_refuse_until_the_next_window(store: &dyn Store) {
+    let quota = Quota {
+        max: 3,
+        window_ms: 1000,
+    };
+    // The window [10 000, 11 000) takes three, whenever in it they come.
+    for now in [10_000, 10_001, 10_002] {
+        assert!(
+            store.take("k", quota, now).await.expect("take"),
+            "a burst of {} goes through",
+            quota.max
+        );
+    }
+    assert!(
+        !store.take("k", quota, 10_500).await.expect("take"),
+        "the fourth in the window is refused"
+    );
+    assert!(
+        !store.take("k", quota, 10_999).await.expect("take"),
+        "refused to the window's end"
+    );
+    assert!(
+        store.take("other", quota, 10_999).await.expect("take"),
+        "another key counts apart"
+    );
+    assert!(
+        store
+            .take(
+                "k",
+                Quota {
+                    max: 5,
+                    window_ms: 1000
+                },
+                10_999
+            )
+            .await
+            .expect("take"),
+        "the quota is the caller's: a larger one takes more in the same window"
+    );
+    // The next window starts afresh, and refusals were not counted against it.
+    for now in [11_000, 11_500, 11_999] {
+        assert!(store.take("k", quota, now).await.expect("take"), "at {now}");
+    }
+    assert!(!store.take("k", quota, 11_999).await.expect("take"));
+    assert!(
+        store.take("k", quota, 13_000).await.expect("take"),
+        "a quiet window later, it takes again"
+    );
+}
+
+async fn sent_messages_are_found_by_sender_and_client_msg_id(store: &dyn Store) {
+    let t1 = TenantId::from("t1");
+    let c1 = ChatId::from("c1");
+    store
+        .open_chat(&chat("c1", "ann", "bob"))
+        .await
+        .expect("open");
+    for (id, from) in [("m1", "ann"), ("m2", "bob"), ("m3", "ann")] {
+        store
+            .append_message(&t1, &c1, &from.into(), id, &format!("body of {id}"), 7)
+            .await
+            .expect("append");
+    }
+    let found = store
+        .sent_message(&t1, &c1, &"ann".into(), "m3")
+        .await
+        .expect("look up")
+        .expect("Ann sent m3");
+    assert_eq!((found.seq, found.body.as_str()), (3, "body of m3"));
+    for (tenant, chat, from, id) in [
+        ("t1", "c1", "bob", "m3"),
+        ("t1", "c1", "ann", "m2"),
+        ("t1", "c1", "ann", "m9"),
+        ("t1", "c2", "ann", "m3"),
+        ("t2", "c1", "ann", "m3"),
+    ] {
+        assert_eq!(
+            store
+                .sent_message(&tenant.into(), &chat.into(), &from.into(), id)
+                .await
+                .expect("look up"),
+            None,
+            "{from} did not send {id} in {tenant}/{chat}"
+        );
+    }
+    assert_eq!(
+        store.messages(&t1, &c1, 0, 10).await.expect("read").len(),
+        3,
+        "looking up stores nothing"
     );
 }

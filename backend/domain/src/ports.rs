@@ -116,6 +116,15 @@ pub trait ChatStore: Send + Sync {
         body: &str,
         at: i64,
     ) -> Result<Appended, StoreError>;
+    /// The message `from` stored in a chat under `client_msg_id`, if she did: how a
+    /// retried send is recognised without appending anything.
+    async fn sent_message(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        from: &AgentId,
+        client_msg_id: &str,
+    ) -> Result<Option<Message>, StoreError>;
     /// Ends an open chat; returns the chat as it is now, or `None` if there is no such chat.
     async fn end_chat(
         &self,
@@ -143,12 +152,36 @@ pub trait ChatStore: Send + Sync {
     ) -> Result<Vec<Message>, StoreError>;
 }
 
+/// A burst-tolerant rate limit: at most `max` events in each window of `window_ms`
+/// milliseconds. Windows are fixed: they start at multiples of `window_ms` since the
+/// epoch, so an adapter can count one window in one conditional write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// How many events one window takes.
+    pub max: u32,
+    /// How long a window lasts (ms).
+    pub window_ms: i64,
+}
+
+impl Quota {
+    /// The window that holds `now`: its index and the time it ends (ms).
+    pub fn window(&self, now: i64) -> (i64, i64) {
+        let window_ms = self.window_ms.max(1);
+        let index = now.div_euclid(window_ms);
+        (index, (index + 1) * window_ms)
+    }
+}
+
 /// Rate limits that hold across handler invocations (a Lambda keeps no state).
 #[async_trait]
 pub trait LimitStore: Send + Sync {
     /// True, and the window restarts, when nothing under `key` was allowed in the last
     /// `window_ms` before `now`; false otherwise.
     async fn allow(&self, key: &str, window_ms: i64, now: i64) -> Result<bool, StoreError>;
+    /// Counts one event under `key` in the window of `quota` that holds `now`, and
+    /// returns true — unless that window has counted `quota.max` events already: then it
+    /// returns false and counts nothing, so a refused event does not prolong the wait.
+    async fn take(&self, key: &str, quota: Quota, now: i64) -> Result<bool, StoreError>;
 }
 
 /// Everything the chat stores.

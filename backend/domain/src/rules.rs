@@ -14,18 +14,32 @@ pub fn can_see(viewer: &Agent, other: &Agent) -> bool {
 }
 
 /// Checks a message body: not empty or only white space, not longer than the protocol
-/// allows. The text is kept exactly as typed.
+/// allows, no control characters but new lines and tabs. The text is kept exactly as
+/// typed.
 pub fn check_body(body: &str) -> Result<(), DomainError> {
-    if body.trim().is_empty() {
-        return Err(DomainError::EmptyMessage);
-    }
     if body.len() > MAX_MESSAGE_BYTES {
         return Err(DomainError::MessageTooLarge {
             max: MAX_MESSAGE_BYTES,
             actual: body.len(),
         });
     }
+    if body.trim().is_empty() {
+        return Err(DomainError::EmptyMessage);
+    }
+    if has_control_characters(body) {
+        return Err(DomainError::BadRequest(
+            "a message may hold no control characters but new lines and tabs".into(),
+        ));
+    }
     Ok(())
+}
+
+/// True when `text` holds a control character other than a new line, carriage return or
+/// tab: a NUL, an escape sequence or a bell has no place in a message a person reads,
+/// and some of them upset terminals, logs and the files a transcript is downloaded to.
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
 /// Checks a client message id: present, short and printable, because it becomes part of
@@ -84,6 +98,32 @@ mod tests {
             check_body(&long),
             Err(DomainError::MessageTooLarge { .. })
         ));
+        let long_blank = " ".repeat(MAX_MESSAGE_BYTES + 1);
+        assert!(
+            matches!(
+                check_body(&long_blank),
+                Err(DomainError::MessageTooLarge { .. })
+            ),
+            "the size is checked before the text is looked at"
+        );
+    }
+
+    #[test]
+    fn bodies_keep_new_lines_and_tabs_but_no_other_control_characters() {
+        assert!(check_body("first line\nsecond\tcolumn\r\n").is_ok());
+        for bad in [
+            "nul\0",
+            "\u{1b}[31mred",
+            "bell\u{7}",
+            "del\u{7f}",
+            "c1\u{85}",
+        ] {
+            assert!(
+                matches!(check_body(bad), Err(DomainError::BadRequest(_))),
+                "{bad:?} is refused"
+            );
+        }
+        assert!(check_body("<b>markup</b> & \u{202e}bidi are text").is_ok());
     }
 
     #[test]

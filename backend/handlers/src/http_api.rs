@@ -14,6 +14,20 @@ use protocol::{ChatId, ErrorBody, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// The routes of the HTTP API in AWS, as the SAM template must route them to the
+/// function (`{chat}` is a path parameter); the development sign-in is the local
+/// server's only. Every one needs a bearer token.
+pub const ROUTES: [&str; 8] = [
+    "GET /api/me",
+    "POST /api/ws-ticket",
+    "GET /api/agents",
+    "GET /api/chats",
+    "GET /api/chats/{chat}/messages",
+    "GET /api/transcripts",
+    "GET /api/transcripts/{chat}",
+    "GET /api/transcripts/{chat}/download",
+];
+
 /// Answers one HTTP API request. Every failure is a 4xx/5xx with an [`ErrorBody`].
 pub async fn handle(request: Request, app: &App) -> Response<Body> {
     match route(&request, app).await {

@@ -13,6 +13,7 @@
 //! | connection by agent | `T#{tenant}#CONNS` | `A#{agent}#C#{id}` |
 //! | ticket | `TICKET#{id}` | `TICKET` |
 //! | rate limit | `LIMIT#{key}` | `LIMIT` |
+//! | quota window | `QUOTA#{key}#W#{window}` | `QUOTA` |
 //!
 //! Ids never contain `#` where it could be mistaken for a separator: directory ids are
 //! `a-z 0-9 . _ -`, chat and connection ids are generated, and a client message id (which
@@ -30,6 +31,8 @@ pub const VERSION: &str = "version";
 pub const EXPIRES: &str = "expires";
 /// A rate limit's last allowed time (ms).
 pub const AT: &str = "at";
+/// A quota window's count of events.
+pub const COUNT: &str = "count";
 /// A send key's sequence number.
 pub const SEQ: &str = "seq";
 
@@ -111,4 +114,9 @@ pub fn ticket(id: &str) -> (String, String) {
 
 pub fn limit(key: &str) -> (String, String) {
     (format!("LIMIT#{key}"), "LIMIT".into())
+}
+
+/// The item counting one window (by its index) of a quota.
+pub fn quota(key: &str, window: i64) -> (String, String) {
+    (format!("QUOTA#{key}#W#{window}"), "QUOTA".into())
 }

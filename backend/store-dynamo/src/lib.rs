@@ -6,13 +6,13 @@
 //!   (neither may exist yet) — so sequence numbers stay gapless and a retried send is
 //!   stored once, under any concurrency; a lost race is retried;
 //! - only one open chat per pair of agents, guarded by a pair item written with the chat;
-//! - tickets are deleted as they are read (single use), rate limits are conditional
-//!   updates, connections and tickets carry a TTL.
+//! - tickets are deleted as they are read (single use), rate limits and quotas are one
+//!   conditional update each, connections, tickets and quota windows carry a TTL.
 //!
 //! Every read the rules depend on is strongly consistent. There is no Scan anywhere.
 
 mod item;
-mod keys;
+pub mod keys;
 
 pub use item::create_table;
 
@@ -24,7 +24,8 @@ use aws_sdk_dynamodb::types::{
 };
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, StoreError, TicketStore,
+    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, Quota, StoreError,
+    TicketStore,
 };
 use item::{Item, ItemBuilder, fail, key, s};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
@@ -543,17 +544,10 @@ impl ChatStore for DynamoStore {
             let Some((mut chat, version)) = self.chat_versioned(tenant, chat_id).await? else {
                 return Ok(Appended::NoSuchChat);
             };
-            if let Some(sent) = self
-                .get(keys::send_key(tenant, chat_id, from, client_msg_id))
+            if let Some(message) = self
+                .sent_message(tenant, chat_id, from, client_msg_id)
                 .await?
             {
-                let seq = sent.number(keys::SEQ).unwrap_or(0) as u64;
-                let message = self
-                    .get_record(keys::message(tenant, chat_id, seq))
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::permanent("a send key points at a missing message")
-                    })?;
                 return Ok(Appended::Duplicate { chat, message });
             }
             if chat.status == ChatStatus::Ended {
@@ -578,6 +572,26 @@ impl ChatStore for DynamoStore {
             // Another send (or a retry of this one) won the race: read again.
         }
         Err(StoreError::retryable("the chat is too busy; try again"))
+    }
+
+    async fn sent_message(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        from: &AgentId,
+        client_msg_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        let Some(sent) = self
+            .get(keys::send_key(tenant, chat_id, from, client_msg_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let seq = sent.number(keys::SEQ).unwrap_or(0) as u64;
+        self.get_record(keys::message(tenant, chat_id, seq))
+            .await?
+            .map(Some)
+            .ok_or_else(|| StoreError::permanent("a send key points at a missing message"))
     }
 
     async fn end_chat(
@@ -679,6 +693,41 @@ impl LimitStore for DynamoStore {
                 AttributeValue::N((now - window_ms).to_string()),
             )
             .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(fail(e)),
+        }
+    }
+
+    /// One conditional UpdateItem on the window's own item (the window is part of its
+    /// key, so a new window needs no reset): add one unless the count has reached the
+    /// quota. The item expires a minute after its window.
+    async fn take(&self, limit_key: &str, quota: Quota, now: i64) -> Result<bool, StoreError> {
+        let (window, ends) = quota.window(now);
+        let (pk, sk) = keys::quota(limit_key, window);
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("ADD #count :one SET #expires = :expires")
+            .condition_expression("attribute_not_exists(#count) OR #count < :max")
+            .expression_attribute_names("#count", keys::COUNT)
+            .expression_attribute_names("#expires", keys::EXPIRES)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(quota.max.to_string()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N((ends / 1000 + 60).to_string()),
+            )
             .send()
             .await;
         match update {

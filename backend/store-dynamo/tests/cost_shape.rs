@@ -1,6 +1,7 @@
 //! What one message costs in DynamoDB requests, with 10, 100 and 1,000 agents connected:
-//! the same, because a message reads and writes its chat and looks up the connections of
-//! its two participants (a Query each), never the connections of everyone.
+//! the same, because a message counts against its connection's send quota, reads and
+//! writes its chat and looks up the connections of its two participants (a Query each),
+//! never the connections of everyone.
 //! Counted at the client, on every request actually sent to the DynamoDB server (moto).
 
 mod moto;
@@ -166,4 +167,13 @@ async fn one_message_costs_the_same_with_10_100_and_1000_agents_connected() {
     // Pushes: the message and the chat update to each participant's connection, and
     // the acknowledgement to the sender's.
     assert_eq!(costs[0].2, 5);
+    // Requests: 5 GetItem, 6 Query, 2 BatchGetItem, 1 TransactWriteItems (the message,
+    // its send key and the chat, at once) and 1 UpdateItem — the sending connection's
+    // send quota (docs/protocol.md, "Rate limits"), one conditional update.
+    assert_eq!(
+        costs[0].1.get("UpdateItem"),
+        Some(&1),
+        "the send quota is one UpdateItem"
+    );
+    assert_eq!(costs[0].0, 15, "requests per message: {:?}", costs[0].1);
 }

@@ -10,13 +10,16 @@ mod keys;
 use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, StoreError, TicketStore,
+    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, Quota, StoreError,
+    TicketStore,
 };
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenants");
 const AGENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("agents");
@@ -29,10 +32,66 @@ const OPEN_PAIRS: TableDefinition<&str, &str> = TableDefinition::new("open_pairs
 const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("messages");
 const SEND_KEYS: TableDefinition<&str, u64> = TableDefinition::new("send_keys");
 const LIMITS: TableDefinition<&str, i64> = TableDefinition::new("limits");
+/// Per key: the end of the quota window being counted (ms) and its count so far.
+const QUOTAS: TableDefinition<&str, (i64, u32)> = TableDefinition::new("quotas");
+
+/// How many quota takes pass between two sweeps of finished windows.
+const QUOTA_SWEEP_EVERY: u64 = 1024;
 
 /// The store port over one redb file.
 pub struct EmbeddedStore {
     db: Database,
+    /// Quota takes so far, to sweep finished windows now and then: a connection's key
+    /// outlives the connection, and a long-running local server must not grow for it.
+    quota_takes: AtomicU64,
+}
+
+/// Everything durable the store holds — the directory, chats, messages and send keys —
+/// table by table, as text (keys with `/` between their parts, records as JSON).
+/// Tickets, connections and rate limits, which a restart may lose, are left out. For
+/// tests that check that nothing stored changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub tables: BTreeMap<&'static str, BTreeMap<String, String>>,
+}
+
+impl Snapshot {
+    /// How many records it holds in all.
+    pub fn len(&self) -> usize {
+        self.tables.values().map(BTreeMap::len).sum()
+    }
+
+    /// True when it holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each record added, removed or changed from `self` to `after`, one line each.
+    pub fn differences(&self, after: &Snapshot) -> Vec<String> {
+        let empty = BTreeMap::new();
+        let names: std::collections::BTreeSet<&&str> =
+            self.tables.keys().chain(after.tables.keys()).collect();
+        let mut out = Vec::new();
+        for name in names {
+            let before = self.tables.get(*name).unwrap_or(&empty);
+            let now = after.tables.get(*name).unwrap_or(&empty);
+            for (key, value) in before {
+                match now.get(key) {
+                    None => out.push(format!("{name}: removed {key} = {value}")),
+                    Some(changed) if changed != value => {
+                        out.push(format!("{name}: changed {key} from {value} to {changed}"))
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (key, value) in now {
+                if !before.contains_key(key) {
+                    out.push(format!("{name}: added {key} = {value}"));
+                }
+            }
+        }
+        out
+    }
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -72,6 +131,23 @@ fn write<T: Serialize>(
     Ok(())
 }
 
+/// The message stored under a send key, if any.
+fn sent(
+    send_keys: &impl ReadableTable<&'static str, u64>,
+    messages: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
+    chat_key: &str,
+    send_key: &str,
+) -> Result<Option<Message>, StoreError> {
+    let Some(seq) = send_keys.get(send_key).map_err(fail)?.map(|g| g.value()) else {
+        return Ok(None);
+    };
+    let stored = messages
+        .get((chat_key, seq))
+        .map_err(fail)?
+        .ok_or_else(|| fail("a send key points at a missing message"))?;
+    decode(stored.value()).map(Some)
+}
+
 /// The records under a key prefix of a `&str`-keyed table.
 fn values_under<T: DeserializeOwned>(
     table: &impl ReadableTable<&'static str, &'static [u8]>,
@@ -104,7 +180,10 @@ impl EmbeddedStore {
     /// Opens (or creates) the store file at `path`, creating every table.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = Database::create(path).map_err(fail)?;
-        let store = EmbeddedStore { db };
+        let store = EmbeddedStore {
+            db,
+            quota_takes: AtomicU64::new(0),
+        };
         store.write(|txn| {
             txn.open_table(TENANTS).map_err(fail)?;
             txn.open_table(AGENTS).map_err(fail)?;
@@ -117,9 +196,88 @@ impl EmbeddedStore {
             txn.open_table(MESSAGES).map_err(fail)?;
             txn.open_table(SEND_KEYS).map_err(fail)?;
             txn.open_table(LIMITS).map_err(fail)?;
+            txn.open_table(QUOTAS).map_err(fail)?;
             Ok(())
         })?;
         Ok(store)
+    }
+
+    /// Everything durable the store holds now (see [`Snapshot`]), read in one
+    /// transaction.
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        fn text(key: &str) -> String {
+            key.replace(keys::SEP, "/")
+        }
+        fn records(
+            table: &impl ReadableTable<&'static str, &'static [u8]>,
+        ) -> Result<BTreeMap<String, String>, StoreError> {
+            let mut out = BTreeMap::new();
+            for entry in table.iter().map_err(fail)? {
+                let (key, value) = entry.map_err(fail)?;
+                out.insert(
+                    text(key.value()),
+                    String::from_utf8_lossy(value.value()).into_owned(),
+                );
+            }
+            Ok(out)
+        }
+        fn index(
+            table: &impl ReadableTable<&'static str, ()>,
+        ) -> Result<BTreeMap<String, String>, StoreError> {
+            let mut out = BTreeMap::new();
+            for entry in table.iter().map_err(fail)? {
+                let (key, _) = entry.map_err(fail)?;
+                out.insert(text(key.value()), String::new());
+            }
+            Ok(out)
+        }
+        let txn = self.read_txn()?;
+        let mut tables = BTreeMap::new();
+        tables.insert("tenants", records(&txn.open_table(TENANTS).map_err(fail)?)?);
+        tables.insert("agents", records(&txn.open_table(AGENTS).map_err(fail)?)?);
+        tables.insert("chats", records(&txn.open_table(CHATS).map_err(fail)?)?);
+        tables.insert(
+            "agent_chats",
+            index(&txn.open_table(AGENT_CHATS).map_err(fail)?)?,
+        );
+        let mut pairs = BTreeMap::new();
+        for entry in txn
+            .open_table(OPEN_PAIRS)
+            .map_err(fail)?
+            .iter()
+            .map_err(fail)?
+        {
+            let (key, value) = entry.map_err(fail)?;
+            pairs.insert(text(key.value()), value.value().to_owned());
+        }
+        tables.insert("open_pairs", pairs);
+        let mut messages = BTreeMap::new();
+        for entry in txn
+            .open_table(MESSAGES)
+            .map_err(fail)?
+            .iter()
+            .map_err(fail)?
+        {
+            let (key, value) = entry.map_err(fail)?;
+            let (chat, seq) = key.value();
+            messages.insert(
+                format!("{}/{seq:020}", text(chat)),
+                String::from_utf8_lossy(value.value()).into_owned(),
+            );
+        }
+        tables.insert("messages", messages);
+        let mut send_keys = BTreeMap::new();
+        for entry in txn
+            .open_table(SEND_KEYS)
+            .map_err(fail)?
+            .iter()
+            .map_err(fail)?
+        {
+            let (key, value) = entry.map_err(fail)?;
+            send_keys.insert(text(key.value()), value.value().to_string());
+        }
+        tables.insert("send_keys", send_keys);
+        Ok(Snapshot { tables })
     }
 
     /// Runs `f` in one write transaction and commits it durably.
@@ -409,16 +567,7 @@ impl ChatStore for EmbeddedStore {
             let send_key = keys::send(tenant, chat_id, from, client_msg_id);
             let mut send_keys = txn.open_table(SEND_KEYS).map_err(fail)?;
             let mut messages = txn.open_table(MESSAGES).map_err(fail)?;
-            let earlier = send_keys
-                .get(send_key.as_str())
-                .map_err(fail)?
-                .map(|g| g.value());
-            if let Some(seq) = earlier {
-                let stored = messages
-                    .get((chat_key.as_str(), seq))
-                    .map_err(fail)?
-                    .ok_or_else(|| fail("a send key points at a missing message"))?;
-                let message = decode(stored.value())?;
+            if let Some(message) = sent(&send_keys, &messages, &chat_key, &send_key)? {
                 return Ok(Appended::Duplicate { chat, message });
             }
             if chat.status == ChatStatus::Ended {
@@ -433,6 +582,22 @@ impl ChatStore for EmbeddedStore {
             write(&mut chats, &chat_key, &chat)?;
             Ok(Appended::Stored { chat, message })
         })
+    }
+
+    async fn sent_message(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        from: &AgentId,
+        client_msg_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        let txn = self.read_txn()?;
+        sent(
+            &txn.open_table(SEND_KEYS).map_err(fail)?,
+            &txn.open_table(MESSAGES).map_err(fail)?,
+            &keys::chat(tenant, chat_id),
+            &keys::send(tenant, chat_id, from, client_msg_id),
+        )
     }
 
     async fn end_chat(
@@ -516,6 +681,29 @@ impl LimitStore for EmbeddedStore {
                 return Ok(false);
             }
             limits.insert(key, now).map_err(fail)?;
+            Ok(true)
+        })
+    }
+
+    async fn take(&self, key: &str, quota: Quota, now: i64) -> Result<bool, StoreError> {
+        let sweep = self.quota_takes.fetch_add(1, Ordering::Relaxed) % QUOTA_SWEEP_EVERY
+            == QUOTA_SWEEP_EVERY - 1;
+        let (_, ends) = quota.window(now);
+        self.write_volatile(|txn| {
+            let mut quotas = txn.open_table(QUOTAS).map_err(fail)?;
+            if sweep {
+                quotas
+                    .retain(|_, (window_end, _)| window_end > now)
+                    .map_err(fail)?;
+            }
+            let count = match quotas.get(key).map_err(fail)?.map(|g| g.value()) {
+                Some((window_end, count)) if window_end == ends => count,
+                _ => 0,
+            };
+            if count >= quota.max {
+                return Ok(false);
+            }
+            quotas.insert(key, (ends, count + 1)).map_err(fail)?;
             Ok(true)
         })
     }

@@ -1,6 +1,7 @@
 use super::*;
 use console_domain::conformance;
 use futures_executor::block_on;
+use redb::ReadableTableMetadata;
 
 fn fresh() -> (tempfile::TempDir, EmbeddedStore) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -39,6 +40,88 @@ fn messages_survive_closing_and_reopening_the_file() {
     let messages = block_on(store.messages(&tenant, &"c1".into(), 0, 10)).expect("read");
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].body, "kept");
+}
+
+#[test]
+fn a_snapshot_holds_what_is_durable_and_leaves_out_what_a_restart_may_lose() {
+    let (_dir, store) = fresh();
+    let tenant = TenantId::from("t1");
+    block_on(conformance::run("directory_round_trips", &store));
+    let before = store.snapshot().expect("snapshot");
+    assert!(before.tables["agents"].len() >= 2);
+    block_on(store.put_ticket(&Ticket {
+        id: "tk".into(),
+        tenant: tenant.clone(),
+        agent: "ann".into(),
+        expires_at: 1,
+    }))
+    .expect("ticket");
+    block_on(store.put_connection(&Connection {
+        id: ConnectionId("c9".into()),
+        tenant: tenant.clone(),
+        agent: "ann".into(),
+        connected_at: 1,
+    }))
+    .expect("connection");
+    block_on(store.allow("k", 1000, 5)).expect("limit");
+    let quota = Quota {
+        max: 2,
+        window_ms: 1000,
+    };
+    block_on(store.take("k", quota, 5)).expect("quota");
+    assert_eq!(
+        store.snapshot().expect("snapshot"),
+        before,
+        "tickets, connections and limits are not in it"
+    );
+    let chat = Chat::new(
+        tenant.clone(),
+        "c1".into(),
+        "ann".into(),
+        "bob".into(),
+        1,
+        None,
+    );
+    block_on(store.open_chat(&chat)).expect("open chat");
+    block_on(store.append_message(&tenant, &"c1".into(), &"ann".into(), "m1", "hi", 2))
+        .expect("append");
+    let after = store.snapshot().expect("snapshot");
+    let differences = before.differences(&after);
+    for table in [
+        "chats",
+        "agent_chats",
+        "open_pairs",
+        "messages",
+        "send_keys",
+    ] {
+        assert!(
+            differences
+                .iter()
+                .any(|d| d.starts_with(&format!("{table}: added"))),
+            "{table} is in the snapshot: {differences:?}"
+        );
+    }
+    assert_eq!(after.len(), before.len() + 6);
+}
+
+#[test]
+fn finished_quota_windows_are_swept_so_the_store_does_not_grow_with_connections() {
+    let (_dir, store) = fresh();
+    let quota = Quota {
+        max: 1,
+        window_ms: 1000,
+    };
+    let count = |store: &EmbeddedStore| {
+        let txn = store.read_txn().expect("read");
+        ReadableTableMetadata::len(&txn.open_table(QUOTAS).expect("table")).expect("len")
+    };
+    for i in 0..QUOTA_SWEEP_EVERY - 1 {
+        assert!(block_on(store.take(&format!("connection {i}"), quota, 10_000)).expect("take"));
+    }
+    assert_eq!(count(&store), QUOTA_SWEEP_EVERY - 1);
+    // Later, in another window: the sweep forgets every finished window.
+    assert!(block_on(store.take("late", quota, 20_000)).expect("take"));
+    assert_eq!(count(&store), 1, "only the window still open is kept");
 }
 
 mod properties {

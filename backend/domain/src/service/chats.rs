@@ -2,13 +2,21 @@
 
 use super::{ChatService, MAX_PAGE, not_your_chat};
 use crate::error::DomainError;
-use crate::model::{Chat, ConnectionId, Identity};
-use crate::ports::Appended;
+use crate::model::{Chat, ConnectionId, Identity, Message};
+use crate::ports::{Appended, Quota};
 use crate::rules;
 use protocol::{AgentId, ChatId, ChatStatus, ChatView, MessageView, ServerFrame};
 
 /// How often a typing indicator is passed on per agent and chat.
 pub const TYPING_WINDOW_MS: i64 = 1_000;
+
+/// How many sends one connection may make: 30 in each 3-second window — a pasted burst
+/// of lines goes through at once, and about 10 a second can go on for ever, which no
+/// person types; a runaway script is stopped there.
+pub const SEND_QUOTA: Quota = Quota {
+    max: 30,
+    window_ms: 3_000,
+};
 
 impl ChatService<'_> {
     /// Starts a chat of `who` with `with` (or returns the open one), tells both agents'
@@ -39,12 +47,12 @@ impl ChatService<'_> {
             )));
         }
         let interaction = interaction.filter(|reference| !reference.trim().is_empty());
-        if interaction
-            .as_ref()
-            .is_some_and(|reference| reference.len() > 256)
-        {
+        if interaction.as_ref().is_some_and(|reference| {
+            reference.len() > 256 || rules::has_control_characters(reference)
+        }) {
             return Err(DomainError::BadRequest(
-                "an interaction reference may hold at most 256 bytes".into(),
+                "an interaction reference may hold at most 256 bytes and no control characters"
+                    .into(),
             ));
         }
         let candidate = Chat::new(
@@ -68,6 +76,10 @@ impl ChatService<'_> {
     /// Stores a message and delivers it to every connection of both participants; the
     /// sending connection also gets the acknowledgement. A retried send (same
     /// `client_msg_id`) is acknowledged again with the sequence it was stored under.
+    ///
+    /// One connection sends at most [`SEND_QUOTA`]; past it a send is refused as
+    /// `RateLimited` and nothing is stored — except a retry of a stored send, which is
+    /// acknowledged as ever.
     pub async fn send(
         &self,
         connection: &ConnectionId,
@@ -78,8 +90,30 @@ impl ChatService<'_> {
     ) -> Result<MessageView, DomainError> {
         rules::check_client_msg_id(client_msg_id)?;
         rules::check_body(body)?;
-        self.participant_chat(who, chat_id).await?;
         let at = self.clock.now_ms();
+        if !self
+            .store
+            .take(&format!("send\u{1f}{}", connection.0), SEND_QUOTA, at)
+            .await?
+        {
+            // A retry of a send that was stored already is acknowledged, not refused:
+            // the console retries what it never saw acknowledged.
+            if let Some(message) = self
+                .store
+                .sent_message(&who.tenant, chat_id, &who.agent, client_msg_id)
+                .await?
+            {
+                self.ack(connection, &message).await;
+                return Ok(message.view());
+            }
+            return Err(DomainError::RateLimited(format!(
+                "too many messages at once: at most {} every {} seconds from one console; \
+                 this one was not sent, send it again in a moment",
+                SEND_QUOTA.max,
+                SEND_QUOTA.window_ms / 1000
+            )));
+        }
+        self.participant_chat(who, chat_id).await?;
         let (chat, message, fresh) = match self
             .store
             .append_message(&who.tenant, chat_id, &who.agent, client_msg_id, body, at)
@@ -99,16 +133,21 @@ impl ChatService<'_> {
             }
             self.push_chat_to_participants(&chat).await?;
         }
+        self.ack(connection, &message).await;
+        Ok(message.view())
+    }
+
+    /// Tells the sending connection that its message is stored, under which sequence.
+    async fn ack(&self, connection: &ConnectionId, message: &Message) {
         self.push_to_connection(
             connection,
             &ServerFrame::Ack {
-                chat_id: chat_id.clone(),
-                client_msg_id: client_msg_id.to_owned(),
+                chat_id: message.chat_id.clone(),
+                client_msg_id: message.client_msg_id.clone(),
                 seq: message.seq,
             },
         )
         .await;
-        Ok(message.view())
     }
 
     /// Ends a chat for both participants and tells both.
@@ -182,8 +221,10 @@ impl ChatService<'_> {
         Ok(())
     }
 
-    /// The chats of `who`, as she sees them.
+    /// The chats of `who`, as she sees them. `Unauthorized` once the directory no longer
+    /// has her, as everywhere else.
     pub async fn chats(&self, who: &Identity) -> Result<Vec<ChatView>, DomainError> {
+        self.agent(who).await?;
         let chats = self.store.chats_of(&who.tenant, &who.agent).await?;
         let mut views = Vec::with_capacity(chats.len());
         for chat in &chats {
@@ -192,7 +233,7 @@ impl ChatService<'_> {
         Ok(views)
     }
 
-    /// A page of a chat's transcript, for a participant.
+    /// A page of a chat's transcript, for a participant who is still in the directory.
     pub async fn messages(
         &self,
         who: &Identity,
@@ -200,6 +241,7 @@ impl ChatService<'_> {
         after: u64,
         limit: usize,
     ) -> Result<(Vec<MessageView>, bool), DomainError> {
+        self.agent(who).await?;
         let chat = self.participant_chat(who, chat_id).await?;
         let limit = limit.clamp(1, MAX_PAGE);
         let page = self

@@ -6,6 +6,8 @@ mod presence;
 mod session;
 mod transcripts;
 
+pub use chats::{SEND_QUOTA, TYPING_WINDOW_MS};
+pub use presence::STATE_CHANGE_WINDOW_MS;
 pub use transcripts::TranscriptFilter;
 
 use crate::error::DomainError;

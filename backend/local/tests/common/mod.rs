@@ -164,3 +164,144 @@ pub async fn start_chat(console: &mut Console, with: &str) -> String {
         .expect("a chat id")
         .to_owned()
 }
+
+/// The demo directory in a fresh embedded store at `data/console.redb`, for a server
+/// started with [`start_on`]: the test keeps the store to look inside it.
+pub async fn demo_store(
+    data: &std::path::Path,
+) -> std::sync::Arc<console_store_embedded::EmbeddedStore> {
+    use console_domain::ports::DirectoryStore;
+    let store = console_store_embedded::EmbeddedStore::open(&data.join("console.redb"))
+        .expect("the store opens");
+    for (tenant, agents) in console_local::demo::directory() {
+        store.put_tenant(&tenant, &agents).await.expect("seeded");
+    }
+    std::sync::Arc::new(store)
+}
+
+/// A server on a free port over `store`, with `data` as its data folder and
+/// `data/console` as the console's.
+pub async fn start_on(
+    data: &std::path::Path,
+    store: std::sync::Arc<dyn console_domain::Store>,
+) -> RunningServer {
+    console_local::start_with(
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data.to_path_buf(),
+            console_dir: data.join("console"),
+            oidc: None,
+            lifetimes: Default::default(),
+        },
+        console_local::Backend::Store(store),
+    )
+    .await
+    .expect("the local server starts")
+}
+
+/// Sends raw bytes as one HTTP/1.1 exchange; returns the status and the body as text.
+/// A server may answer and close before reading a large body: write errors are ignored.
+pub async fn raw_http(addr: SocketAddr, request: Vec<u8>) -> (u16, String) {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    let writing = tokio::spawn(async move {
+        let _ = writer.write_all(&request).await;
+        let _ = writer.flush().await;
+        writer
+    });
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), reader.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => response.extend_from_slice(&chunk[..n]),
+        }
+    }
+    drop(writing);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Tries to open a WebSocket with the query string `query` (and an `Origin` header if
+/// given): the console, or the HTTP status the upgrade was refused with.
+pub async fn upgrade(addr: SocketAddr, query: &str, origin: Option<&str>) -> Result<Console, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/ws{query}")
+        .into_client_request()
+        .expect("a request");
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().expect("a header value"));
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(Console { socket }),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(other) => panic!("the upgrade failed without an HTTP answer: {other}"),
+    }
+}
+
+impl Console {
+    /// Sends any WebSocket message, raw frames included.
+    pub async fn send_message(&mut self, message: Message) {
+        self.socket.send(message).await.expect("send");
+    }
+
+    /// The frames that arrive until a short silence.
+    pub async fn drain(&mut self) -> Vec<Value> {
+        let mut frames = Vec::new();
+        while let Ok(Some(Ok(frame))) =
+            tokio::time::timeout(Duration::from_millis(300), self.socket.next()).await
+        {
+            if let Message::Text(text) = frame {
+                frames.push(serde_json::from_str(&text).expect("JSON"));
+            }
+        }
+        frames
+    }
+
+    /// Waits (at most 5 s) for the server to close the connection; returns the text
+    /// frames that came before, or `None` if it stayed open.
+    pub async fn closes(&mut self) -> Option<Vec<Value>> {
+        let mut frames = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match self.socket.next().await {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    Some(Ok(Message::Text(text))) => {
+                        frames.push(serde_json::from_str(&text).unwrap_or(Value::Null))
+                    }
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await;
+        closed.is_ok().then_some(frames)
+    }
+
+    /// Pings and expects the very next frame to be the `pong`: the connection is open
+    /// and nothing else was pushed to it.
+    pub async fn still_open(&mut self) -> bool {
+        if self
+            .socket
+            .send(Message::Text(json!({"action": "ping"}).to_string().into()))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        match tokio::time::timeout(Duration::from_secs(5), self.socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                serde_json::from_str::<Value>(&text).is_ok_and(|f| f["type"] == "pong")
+            }
+            _ => false,
+        }
+    }
+}
