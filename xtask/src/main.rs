@@ -2,10 +2,14 @@
 //!
 //! - `cargo xtask run`  — installs what is missing, builds the console, starts the local
 //!   server with its embedded store and demo directory, and prints the URL.
-//! - `cargo xtask test` — installs what is missing (also Chromium and chromedriver), then
-//!   runs format and lint checks, the component tests in headless Chromium, and every
-//!   unit, integration and end-to-end test.
+//! - `cargo xtask test` — installs what is missing (also Chromium and chromedriver, the
+//!   DynamoDB emulator and the infra tools), then runs format and lint checks, the SAM
+//!   template checks, the arm64 build of the Lambda functions, the component tests in
+//!   headless Chromium, and every unit, integration and end-to-end test.
+//! - `cargo xtask deploy` — builds and deploys the whole stack to AWS.
 
+mod deploy;
+mod infra;
 mod shell;
 mod tools;
 
@@ -13,17 +17,22 @@ use shell::{Step, fail};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|deploy> [options]
 
   run  [--listen ADDR] [--data-dir DIR]   build the console and start the local server
                                            (default 127.0.0.1:8080, data in .local-data/)
-  test                                     install what tests need and run every test";
+  test                                     install what tests need and run every test
+  deploy [--stack-name NAME] [--region REGION] [--guided]
+                                           deploy to AWS (see docs/deploying.md)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("deploy") => {
+            tools::prepare(&root(), false).and_then(|env| deploy::deploy(&env, &args[1..]))
+        }
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -69,7 +78,7 @@ fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-fn build_console(env: &tools::Env) -> Result<(), String> {
+pub(crate) fn build_console(env: &tools::Env) -> Result<(), String> {
     Step::new("Building the console (Trunk, release)")
         .program(&env.trunk)
         .env_all(env)
@@ -104,6 +113,9 @@ fn test(args: &[String]) -> Result<(), String> {
             ],
         )
         .run()?;
+    let infra_tools = infra::prepare(&env)?;
+    infra::check(&env, &infra_tools)?;
+    infra::build_functions(&env, &infra_tools)?;
     build_console(&env)?;
     Step::new("Component tests in headless Chromium (wasm-bindgen-test)")
         .cargo(

@@ -66,6 +66,14 @@ impl Step {
         self
     }
 
+    /// Runs in `dir` instead of the workspace.
+    pub fn dir(mut self, dir: &Path) -> Self {
+        if let Some(command) = self.command.as_mut() {
+            command.current_dir(dir);
+        }
+        self
+    }
+
     pub fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,

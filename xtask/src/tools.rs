@@ -17,6 +17,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 #[derive(Debug)]
 pub struct Env {
     pub root: PathBuf,
+    /// The cache folder of tools and virtual environments.
+    pub cache: PathBuf,
     pub target_dir: PathBuf,
     /// PATH with our tools first.
     pub path: OsString,
@@ -86,6 +88,7 @@ pub fn prepare(root: &Path, for_tests: bool) -> Result<Env, String> {
     }
     let env = Env {
         root: root.to_path_buf(),
+        cache: cache.clone(),
         target_dir,
         path,
         trunk: bin.join("trunk"),

@@ -1,0 +1,279 @@
+//! `cargo xtask deploy`: the whole stack on AWS with the deployer's credentials — the
+//! console built, the functions built for arm64 and deployed with the SAM template, the
+//! console uploaded beside a `config.json` naming the deployed APIs and user pool.
+
+use crate::infra::{self, Tools};
+use crate::shell::{Step, fail};
+use crate::tools::Env;
+use std::process::Command;
+
+pub const USAGE: &str = "deploy [--stack-name NAME] [--region REGION] [--guided]
+                                           deploy to AWS (see docs/deploying.md)";
+
+/// Computes the CSP hash of the loader script Trunk inlines into `index.html`.
+const SCRIPT_HASH: &str = r#"
+import base64, hashlib, re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+scripts = [m.group(1) for m in re.finditer(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.S)]
+if len(scripts) != 1:
+    sys.exit(f"expected one inline script in {sys.argv[1]}, found {len(scripts)}")
+print("sha256-" + base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode())
+"#;
+
+#[derive(Debug)]
+struct Options {
+    stack: String,
+    region: Option<String>,
+    guided: bool,
+}
+
+fn options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        stack: "agent-console".into(),
+        region: None,
+        guided: false,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--stack-name" => {
+                options.stack = args.next().ok_or("--stack-name needs a name")?.clone()
+            }
+            "--region" => {
+                options.region = Some(args.next().ok_or("--region needs a region")?.clone())
+            }
+            "--guided" => options.guided = true,
+            other => {
+                return fail(format!(
+                    "unknown option {other}\nusage: cargo xtask {USAGE}"
+                ));
+            }
+        }
+    }
+    Ok(options)
+}
+
+pub fn deploy(env: &Env, args: &[String]) -> Result<(), String> {
+    let options = options(args)?;
+    let tools = infra::prepare(env)?;
+    crate::build_console(env)?;
+    let hash = script_hash(env, &tools)?;
+    let infra_dir = env.root.join("infra");
+    let mut region_args = Vec::new();
+    if let Some(region) = &options.region {
+        region_args = vec!["--region".to_owned(), region.clone()];
+    }
+    infra::ensure_arm_target()?;
+    Step::new("Building the functions for arm64 (sam build, cargo-lambda)")
+        .program(&tools.program("sam")?)
+        .env_all(env)
+        .dir(&infra_dir)
+        .args(["build", "--template-file", "template.yaml"])
+        .env("PATH", &tools.path)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .run()?;
+    let mut deploy = vec![
+        "deploy".to_owned(),
+        "--stack-name".into(),
+        options.stack.clone(),
+        "--parameter-overrides".into(),
+        format!("ParameterKey=ConsoleScriptHash,ParameterValue={hash}"),
+    ];
+    deploy.extend(region_args.iter().cloned());
+    if options.guided {
+        deploy.push("--guided".into());
+    }
+    Step::new("Deploying the stack (sam deploy)")
+        .program(&tools.program("sam")?)
+        .env_all(env)
+        .dir(&infra_dir)
+        .args(&deploy)
+        .env("PATH", &tools.path)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .run()?;
+
+    let output = |key: &str| stack_output(&tools, &options, &region_args, key);
+    let console_url = output("ConsoleUrl")?;
+    let cognito = output("CognitoDomainUrl")?;
+    let config = format!(
+        r#"{{
+  "api": "{}",
+  "websocket": "{}",
+  "sign_in": {{
+    "kind": "oidc",
+    "authorize_url": "{cognito}/oauth2/authorize",
+    "token_url": "{cognito}/oauth2/token",
+    "client_id": "{}",
+    "scope": "openid email profile",
+    "logout_url": "{cognito}/logout"
+  }}
+}}
+"#,
+        output("HttpApiUrl")?,
+        output("WebSocketUrl")?,
+        output("UserPoolClientId")?,
+    );
+    let dist = env.root.join("dist");
+    std::fs::write(dist.join("config.json"), config)
+        .map_err(|e| format!("cannot write dist/config.json: {e}"))?;
+
+    let bucket = format!("s3://{}", output("ConsoleBucket")?);
+    let aws = tools.program("aws")?;
+    let upload = |title: &str, args: Vec<String>| {
+        Step::new(title)
+            .program(&aws)
+            .env_all(env)
+            .args(args.iter().chain(&region_args))
+            .run()
+    };
+    let dist_text = dist.to_string_lossy().into_owned();
+    upload(
+        "Uploading the console's hashed files (aws s3 sync)",
+        [
+            "s3",
+            "sync",
+            &dist_text,
+            &bucket,
+            "--delete",
+            "--exclude",
+            "index.html",
+            "--exclude",
+            "config.json",
+            "--cache-control",
+            "public,max-age=31536000,immutable",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )?;
+    for file in ["index.html", "config.json"] {
+        upload(
+            &format!("Uploading {file} (aws s3 cp, never cached)"),
+            vec![
+                "s3".into(),
+                "cp".into(),
+                dist.join(file).to_string_lossy().into_owned(),
+                format!("{bucket}/{file}"),
+                "--cache-control".into(),
+                "no-cache".into(),
+            ],
+        )?;
+    }
+    upload(
+        "Refreshing CloudFront (aws cloudfront create-invalidation)",
+        vec![
+            "cloudfront".into(),
+            "create-invalidation".into(),
+            "--distribution-id".into(),
+            output("DistributionId")?,
+            "--paths".into(),
+            "/index.html".into(),
+            "/config.json".into(),
+        ],
+    )?;
+    println!(
+        "\nThe Agent Console is deployed: {console_url}\n\
+         Next: import your directory and create the people who sign in — see\n\
+         docs/deploying.md, \"Adding agents\" (user pool {}, import function {}).",
+        output("UserPoolId")?,
+        output("ImportDirectoryFunction")?,
+    );
+    Ok(())
+}
+
+/// The CSP source of the console's inline loader script.
+fn script_hash(env: &Env, tools: &Tools) -> Result<String, String> {
+    let index = env.root.join("dist").join("index.html");
+    let result = Command::new(tools.program("python3")?)
+        .args(["-c", SCRIPT_HASH])
+        .arg(&index)
+        .output()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if !result.status.success() {
+        return fail(String::from_utf8_lossy(&result.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&result.stdout).trim().to_owned())
+}
+
+/// One output of the deployed stack.
+fn stack_output(
+    tools: &Tools,
+    options: &Options,
+    region_args: &[String],
+    key: &str,
+) -> Result<String, String> {
+    let result = Command::new(tools.program("aws")?)
+        .args([
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            &options.stack,
+            "--query",
+            &format!("Stacks[0].Outputs[?OutputKey=='{key}'].OutputValue"),
+            "--output",
+            "text",
+        ])
+        .args(region_args)
+        .env("PATH", &tools.path)
+        .output()
+        .map_err(|e| format!("cannot run the AWS CLI: {e}"))?;
+    let value = String::from_utf8_lossy(&result.stdout).trim().to_owned();
+    if !result.status.success() || value.is_empty() || value == "None" {
+        return fail(format!(
+            "the stack {} has no output {key}: {}",
+            options.stack,
+            String::from_utf8_lossy(&result.stderr).trim()
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_default_to_the_agent_console_stack() {
+        let parsed = options(&[]).expect("no options");
+        assert_eq!(
+            (parsed.stack.as_str(), parsed.guided),
+            ("agent-console", false)
+        );
+        let parsed =
+            options(&["--guided".into(), "--region".into(), "eu-west-1".into()]).expect("options");
+        assert_eq!(parsed.region.as_deref(), Some("eu-west-1"));
+        assert!(options(&["--force".into()]).is_err());
+    }
+
+    #[test]
+    fn the_loader_hash_is_what_the_browser_computes() {
+        let Ok(python) = which("python3") else {
+            panic!("python3 is needed");
+        };
+        let dir = std::env::temp_dir().join(format!("xtask-hash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let index = dir.join("index.html");
+        std::fs::write(
+            &index,
+            "<script src=\"/x.js\"></script><script type=\"module\">abc</script>",
+        )
+        .expect("written");
+        let output = Command::new(python)
+            .args(["-c", SCRIPT_HASH])
+            .arg(&index)
+            .output()
+            .expect("runs");
+        // echo -n abc | openssl dgst -sha256 -binary | base64
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|dir| dir.join(program))
+            .find(|path| path.exists())
+            .ok_or(())
+    }
+}
