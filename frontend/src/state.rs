@@ -3,7 +3,8 @@
 //! Table's order, the Chat tab's count). No browser APIs here, so it is tested anywhere.
 
 use protocol::{
-    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, MessageView, ServerFrame,
+    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MessageView,
+    ServerFrame,
 };
 use std::collections::BTreeMap;
 
@@ -45,6 +46,9 @@ pub enum Notice {
     Incoming(ChatId),
     /// The server refused something; say so.
     Refused(String),
+    /// A send came too fast and was not stored: it stays in the outbox, to be sent again
+    /// with the same id in a moment.
+    RetryLater(String),
 }
 
 /// A column the agent list sorts by.
@@ -213,6 +217,11 @@ impl ConsoleState {
                 Notice::None
             }
             ServerFrame::Pong => Notice::None,
+            ServerFrame::Error {
+                code: ErrorCode::RateLimited,
+                client_msg_id: Some(id),
+                ..
+            } if self.outbox.iter().any(|o| o.client_msg_id == id) => Notice::RetryLater(id),
             ServerFrame::Error {
                 message,
                 client_msg_id,

@@ -189,6 +189,22 @@ fn a_refused_send_leaves_the_outbox_and_is_reported() {
 }
 
 #[wasm_bindgen_test]
+fn a_rate_limited_send_stays_in_the_outbox_to_go_again() {
+    let mut state = signed_in_as_bob();
+    state.queue_send("c1".into(), "b-1".into(), "one of many lines".into());
+    let notice = state.apply(
+        ServerFrame::Error {
+            code: protocol::ErrorCode::RateLimited,
+            message: "too many messages at once".into(),
+            client_msg_id: Some("b-1".into()),
+        },
+        0,
+    );
+    assert_eq!(notice, Notice::RetryLater("b-1".into()));
+    assert_eq!(state.outbox.len(), 1, "not lost");
+}
+
+#[wasm_bindgen_test]
 fn resume_points_stop_at_the_first_gap() {
     let mut state = signed_in_as_bob();
     state.apply(

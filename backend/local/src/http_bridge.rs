@@ -18,7 +18,7 @@ pub async fn api(State(app): State<App>, request: Request) -> Response {
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
             [(http::header::CONTENT_TYPE, "application/json")],
-            r#"{"code":"bad_request","message":"the request body is larger than 1 MB"}"#,
+            r#"{"code":"message_too_large","message":"the request body is larger than 1 MB"}"#,
         )
             .into_response();
     };

@@ -239,7 +239,7 @@ fn corpus(chats: &Chats, ann: &str, used_ticket: &str, fresh_ticket: &str) -> Ve
         case("a sign-in as another tenant's agent", request("POST", "/api/dev/sign-in", None, br#"{"tenant":"acme","agent":"gus"}"#), Status(404, "not_found")),
         case("a sign-in body that is not UTF-8", request("POST", "/api/dev/sign-in", None, &[b'{', 0xff, 0xfe, b'}']), Status(400, "bad_request")),
         case("a sign-in body of 100 000 nested arrays", request("POST", "/api/dev/sign-in", None, "[".repeat(100_000).as_bytes()), Status(400, "bad_request")),
-        case("a body over 1 MB", request("POST", "/api/dev/sign-in", None, &vec![b' '; 1024 * 1024 + 1]), Status(413, "bad_request")),
+        case("a body over 1 MB", request("POST", "/api/dev/sign-in", None, &vec![b' '; 1024 * 1024 + 1]), Status(413, "message_too_large")),
     ]
 }
 

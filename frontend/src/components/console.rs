@@ -13,6 +13,10 @@ use leptos::task::spawn_local;
 use protocol::http::SignedIn;
 use protocol::{AgentState, AgentView, ChatId, ClientFrame, Role};
 
+/// How long a send refused by the rate limit waits before it goes again (the limit's
+/// windows are 3 s long).
+const RETRY_AFTER_MS: u32 = 1500;
+
 /// The Control Panel's tabs and their sub-tabs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
@@ -181,6 +185,23 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                 }
             }
             Some(Notice::Refused(message)) => ctx.refusal.set(Some(message)),
+            Some(Notice::RetryLater(id)) => {
+                // Too fast for the server's rate limit: send it again in a moment (and again,
+                // until it is stored).
+                let ctx = ctx.clone();
+                leptos::task::spawn_local(async move {
+                    gloo_timers::future::TimeoutFuture::new(RETRY_AFTER_MS).await;
+                    let again = ctx.state.with_untracked(|s| {
+                        s.outbox
+                            .iter()
+                            .find(|o| o.client_msg_id == id)
+                            .map(|o| o.frame())
+                    });
+                    if let Some(frame) = again {
+                        ctx.send(frame);
+                    }
+                });
+            }
             Some(Notice::None) | None => {}
         });
     }
