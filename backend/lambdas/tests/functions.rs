@@ -251,3 +251,57 @@ async fn a_message_reaches_both_connections_of_the_recipient_and_a_gone_one_is_f
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_send_is_never_acknowledged_when_dynamodb_did_not_store_it() {
+    let moto = moto::start();
+    let (_data, server, _store) = functions(&moto).await;
+    let addr = server.addr;
+    let mut ann = console(addr, "ann").await;
+    let mut bob = console(addr, "bob").await;
+    send(&mut ann, json!({"action": "start_chat", "with": "bob"})).await;
+    let chat = next_of(&mut ann, "chat_started").await["chat"]["id"]
+        .as_str()
+        .expect("a chat id")
+        .to_owned();
+    send(
+        &mut ann,
+        json!({"action": "send", "chat_id": chat, "client_msg_id": "stored", "body": "first"}),
+    )
+    .await;
+    assert_eq!(next_of(&mut ann, "ack").await["seq"], 1);
+    next_of(&mut bob, "message").await;
+
+    // DynamoDB goes away: the send is answered with an error naming it, never an ack,
+    // and nothing reaches the recipient.
+    drop(moto);
+    send(
+        &mut ann,
+        json!({"action": "send", "chat_id": chat, "client_msg_id": "lost", "body": "second"}),
+    )
+    .await;
+    let answer = loop {
+        let frame = tokio::time::timeout(Duration::from_secs(30), ann.next())
+            .await
+            .expect("an answer within 30 s")
+            .expect("open")
+            .expect("a frame");
+        if let Message::Text(text) = frame {
+            let value: Value = serde_json::from_str(&text).expect("JSON");
+            if value["type"] == "ack" || value["type"] == "error" {
+                break value;
+            }
+        }
+    };
+    assert_eq!(
+        answer["type"], "error",
+        "acknowledged without a store: {answer}"
+    );
+    assert_eq!(answer["client_msg_id"], "lost");
+    let nothing = tokio::time::timeout(Duration::from_millis(500), bob.next()).await;
+    assert!(
+        !matches!(&nothing, Ok(Some(Ok(Message::Text(t)))) if t.contains("second")),
+        "the recipient got an unstored message: {nothing:?}"
+    );
+    server.stop().await;
+}
