@@ -114,6 +114,7 @@ impl ChatService<'_> {
             )));
         }
         self.participant_chat(who, chat_id).await?;
+        let turn = super::order::turn(chat_id).await;
         let (chat, message, fresh) = match self
             .store
             .append_message(&who.tenant, chat_id, &who.agent, client_msg_id, body, at)
@@ -133,6 +134,7 @@ impl ChatService<'_> {
             }
             self.push_chat_to_participants(&chat).await?;
         }
+        drop(turn);
         self.ack(connection, &message).await;
         Ok(message.view())
     }

@@ -2,6 +2,7 @@
 //! the connections of the agents concerned. One file per part of the product.
 
 mod chats;
+mod order;
 mod presence;
 mod session;
 mod transcripts;

@@ -1,0 +1,23 @@
+//! The order of one chat's pushes. A send holds its chat's turn from the append to its
+//! last push, so the messages of a chat leave this process in sequence order even when
+//! both agents (or two consoles of one) send at once. Across processes — concurrent
+//! Lambda invocations — there is no such order: consoles place messages by sequence number
+//! and resume from the first gap.
+
+use futures_util::lock::{Mutex, MutexGuard};
+use protocol::ChatId;
+use std::hash::{Hash, Hasher};
+use std::sync::LazyLock;
+
+/// Turns are striped: chats that share a stripe merely wait for each other.
+const STRIPES: usize = 256;
+
+static TURNS: LazyLock<Vec<Mutex<()>>> =
+    LazyLock::new(|| (0..STRIPES).map(|_| Mutex::new(())).collect());
+
+/// Waits for `chat`'s turn; the turn ends when the guard is dropped.
+pub(crate) async fn turn(chat: &ChatId) -> MutexGuard<'static, ()> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    chat.hash(&mut hasher);
+    TURNS[(hasher.finish() as usize) % STRIPES].lock().await
+}
