@@ -86,6 +86,64 @@ pub(crate) fn build_console(env: &tools::Env) -> Result<(), String> {
         .run()
 }
 
+/// The fuzz targets (`fuzz/`, cargo-fuzz on stable Rust with `RUSTC_BOOTSTRAP=1`), each
+/// for a short bounded run; `fuzz/README.md` has the long one.
+fn fuzz(env: &tools::Env) -> Result<(), String> {
+    let target_dir = env.cache.join("fuzz-target");
+    let target_text = target_dir.to_string_lossy().into_owned();
+    Step::new("Building the fuzz targets (cargo fuzz build, AddressSanitizer)")
+        .cargo(
+            env,
+            [
+                "fuzz",
+                "build",
+                "--fuzz-dir",
+                "fuzz",
+                "--target-dir",
+                &target_text,
+            ],
+        )
+        .env("RUSTC_BOOTSTRAP", "1")
+        .run()?;
+    for target in ["decode_frame", "websocket_event", "http_request"] {
+        // New inputs go to a fresh corpus in the cache; the committed seeds stay as they are.
+        let corpus = env.cache.join("fuzz-corpus").join(target);
+        let _ = std::fs::remove_dir_all(&corpus);
+        std::fs::create_dir_all(&corpus)
+            .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+        Step::new(&format!(
+            "Fuzzing {target} for {FUZZ_SECONDS} s (no panic, bounded memory)"
+        ))
+        .cargo(
+            env,
+            [
+                "fuzz".to_owned(),
+                "run".into(),
+                "--fuzz-dir".into(),
+                "fuzz".into(),
+                "--target-dir".into(),
+                target_text.clone(),
+                target.into(),
+                corpus.to_string_lossy().into_owned(),
+                format!("fuzz/corpus/{target}"),
+                "--".into(),
+                format!("-max_total_time={FUZZ_SECONDS}"),
+                "-max_len=65536".into(),
+                "-rss_limit_mb=1024".into(),
+                "-malloc_limit_mb=256".into(),
+                "-timeout=10".into(),
+                "-print_final_stats=1".into(),
+            ],
+        )
+        .env("RUSTC_BOOTSTRAP", "1")
+        .run()?;
+    }
+    Ok(())
+}
+
+/// How long the test command fuzzes each target.
+const FUZZ_SECONDS: u32 = 25;
+
 fn test(args: &[String]) -> Result<(), String> {
     if !args.is_empty() {
         return fail(format!("`test` takes no arguments\n{USAGE}"));
@@ -116,6 +174,7 @@ fn test(args: &[String]) -> Result<(), String> {
     let infra_tools = infra::prepare(&env)?;
     infra::check(&env, &infra_tools)?;
     infra::build_functions(&env, &infra_tools)?;
+    fuzz(&env)?;
     build_console(&env)?;
     Step::new("Component tests in headless Chromium (wasm-bindgen-test)")
         .cargo(

@@ -11,6 +11,7 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 const AXE_CORE_VERSION: &str = "4.14.1";
 const MOTO_VERSION: &str = "5.2.5";
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Where everything is, once prepared.
@@ -85,6 +86,7 @@ pub fn prepare(root: &Path, for_tests: bool) -> Result<Env, String> {
     let venv = cache.join("venv");
     if for_tests {
         ensure_moto(&venv)?;
+        ensure_cargo_tool(&bin, "cargo-fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION, true)?;
     }
     let env = Env {
         root: root.to_path_buf(),
