@@ -46,8 +46,8 @@ pub enum Notice {
     Incoming(ChatId),
     /// The server refused something; say so.
     Refused(String),
-    /// A send came too fast and was not stored: it stays in the outbox, to be sent again
-    /// with the same id in a moment.
+    /// A send came too fast, or the server failed on it (and may or may not have stored
+    /// it): it stays in the outbox, to be sent again with the same id in a moment.
     RetryLater(String),
 }
 
@@ -218,7 +218,7 @@ impl ConsoleState {
             }
             ServerFrame::Pong => Notice::None,
             ServerFrame::Error {
-                code: ErrorCode::RateLimited,
+                code: ErrorCode::RateLimited | ErrorCode::Internal,
                 client_msg_id: Some(id),
                 ..
             } if self.outbox.iter().any(|o| o.client_msg_id == id) => Notice::RetryLater(id),

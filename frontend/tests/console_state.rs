@@ -202,6 +202,19 @@ fn a_rate_limited_send_stays_in_the_outbox_to_go_again() {
     );
     assert_eq!(notice, Notice::RetryLater("b-1".into()));
     assert_eq!(state.outbox.len(), 1, "not lost");
+    let notice = state.apply(
+        ServerFrame::Error {
+            code: protocol::ErrorCode::Internal,
+            message: "the store is unavailable".into(),
+            client_msg_id: Some("b-1".into()),
+        },
+        0,
+    );
+    assert_eq!(
+        notice,
+        Notice::RetryLater("b-1".into()),
+        "perhaps stored: sent again"
+    );
 }
 
 #[wasm_bindgen_test]

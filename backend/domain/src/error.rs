@@ -59,9 +59,7 @@ impl DomainError {
     /// The sentence a person sees. Store failures are not detailed to clients.
     pub fn public_message(&self) -> String {
         match self {
-            DomainError::Store(_) => {
-                "the server could not complete this; nothing was changed, try again".into()
-            }
+            DomainError::Store(_) => "the server could not complete this; try again".into(),
             other => other.to_string(),
         }
     }

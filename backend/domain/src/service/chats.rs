@@ -63,10 +63,10 @@ impl ChatService<'_> {
             self.clock.now_ms(),
             interaction,
         );
-        let (chat, created) = self.store.open_chat(&candidate).await?;
-        if created {
-            self.push_chat_to_participants(&chat).await?;
-        }
+        // Told to both even when the chat existed: an earlier attempt may have opened it
+        // and failed before telling anyone.
+        let (chat, _created) = self.store.open_chat(&candidate).await?;
+        self.push_chat_to_participants(&chat).await?;
         let view = self.chat_view(&chat, &who.agent).await?;
         self.push_to_connection(connection, &ServerFrame::ChatStarted { chat: view })
             .await;
@@ -103,6 +103,10 @@ impl ChatService<'_> {
                 .sent_message(&who.tenant, chat_id, &who.agent, client_msg_id)
                 .await?
             {
+                let chat = self.participant_chat(who, chat_id).await?;
+                let turn = super::order::turn(chat_id).await;
+                self.deliver(&chat, &message).await?;
+                drop(turn);
                 self.ack(connection, &message).await;
                 return Ok(message.view());
             }
@@ -115,28 +119,35 @@ impl ChatService<'_> {
         }
         self.participant_chat(who, chat_id).await?;
         let turn = super::order::turn(chat_id).await;
-        let (chat, message, fresh) = match self
+        // A duplicate is delivered again too: the attempt that stored it may have failed
+        // before its pushes (consoles drop what they hold already, by sequence number).
+        let (chat, message) = match self
             .store
             .append_message(&who.tenant, chat_id, &who.agent, client_msg_id, body, at)
             .await?
         {
-            Appended::Stored { chat, message } => (chat, message, true),
-            Appended::Duplicate { chat, message } => (chat, message, false),
+            Appended::Stored { chat, message } | Appended::Duplicate { chat, message } => {
+                (chat, message)
+            }
             Appended::NoSuchChat => return Err(not_your_chat(chat_id)),
             Appended::Ended => return Err(DomainError::ChatEnded),
         };
-        if fresh {
-            let frame = ServerFrame::Message {
-                message: message.view(),
-            };
-            for agent in chat.participants() {
-                self.push_to_agent(&who.tenant, agent, &frame).await?;
-            }
-            self.push_chat_to_participants(&chat).await?;
-        }
+        self.deliver(&chat, &message).await?;
         drop(turn);
         self.ack(connection, &message).await;
         Ok(message.view())
+    }
+
+    /// Pushes a stored message to every connection of both participants, and the chat's
+    /// new state to both.
+    async fn deliver(&self, chat: &Chat, message: &Message) -> Result<(), DomainError> {
+        let frame = ServerFrame::Message {
+            message: message.view(),
+        };
+        for agent in chat.participants() {
+            self.push_to_agent(&chat.tenant, agent, &frame).await?;
+        }
+        self.push_chat_to_participants(chat).await
     }
 
     /// Tells the sending connection that its message is stored, under which sequence.
