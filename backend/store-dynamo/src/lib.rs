@@ -695,16 +695,7 @@ impl LimitStore for DynamoStore {
             .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
             .send()
             .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(fail(e)),
-        }
+        granted(update)
     }
 
     /// One conditional UpdateItem on the window's own item (the window is part of its
@@ -730,15 +721,28 @@ impl LimitStore for DynamoStore {
             )
             .send()
             .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(fail(e)),
+        granted(update)
+    }
+}
+
+/// Whether a conditional update went through: `false` when its condition refused it.
+fn granted<R>(
+    update: Result<
+        R,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
+) -> Result<bool, StoreError> {
+    match update {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
         }
+        Err(e) => Err(fail(e)),
     }
 }
