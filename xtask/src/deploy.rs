@@ -69,7 +69,7 @@ pub fn deploy(env: &Env, args: &[String]) -> Result<(), String> {
         .env_all(env)
         .dir(&infra_dir)
         .args(["build", "--template-file", "template.yaml"])
-        .env("PATH", &tools.path)
+        .env("PATH", tools.path_for("sam")?)
         .env("SAM_CLI_TELEMETRY", "0")
         .run()?;
     let mut deploy = vec![
@@ -88,7 +88,7 @@ pub fn deploy(env: &Env, args: &[String]) -> Result<(), String> {
         .env_all(env)
         .dir(&infra_dir)
         .args(&deploy)
-        .env("PATH", &tools.path)
+        .env("PATH", tools.path_for("sam")?)
         .env("SAM_CLI_TELEMETRY", "0")
         .run()?;
 
@@ -213,7 +213,7 @@ fn stack_output(
             "text",
         ])
         .args(region_args)
-        .env("PATH", &tools.path)
+        .env("PATH", tools.path_for("sam")?)
         .output()
         .map_err(|e| format!("cannot run the AWS CLI: {e}"))?;
     let value = String::from_utf8_lossy(&result.stdout).trim().to_owned();

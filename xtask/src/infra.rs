@@ -14,8 +14,8 @@ const ARM_TARGET: &str = "aarch64-unknown-linux-gnu";
 pub struct Tools {
     /// The `bin` folders of the virtual environments.
     bins: Vec<PathBuf>,
-    /// PATH with those folders first, then the shared one.
-    pub path: OsString,
+    /// The shared PATH.
+    base_path: OsString,
 }
 
 impl Tools {
@@ -26,6 +26,16 @@ impl Tools {
             .map(|bin| bin.join(name))
             .find(|path| path.exists())
             .ok_or_else(|| format!("{name} is not installed by infra/requirements*.txt"))
+    }
+
+    /// PATH for running `name`: its environment's `bin` first (so that its `python3` is
+    /// the one with its packages — cargo-lambda finds its zig that way), then the shared
+    /// PATH.
+    pub fn path_for(&self, name: &str) -> Result<OsString, String> {
+        let program = self.program(name)?;
+        let mut paths: Vec<PathBuf> = program.parent().map(PathBuf::from).into_iter().collect();
+        paths.extend(std::env::split_paths(&self.base_path));
+        std::env::join_paths(paths).map_err(|e| format!("bad PATH: {e}"))
     }
 }
 
@@ -59,10 +69,10 @@ pub fn prepare(env: &Env) -> Result<Tools, String> {
         ensure_venv(&venv, &file)?;
         bins.push(venv.join("bin"));
     }
-    let mut paths = bins.clone();
-    paths.extend(std::env::split_paths(&env.path));
-    let path = std::env::join_paths(paths).map_err(|e| format!("bad PATH: {e}"))?;
-    Ok(Tools { bins, path })
+    Ok(Tools {
+        bins,
+        base_path: env.path.clone(),
+    })
 }
 
 /// A virtual environment holding exactly what `requirements` pins.
@@ -178,7 +188,7 @@ pub fn build_functions(env: &Env, tools: &Tools) -> Result<(), String> {
                 "console-lambdas",
             ],
         )
-        .env("PATH", &tools.path)
+        .env("PATH", tools.path_for("cargo-lambda")?)
         .run()?;
     let lambda = env.target_dir.join("lambda");
     for binary in ["http-api", "websocket", "authorizer", "import-directory"] {
