@@ -3,8 +3,9 @@
 use crate::config;
 use crate::state::{ConsoleState, Notice};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
-use futures::{FutureExt, SinkExt, StreamExt};
-use gloo_net::http::{Request, Response};
+use futures::future::{self, Either};
+use futures::{SinkExt, StreamExt};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
 use gloo_timers::future::TimeoutFuture;
@@ -34,12 +35,12 @@ impl ApiFailure {
     }
 }
 
-async fn read<T: DeserializeOwned>(
-    response: Result<Response, gloo_net::Error>,
-) -> Result<T, ApiFailure> {
+/// The body of a successful answer; otherwise the failure, with the server's own
+/// sentence when it gave one. Not generic, so it is compiled once for all calls.
+async fn body(response: Result<Response, gloo_net::Error>) -> Result<String, ApiFailure> {
     let response = response.map_err(ApiFailure::network)?;
     if response.ok() {
-        return response.json::<T>().await.map_err(ApiFailure::network);
+        return response.text().await.map_err(ApiFailure::network);
     }
     let status = response.status();
     let message = match response.json::<ErrorBody>().await {
@@ -50,6 +51,22 @@ async fn read<T: DeserializeOwned>(
         message,
         unauthorized: status == 401,
     })
+}
+
+async fn read<T: DeserializeOwned>(
+    response: Result<Response, gloo_net::Error>,
+) -> Result<T, ApiFailure> {
+    let body = body(response).await?;
+    serde_json::from_str(&body).map_err(ApiFailure::network)
+}
+
+/// Calls an API path (`/api/...`) with the bearer token.
+async fn call(method: Method, path: &str, token: &str) -> Result<Response, gloo_net::Error> {
+    RequestBuilder::new(&config::api(path))
+        .method(method)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
 }
 
 /// The tenants and agents offered by the development sign-in.
@@ -72,47 +89,25 @@ pub async fn dev_sign_in(tenant: TenantId, agent: AgentId) -> Result<SignedIn, A
 
 /// Who a bearer token speaks for.
 pub async fn me(token: &str) -> Result<Me, ApiFailure> {
-    read(
-        Request::get(&config::api("/api/me"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-            .await,
-    )
-    .await
+    read(call(Method::GET, "/api/me", token).await).await
 }
 
 /// The agents the signed-in agent can see.
 pub async fn agents(token: &str) -> Result<Vec<AgentView>, ApiFailure> {
-    let list: AgentList = read(
-        Request::get(&config::api("/api/agents"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-            .await,
-    )
-    .await?;
+    let list: AgentList = read(call(Method::GET, "/api/agents", token).await).await?;
     Ok(list.agents)
 }
 
 /// The transcripts matching a query string (`agent=…&group=…&from=…&to=…&q=…`).
 pub async fn transcripts(token: &str, query: &str) -> Result<TranscriptList, ApiFailure> {
-    read(
-        Request::get(&config::api(&format!("/api/transcripts?{query}")))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-            .await,
-    )
-    .await
+    let path = format!("/api/transcripts?{query}");
+    read(call(Method::GET, &path, token).await).await
 }
 
 /// One whole transcript.
 pub async fn transcript(token: &str, chat: &ChatId) -> Result<Transcript, ApiFailure> {
-    read(
-        Request::get(&config::api(&format!("/api/transcripts/{chat}")))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-            .await,
-    )
-    .await
+    let path = format!("/api/transcripts/{chat}");
+    read(call(Method::GET, &path, token).await).await
 }
 
 /// A transcript's download (`text` or `json`) as text.
@@ -121,13 +116,10 @@ pub async fn transcript_download(
     chat: &ChatId,
     format: &str,
 ) -> Result<String, ApiFailure> {
-    let response = Request::get(&config::api(&format!(
-        "/api/transcripts/{chat}/download?format={format}"
-    )))
-    .header("Authorization", &format!("Bearer {token}"))
-    .send()
-    .await
-    .map_err(ApiFailure::network)?;
+    let path = format!("/api/transcripts/{chat}/download?format={format}");
+    let response = call(Method::GET, &path, token)
+        .await
+        .map_err(ApiFailure::network)?;
     if !response.ok() {
         return Err(ApiFailure {
             message: format!("the download failed ({})", response.status()),
@@ -143,13 +135,7 @@ pub fn query_value(value: &str) -> String {
 }
 
 async fn ws_ticket(token: &str) -> Result<WsTicket, ApiFailure> {
-    read(
-        Request::post(&config::api("/api/ws-ticket"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-            .await,
-    )
-    .await
+    read(call(Method::POST, "/api/ws-ticket", token).await).await
 }
 
 /// The state of the WebSocket link, for the connection banner.
@@ -201,12 +187,11 @@ async fn run_link(
                 continue;
             }
         };
-        let Ok(socket) = WebSocket::open(&config::socket(&ticket.ticket)) else {
+        let Ok(mut socket) = WebSocket::open(&config::socket(&ticket.ticket)) else {
             targets.link.set(Link::Offline);
             TimeoutFuture::new(pause_ms).await;
             continue;
         };
-        let (mut sink, mut stream) = socket.split();
         let hello = ClientFrame::Hello {
             protocol: PROTOCOL_VERSION,
             resume: targets.state.with_untracked(|s| s.resume_points()),
@@ -219,15 +204,17 @@ async fn run_link(
         );
         let mut healthy = true;
         for frame in frames {
-            if sink.send(Message::Text(encode(&frame))).await.is_err() {
+            if socket.send(Message::Text(encode(&frame))).await.is_err() {
                 healthy = false;
                 break;
             }
         }
         if healthy {
             loop {
-                futures::select! {
-                    incoming = stream.next().fuse() => match incoming {
+                // Whichever comes first: a frame from the server or one to send. The
+                // socket does one thing at a time, so it needs no splitting.
+                match future::select(socket.next(), outbound.next()).await {
+                    Either::Left((incoming, _)) => match incoming {
                         Some(Ok(Message::Text(text))) => {
                             if targets.link.get_untracked() != Link::Online {
                                 targets.link.set(Link::Online);
@@ -238,9 +225,9 @@ async fn run_link(
                         Some(Ok(Message::Bytes(_))) => {}
                         Some(Err(_)) | None => break,
                     },
-                    frame = outbound.next() => match frame {
+                    Either::Right((frame, _)) => match frame {
                         Some(frame) => {
-                            if sink.send(Message::Text(encode(&frame))).await.is_err() {
+                            if socket.send(Message::Text(encode(&frame))).await.is_err() {
                                 break;
                             }
                         }

@@ -2,6 +2,7 @@
 
 use crate::components::console::Console;
 use crate::components::sign_in::SignIn;
+use crate::live::live;
 use crate::{config, oidc};
 use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
@@ -34,9 +35,9 @@ pub fn App() -> impl IntoView {
         busy.set(false);
     });
     view! {
-        {move || match session.get() {
+        {live(move || match session.get() {
             None => view! { <SignIn session=session error=error busy=busy /> }.into_any(),
             Some(signed_in) => view! { <Console signed_in=signed_in session=session /> }.into_any(),
-        }}
+        })}
     }
 }

@@ -7,5 +7,7 @@ pub mod app;
 pub mod components;
 pub mod config;
 pub mod format;
+pub mod live;
 pub mod oidc;
+pub mod sorting;
 pub mod state;

@@ -1,7 +1,9 @@
 //! The console's chat state, as plain data: what the server said, what the agent typed
 //! and has not seen acknowledged yet, and the derived views the UI shows (the Multi-Chat
-//! Table's order, the Chat tab's count). No browser APIs here, so it is tested anywhere.
+//! Table's order, the Chat tab's count). The one thing it asks of the browser is how to
+//! fold a name to lower case ([`lowercase`]).
 
+use crate::sorting::{lowercase, stable_sort_by};
 use protocol::{
     AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MessageView,
     ServerFrame,
@@ -63,16 +65,22 @@ pub enum SortKey {
 /// The agent list as shown: agents whose name contains `filter` (any case), sorted by
 /// `key` (then by name), ascending or not.
 pub fn arrange_agents(
-    mut agents: Vec<AgentView>,
+    agents: Vec<AgentView>,
     filter: &str,
     key: SortKey,
     ascending: bool,
 ) -> Vec<AgentView> {
-    let needle = filter.trim().to_lowercase();
-    if !needle.is_empty() {
-        agents.retain(|a| a.name.to_lowercase().contains(&needle));
-    }
-    agents.sort_by(|a, b| {
+    let needle = lowercase(filter.trim());
+    // Each name is folded once, not in every comparison.
+    let mut rows: Vec<(AgentView, String)> = agents
+        .into_iter()
+        .map(|agent| {
+            let name = lowercase(&agent.name);
+            (agent, name)
+        })
+        .filter(|(_, name)| name.contains(&needle))
+        .collect();
+    stable_sort_by(&mut rows, |(a, a_name), (b, b_name)| {
         let primary = match key {
             SortKey::Name => std::cmp::Ordering::Equal,
             SortKey::Group => a.group.cmp(&b.group),
@@ -80,10 +88,10 @@ pub fn arrange_agents(
             // Longest in state first when ascending reads "most time".
             SortKey::TimeInState => a.state_since.cmp(&b.state_since),
         };
-        let order = primary.then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        let order = primary.then_with(|| a_name.cmp(b_name));
         if ascending { order } else { order.reverse() }
     });
-    agents
+    rows.into_iter().map(|(agent, _)| agent).collect()
 }
 
 /// How long a typing indicator shows after the last `typing` frame.
@@ -118,7 +126,7 @@ impl ConsoleState {
                 list.push(entry.view.with.clone());
             }
         }
-        list.sort_by(|a, b| a.name.cmp(&b.name));
+        stable_sort_by(&mut list, |a, b| a.name.cmp(&b.name));
         list
     }
 
@@ -282,14 +290,19 @@ impl ConsoleState {
                 }
                 (id.clone(), last)
             })
-            .collect()
+            // Inserted one by one: the chats come in order already, and collecting would
+            // sort them once more.
+            .fold(BTreeMap::new(), |mut points, (id, last)| {
+                points.insert(id, last);
+                points
+            })
     }
 
     /// The Multi-Chat Table's rows: chats that require my response first, the longest
     /// waiting at the top; then open chats; then ended ones, the newest first.
     pub fn table(&self) -> Vec<&ChatEntry> {
         let mut rows: Vec<&ChatEntry> = self.chats.values().collect();
-        rows.sort_by_key(|entry| {
+        let key = |entry: &&ChatEntry| {
             let view = &entry.view;
             let rank = match (view.pending, view.status) {
                 (true, _) => 0,
@@ -302,7 +315,8 @@ impl ConsoleState {
                 -last_activity(entry)
             };
             (rank, time)
-        });
+        };
+        stable_sort_by(&mut rows, |a, b| key(a).cmp(&key(b)));
         rows
     }
 

@@ -4,6 +4,7 @@
 
 use crate::components::console::ConsoleContext;
 use crate::format;
+use crate::live::live;
 use crate::state::{SortKey, arrange_agents};
 use leptos::prelude::*;
 use protocol::{AgentId, AgentState, ChatStatus, ClientFrame};
@@ -75,11 +76,11 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     if *k == key { *asc = !*asc } else { *k = key; *asc = true }
                 })>
                     {title}
-                    <span class="sort-arrow" aria-hidden="true">{move || match aria_sort() {
+                    <span class="sort-arrow" aria-hidden="true">{live(move || match aria_sort() {
                         "ascending" => "▲",
                         "descending" => "▼",
                         _ => "",
-                    }}</span>
+                    })}</span>
                 </button>
             </th>
         }
@@ -105,7 +106,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
         <div class="list-tools">
             <label class="filter">
                 <span>"Filter by name"</span>
-                <input type="search" prop:value=move || filter.get()
+                <input type="search" prop:value=live(move || filter.get())
                     on:input=move |ev| filter.set(event_target_value(&ev)) />
             </label>
         </div>
@@ -154,7 +155,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     view! {
                         <tr>
                             <td class="name-cell">
-                                <button class="agent-name" aria-haspopup="menu" aria-expanded={let open = open.clone(); move || open().to_string()}
+                                <button class="agent-name" aria-haspopup="menu" aria-expanded=live({ let open = open.clone(); move || open().to_string() })
                                     aria-controls=menu_id.clone() on:click=toggle
                                     on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) }>
                                     {agent.name.clone()}
@@ -179,17 +180,17 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                             </td>
                             <td>{agent.group.to_string()}</td>
                             <td><span class=state_class(agent.state)><span class="dot" aria-hidden="true"></span>{agent.state.label()}</span></td>
-                            <td class="numeric">{move || if since > 0 { format::elapsed(now.get() - since) } else { String::new() }}</td>
-                            <td>{move || {
+                            <td class="numeric">{live(move || if since > 0 { format::elapsed(now.get() - since) } else { String::new() })}</td>
+                            <td>{live(move || {
                                 let m = mark(&mark_id);
                                 (m != ChatMark::None).then(|| view! { <span class=m.class() role="img" aria-label=m.label() title=m.label()></span> })
-                            }}</td>
+                            })}</td>
                         </tr>
                     }
                 } />
             </tbody>
         </table>
-        {move || rows().is_empty().then(|| view! { <p class="empty">"No agents to show."</p> })}
+        {live(move || rows().is_empty().then(|| view! { <p class="empty">"No agents to show."</p> }))}
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::components::agent_list::ChatMark;
 use crate::components::console::ConsoleContext;
 use crate::format;
+use crate::live::live;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 use protocol::{ChatId, ChatStatus, ClientFrame};
@@ -63,21 +64,21 @@ pub fn ChatTab() -> impl IntoView {
                         };
                         let waiting_since = view.waiting_since;
                         view! {
-                            <tr class:current=is_current.clone() class:pending=view.pending aria-current=move || is_current().then_some("true")>
+                            <tr class:current=live(is_current.clone()) class:pending=view.pending aria-current=live(move || is_current().then_some("true"))>
                                 <td><span class=mark.class() role="img" aria-label=mark.label() title=mark.label()></span></td>
                                 <td><button class="row-link" on:click=choose>{view.with.name.clone()}</button></td>
                                 <td>{view.with.group.to_string()}</td>
-                                <td class="numeric">{move || waiting_since.map(|t| format::elapsed(now.get() - t)).unwrap_or_default()}</td>
+                                <td class="numeric">{live(move || waiting_since.map(|t| format::elapsed(now.get() - t)).unwrap_or_default())}</td>
                                 <td class="numeric">{(view.unread > 0).then(|| view! { <span class="unread" aria-label=format!("{} unread", view.unread)>{view.unread}</span> })}</td>
                             </tr>
                         }
                     } />
                 </tbody>
             </table>
-            {move || rows().is_empty().then(|| view! {
+            {live(move || rows().is_empty().then(|| view! {
                 <p class="empty">"No chats yet. Open Agents, click an agent's name and choose Start a chat."</p>
-            })}
-            {move || current.get().map(|id| view! { <ChatWindow chat=id /> })}
+            }))}
+            {live(move || current.get().map(|id| view! { <ChatWindow chat=id /> }))}
         </div>
     }
 }
@@ -245,11 +246,11 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
     view! {
         <section class="chat-window" aria-label="Chat window">
             <header class="chat-header">
-                {move || header().map(|(name, group, interaction)| view! {
+                {live(move || header().map(|(name, group, interaction)| view! {
                     <h2>{format!("Chat with {name}")}</h2>
                     <span class="muted">{group}</span>
                     {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> })}
-                })}
+                }))}
             </header>
             <div class="transcript" role="log" aria-label="Transcript" aria-live="polite"><ol>
                 <For each=transcript key=|line| line.key.clone() children=|line| view! {
@@ -260,13 +261,13 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                     </li>
                 } />
             </ol></div>
-            <p class="typing" aria-live="polite">{typing_note}</p>
-            {move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> })}
+            <p class="typing" aria-live="polite">{live(typing_note)}</p>
+            {live(move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> }))}
             <div class="composer">
                 <label for="your-message">"Your Message"</label>
                 <textarea id="your-message" node_ref=input rows="3"
-                    prop:value=draft.clone()
-                    disabled=ended_for_input
+                    prop:value=live(draft.clone())
+                    disabled=live(ended_for_input)
                     on:input=move |ev| {
                         set_draft(event_target_value(&ev));
                         announce_typing();
@@ -278,8 +279,8 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                         }
                     }></textarea>
                 <div class="actions">
-                    <button class="primary" on:click=move |_| send_on_click() disabled=ended_for_send>"Send"</button>
-                    <button class="danger" on:click=end disabled=ended_for_end>"End"</button>
+                    <button class="primary" on:click=move |_| send_on_click() disabled=live(ended_for_send)>"Send"</button>
+                    <button class="danger" on:click=end disabled=live(ended_for_end)>"End"</button>
                 </div>
             </div>
         </section>

@@ -6,6 +6,7 @@ use crate::api::{self, Link, LinkTargets};
 use crate::components::agent_list::AgentList;
 use crate::components::chat_tab::ChatTab;
 use crate::components::transcripts::Transcripts;
+use crate::live::live;
 use crate::state::{ConsoleState, Notice};
 use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
@@ -275,36 +276,36 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                 }>"Sign out"</button>
             </header>
             <main class="main">
-            {move || match link.get() {
+            {live(move || match link.get() {
                 Link::Online => None,
                 Link::Connecting => Some(view! { <div class="banner" role="status">"Connecting…"</div> }),
                 Link::Offline => Some(view! { <div class="banner offline" role="status">"Connection lost. Reconnecting… Messages you send are kept and delivered when the connection is back."</div> }),
-            }}
-            {move || refusal.get().map(|message| view! {
+            })}
+            {live(move || refusal.get().map(|message| view! {
                 <div class="alert" role="alert">
                     {message}
                     <button class="quiet" on:click=move |_| refusal.set(None)>"Dismiss"</button>
                 </div>
-            })}
+            }))}
             <nav class="tabs" aria-label="Control Panel">
                 <div class="tablist" role="tablist" aria-label="Control Panel">
-                    <button role="tab" id="tab-status" aria-controls="panel" aria-selected=move || (top() == "status").to_string()
-                        class:active=move || top() == "status" on:click=move |_| select_top("status")>"Status"</button>
-                    <button role="tab" id="tab-phone" aria-controls="panel" aria-selected=move || (top() == "phone").to_string()
-                        class:active=move || top() == "phone" on:click=move |_| select_top("phone")>"Phone"</button>
+                    <button role="tab" id="tab-status" aria-controls="panel" aria-selected=live(move || (top() == "status").to_string())
+                        class:active=live(move || top() == "status") on:click=move |_| select_top("status")>"Status"</button>
+                    <button role="tab" id="tab-phone" aria-controls="panel" aria-selected=live(move || (top() == "phone").to_string())
+                        class:active=live(move || top() == "phone") on:click=move |_| select_top("phone")>"Phone"</button>
                     <button role="tab" id="tab-chat" class="with-count" aria-controls="panel" aria-describedby="chat-count"
-                        aria-selected=move || (top() == "chat").to_string()
-                        class:active=move || top() == "chat" on:click=move |_| select_top("chat")>"Chat"</button>
+                        aria-selected=live(move || (top() == "chat").to_string())
+                        class:active=live(move || top() == "chat") on:click=move |_| select_top("chat")>"Chat"</button>
                 </div>
                 // The count sits over the Chat tab; for assistive technology it is the tab's
                 // description and a status that is announced when it changes.
-                <span class=count_class aria-hidden="true">{pending}</span>
+                <span class=live(count_class) aria-hidden="true">{live(pending)}</span>
                 <span id="chat-count" class="visually-hidden" role="status">
-                    {move || format!("{} chats require your response", pending())}
+                    {live(move || format!("{} chats require your response", pending()))}
                 </span>
             </nav>
-            <section id="panel" class="panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", top())>
-                {move || match tab.get() {
+            <section id="panel" class="panel" role="tabpanel" aria-labelledby=live(move || format!("tab-{}", top()))>
+                {live(move || match tab.get() {
                     Tab::StatusAgentStatus => view! {
                         <SubTabs entries=vec![("Agent Status", Tab::StatusAgentStatus)] />
                         <AgentList label="Agent Status" />
@@ -325,7 +326,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                         <SubTabs entries=chat_tabs.clone() />
                         <Transcripts />
                     }.into_any(),
-                }}
+                })}
             </section>
             </main>
         </div>
@@ -340,8 +341,8 @@ fn SubTabs(entries: Vec<(&'static str, Tab)>) -> impl IntoView {
     view! {
         <div class="subtabs" role="tablist">
             {entries.into_iter().map(|(label, target)| view! {
-                <button role="tab" aria-selected=move || (tab.get() == target).to_string()
-                    class:active=move || tab.get() == target on:click=move |_| tab.set(target)>{label}</button>
+                <button role="tab" aria-selected=live(move || (tab.get() == target).to_string())
+                    class:active=live(move || tab.get() == target) on:click=move |_| tab.set(target)>{label}</button>
             }).collect_view()}
         </div>
     }
@@ -366,7 +367,7 @@ fn MyState() -> impl IntoView {
     view! {
         <span class="my-state">
             <label for="my-state">"My State"</label>
-            <select id="my-state" on:change=choose prop:value=move || state_value(current())>
+            <select id="my-state" on:change=choose prop:value=live(move || state_value(current()))>
                 {AgentState::ALL.into_iter().filter(|s| *s != AgentState::LoggedOut).map(|s| view! {
                     <option value=state_value(s)>{s.label()}</option>
                 }).collect_view()}
@@ -419,12 +420,12 @@ fn AlertToggles() -> impl IntoView {
     view! {
         <span class="alert-toggles">
             <label>
-                <input type="checkbox" prop:checked=move || settings.get().notify
+                <input type="checkbox" prop:checked=live(move || settings.get().notify)
                     on:change=change(|s, on| s.notify = on) />
                 "Notifications"
             </label>
             <label>
-                <input type="checkbox" prop:checked=move || settings.get().sound
+                <input type="checkbox" prop:checked=live(move || settings.get().sound)
                     on:change=change(|s, on| s.sound = on) />
                 "Sound"
             </label>

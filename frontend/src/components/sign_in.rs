@@ -1,6 +1,7 @@
 //! The sign-in: the identity provider's page when the console has one (in AWS), or the
 //! development sign-in of the local server (pick a demo agent).
 
+use crate::live::live;
 use crate::{api, config, oidc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -42,9 +43,9 @@ fn ProviderSignIn(
             <div class="sign-in-card">
                 <h1>"Agent Console"</h1>
                 <p class="lead">"Sign in with your contact-center account."</p>
-                {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
-                <button class="primary" on:click=go disabled=move || busy.get()>
-                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                {live(move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> }))}
+                <button class="primary" on:click=go disabled=live(move || busy.get())>
+                    {live(move || if busy.get() { "Signing in…" } else { "Sign in" })}
                 </button>
             </div>
         </main>
@@ -57,50 +58,52 @@ fn DevSignIn(
     session: RwSignal<Option<SignedIn>>,
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let directory = LocalResource::new(api::dev_directory);
+    // A signal filled once the directory comes, rather than a resource under
+    // `<Suspense>`: the same page for the agent, and far less WASM.
+    let directory = RwSignal::new(None);
+    spawn_local(async move { directory.set(Some(api::dev_directory().await)) });
     view! {
         <main class="sign-in">
             <div class="sign-in-card">
                 <h1>"Agent Console"</h1>
                 <p class="lead">"Development sign-in: choose who you are."</p>
-                {move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> })}
-                <Suspense fallback=|| view! { <p>"Loading the directory…"</p> }>
-                    {move || directory.get().map(|result| match result {
-                        Err(failure) => view! { <p class="alert" role="alert">{failure.message}</p> }.into_any(),
-                        Ok(directory) => directory.tenants.into_iter().map(|tenant| {
-                            let tenant_id = tenant.id.clone();
-                            view! {
-                                <section class="tenant" aria-label=tenant.name.clone()>
-                                    <h2>{tenant.name.clone()}</h2>
-                                    <ul class="agent-choices">
-                                        {tenant.agents.into_iter().map(|agent| {
-                                            let tenant_id = tenant_id.clone();
-                                            let agent_id = agent.id.clone();
-                                            let role = if agent.role == Role::Supervisor { " · Supervisor" } else { "" };
-                                            let detail = format!("{}{}", agent.group, role);
-                                            view! {
-                                                <li>
-                                                    <button class="choice" on:click=move |_| {
-                                                        let (tenant_id, agent_id) = (tenant_id.clone(), agent_id.clone());
-                                                        spawn_local(async move {
-                                                            match api::dev_sign_in(tenant_id, agent_id).await {
-                                                                Ok(signed_in) => session.set(Some(signed_in)),
-                                                                Err(failure) => error.set(Some(failure.message)),
-                                                            }
-                                                        });
-                                                    }>
-                                                        {agent.name.clone()}
-                                                    </button>
-                                                    <span class="muted">{detail}</span>
-                                                </li>
-                                            }
-                                        }).collect_view()}
-                                    </ul>
-                                </section>
-                            }
-                        }).collect_view().into_any(),
-                    })}
-                </Suspense>
+                {live(move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> }))}
+                {live(move || match directory.get() {
+                    None => view! { <p>"Loading the directory…"</p> }.into_any(),
+                    Some(Err(failure)) => view! { <p class="alert" role="alert">{failure.message}</p> }.into_any(),
+                    Some(Ok(directory)) => directory.tenants.into_iter().map(|tenant| {
+                        let tenant_id = tenant.id.clone();
+                        view! {
+                            <section class="tenant" aria-label=tenant.name.clone()>
+                                <h2>{tenant.name.clone()}</h2>
+                                <ul class="agent-choices">
+                                    {tenant.agents.into_iter().map(|agent| {
+                                        let tenant_id = tenant_id.clone();
+                                        let agent_id = agent.id.clone();
+                                        let role = if agent.role == Role::Supervisor { " · Supervisor" } else { "" };
+                                        let detail = format!("{}{}", agent.group, role);
+                                        view! {
+                                            <li>
+                                                <button class="choice" on:click=move |_| {
+                                                    let (tenant_id, agent_id) = (tenant_id.clone(), agent_id.clone());
+                                                    spawn_local(async move {
+                                                        match api::dev_sign_in(tenant_id, agent_id).await {
+                                                            Ok(signed_in) => session.set(Some(signed_in)),
+                                                            Err(failure) => error.set(Some(failure.message)),
+                                                        }
+                                                    });
+                                                }>
+                                                    {agent.name.clone()}
+                                                </button>
+                                                <span class="muted">{detail}</span>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        }
+                    }).collect_view().into_any(),
+                })}
             </div>
         </main>
     }

@@ -4,6 +4,8 @@
 use crate::api;
 use crate::components::console::ConsoleContext;
 use crate::format;
+use crate::live::live;
+use crate::sorting::stable_sort_by;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::ChatId;
@@ -65,7 +67,7 @@ pub fn Transcripts() -> impl IntoView {
         if let Some(me) = state.with(|s| s.me.clone()) {
             groups.push(me.group.to_string());
         }
-        groups.sort();
+        stable_sort_by(&mut groups, |a, b| a.cmp(b));
         groups.dedup();
         groups
     };
@@ -137,24 +139,24 @@ pub fn Transcripts() -> impl IntoView {
     view! {
         <section class="transcripts" aria-label="Transcripts">
             <form class="transcript-filters" on:submit=on_submit>
-                <label>"Search text"<input type="search" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) /></label>
+                <label>"Search text"<input type="search" prop:value=live(move || text.get()) on:input=move |ev| text.set(event_target_value(&ev)) /></label>
                 <label>"Agent"
                     <select on:change=move |ev| agent.set(event_target_value(&ev))>
                         <option value="">"Any agent"</option>
-                        {move || agents().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view()}
+                        {live(move || agents().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view())}
                     </select>
                 </label>
                 <label>"Group"
                     <select on:change=move |ev| group.set(event_target_value(&ev))>
                         <option value="">"Any group"</option>
-                        {move || groups().into_iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view()}
+                        {live(move || groups().into_iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view())}
                     </select>
                 </label>
                 <label>"From"<input type="date" on:change=move |ev| from.set(event_target_value(&ev)) /></label>
                 <label>"To"<input type="date" on:change=move |ev| to.set(event_target_value(&ev)) /></label>
                 <button class="primary" type="submit">"Search"</button>
             </form>
-            {move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> })}
+            {live(move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> }))}
             <table class="transcript-list" aria-label="Transcripts found">
                 <thead>
                     <tr>
@@ -167,7 +169,7 @@ pub fn Transcripts() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {move || results.get().unwrap_or_default().into_iter().map(|t| {
+                    {live(move || results.get().unwrap_or_default().into_iter().map(|t| {
                         let names = t.participants.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(" · ");
                         let mut groups: Vec<String> = t.participants.iter().map(|p| p.group.to_string()).collect();
                         groups.dedup();
@@ -187,11 +189,11 @@ pub fn Transcripts() -> impl IntoView {
                                 </td>
                             </tr>
                         }
-                    }).collect_view()}
+                    }).collect_view())}
                 </tbody>
             </table>
-            {move || (results.get().is_some_and(|r| r.is_empty())).then(|| view! { <p class="empty">"No transcripts match."</p> })}
-            {move || open.get().map(|t| {
+            {live(move || (results.get().is_some_and(|r| r.is_empty())).then(|| view! { <p class="empty">"No transcripts match."</p> }))}
+            {live(move || open.get().map(|t| {
                 let names: Vec<(protocol::AgentId, String)> = t.chat.participants.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
                 let title = names.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(" and ");
                 view! {
@@ -212,7 +214,7 @@ pub fn Transcripts() -> impl IntoView {
                         <button class="quiet-dark" on:click=move |_| open.set(None)>"Close transcript"</button>
                     </article>
                 }
-            })}
+            }))}
         </section>
     }
 }
