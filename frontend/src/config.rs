@@ -17,7 +17,13 @@ pub async fn load() {
     let Ok(response) = Request::get("/config.json").send().await else {
         return;
     };
-    if !response.ok() {
+    // A server without the file may answer with the console's page instead (the local
+    // server's fallback for the console's own routes): that is no file either.
+    let json = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|kind| kind.contains("json"));
+    if !response.ok() || !json {
         return;
     }
     match response.json::<ConsoleConfig>().await {
