@@ -73,12 +73,12 @@ fn token(agent: &str) -> String {
                 tenant: "acme".into(),
                 agent: agent.into(),
             },
-            chrono_now_ms(),
+            now_ms(),
         )
         .expect("a token")
 }
 
-fn chrono_now_ms() -> i64 {
+fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("after 1970")
@@ -159,7 +159,7 @@ async fn a_message_reaches_both_connections_of_the_recipient_and_a_gone_one_is_f
             id: stale.clone(),
             tenant: "acme".into(),
             agent: "bob".into(),
-            connected_at: chrono_now_ms(),
+            connected_at: now_ms(),
         })
         .await
         .expect("recorded");
