@@ -1,11 +1,14 @@
 //! The embedded store: the store port over [redb], a persistent, transactional key-value
 //! file. The local server's default: its data survives restarts, and every write is
-//! durable (fsync) before the call returns, so nothing acknowledged is lost.
+//! durable (fsync) before the call returns, so nothing acknowledged is lost. Writes are
+//! committed in groups by one writer thread (see [`writer`]): concurrent writes share an
+//! fsync, and the async runtime never waits on the disk.
 //!
 //! Keys join ids with the unit separator (U+001F), which no id may contain; a range over
 //! a key prefix lists one agent's connections or chats.
 
 mod keys;
+mod writer;
 
 use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
@@ -19,7 +22,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use writer::Writer;
 
 const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenants");
 const AGENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("agents");
@@ -40,7 +45,8 @@ const QUOTA_SWEEP_EVERY: u64 = 1024;
 
 /// The store port over one redb file.
 pub struct EmbeddedStore {
-    db: Database,
+    db: Arc<Database>,
+    writer: Writer,
     /// Quota takes so far, to sweep finished windows now and then: a connection's key
     /// outlives the connection, and a long-running local server must not grow for it.
     quota_takes: AtomicU64,
@@ -100,7 +106,7 @@ impl std::fmt::Debug for EmbeddedStore {
     }
 }
 
-fn fail(error: impl std::fmt::Display) -> StoreError {
+pub(crate) fn fail(error: impl std::fmt::Display) -> StoreError {
     StoreError::permanent(format!("embedded store: {error}"))
 }
 
@@ -179,12 +185,13 @@ fn suffixes_under(
 impl EmbeddedStore {
     /// Opens (or creates) the store file at `path`, creating every table.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(fail)?;
+        let db = Arc::new(Database::create(path).map_err(fail)?);
         let store = EmbeddedStore {
+            writer: Writer::start(db.clone())?,
             db,
             quota_takes: AtomicU64::new(0),
         };
-        store.write(|txn| {
+        store.write_now(|txn| {
             txn.open_table(TENANTS).map_err(fail)?;
             txn.open_table(AGENTS).map_err(fail)?;
             txn.open_table(TICKETS).map_err(fail)?;
@@ -280,8 +287,9 @@ impl EmbeddedStore {
         Ok(Snapshot { tables })
     }
 
-    /// Runs `f` in one write transaction and commits it durably.
-    fn write<R>(
+    /// Runs `f` in a transaction of its own on the calling thread and commits it
+    /// durably: for opening and resetting the store, before it serves anyone.
+    fn write_now<R>(
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
@@ -291,17 +299,22 @@ impl EmbeddedStore {
         Ok(result)
     }
 
-    /// Runs `f` in one write transaction committed without waiting for the disk: for
-    /// what a crash may lose (tickets, connections, rate limits), never for messages.
-    fn write_volatile<R>(
+    /// Runs `f` in the writer's next group commit; answers once it is on disk.
+    async fn durably<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&redb::WriteTransaction) -> Result<R, StoreError>,
+        f: impl Fn(&redb::WriteTransaction) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
-        let mut txn = self.db.begin_write().map_err(fail)?;
-        txn.set_durability(redb::Durability::None).map_err(fail)?;
-        let result = f(&txn)?;
-        txn.commit().map_err(fail)?;
-        Ok(result)
+        self.writer.write(true, f).await
+    }
+
+    /// Runs `f` in the writer's next group commit, without waiting for the disk unless
+    /// another write of that commit does: for what a crash may lose (tickets,
+    /// connections, rate limits), never for messages.
+    async fn volatile<R: Send + 'static>(
+        &self,
+        f: impl Fn(&redb::WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        self.writer.write(false, f).await
     }
 
     fn read_txn(&self) -> Result<redb::ReadTransaction, StoreError> {
@@ -319,7 +332,7 @@ impl EmbeddedStore {
     /// Every connection record, for the emulator to drop on start (no socket survives a
     /// restart of the local server).
     pub fn clear_connections(&self) -> Result<(), StoreError> {
-        self.write(|txn| {
+        self.write_now(|txn| {
             txn.delete_table(CONNECTIONS).map_err(fail)?;
             txn.delete_table(AGENT_CONNECTIONS).map_err(fail)?;
             txn.open_table(CONNECTIONS).map_err(fail)?;
@@ -332,18 +345,20 @@ impl EmbeddedStore {
 #[async_trait]
 impl DirectoryStore for EmbeddedStore {
     async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError> {
-        self.write(|txn| {
+        let (tenant, agents) = (tenant.clone(), agents.to_vec());
+        self.durably(move |txn| {
             write(
                 &mut txn.open_table(TENANTS).map_err(fail)?,
                 tenant.id.as_str(),
-                tenant,
+                &tenant,
             )?;
             let mut table = txn.open_table(AGENTS).map_err(fail)?;
-            for agent in agents {
+            for agent in &agents {
                 write(&mut table, &keys::agent(&tenant.id, &agent.id), agent)?;
             }
             Ok(())
         })
+        .await
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
@@ -380,9 +395,9 @@ impl DirectoryStore for EmbeddedStore {
         state: AgentState,
         since: i64,
     ) -> Result<Option<Agent>, StoreError> {
-        self.write(|txn| {
+        let key = keys::agent(tenant, id);
+        self.durably(move |txn| {
             let mut table = txn.open_table(AGENTS).map_err(fail)?;
-            let key = keys::agent(tenant, id);
             let Some(mut agent) = read::<Agent>(&table, &key)? else {
                 return Ok(None);
             };
@@ -391,41 +406,47 @@ impl DirectoryStore for EmbeddedStore {
             write(&mut table, &key, &agent)?;
             Ok(Some(agent))
         })
+        .await
     }
 }
 
 #[async_trait]
 impl TicketStore for EmbeddedStore {
     async fn put_ticket(&self, ticket: &Ticket) -> Result<(), StoreError> {
-        self.write_volatile(|txn| {
+        let ticket = ticket.clone();
+        self.volatile(move |txn| {
             write(
                 &mut txn.open_table(TICKETS).map_err(fail)?,
                 &ticket.id,
-                ticket,
+                &ticket,
             )
         })
+        .await
     }
 
     async fn take_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
-        self.write_volatile(|txn| {
+        let id = id.to_owned();
+        self.volatile(move |txn| {
             let mut table = txn.open_table(TICKETS).map_err(fail)?;
-            let removed = table.remove(id).map_err(fail)?;
+            let removed = table.remove(id.as_str()).map_err(fail)?;
             match removed {
                 Some(guard) => decode(guard.value()).map(Some),
                 None => Ok(None),
             }
         })
+        .await
     }
 }
 
 #[async_trait]
 impl ConnectionStore for EmbeddedStore {
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
-        self.write_volatile(|txn| {
+        let connection = connection.clone();
+        self.volatile(move |txn| {
             write(
                 &mut txn.open_table(CONNECTIONS).map_err(fail)?,
                 &connection.id.0,
-                connection,
+                &connection,
             )?;
             txn.open_table(AGENT_CONNECTIONS)
                 .map_err(fail)?
@@ -437,10 +458,12 @@ impl ConnectionStore for EmbeddedStore {
                 .map_err(fail)?;
             Ok(())
         })
+        .await
     }
 
     async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
-        self.write_volatile(|txn| {
+        let id = id.clone();
+        self.volatile(move |txn| {
             let mut table = txn.open_table(CONNECTIONS).map_err(fail)?;
             let Some(connection) = read::<Connection>(&table, &id.0)? else {
                 return Ok(None);
@@ -448,10 +471,11 @@ impl ConnectionStore for EmbeddedStore {
             table.remove(id.0.as_str()).map_err(fail)?;
             txn.open_table(AGENT_CONNECTIONS)
                 .map_err(fail)?
-                .remove(keys::agent_connection(&connection.tenant, &connection.agent, id).as_str())
+                .remove(keys::agent_connection(&connection.tenant, &connection.agent, &id).as_str())
                 .map_err(fail)?;
             Ok(Some(connection))
         })
+        .await
     }
 
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
@@ -495,7 +519,8 @@ impl ConnectionStore for EmbeddedStore {
 #[async_trait]
 impl ChatStore for EmbeddedStore {
     async fn open_chat(&self, chat: &Chat) -> Result<(Chat, bool), StoreError> {
-        self.write(|txn| {
+        let chat = chat.clone();
+        self.durably(move |txn| {
             let [a, b] = chat.participants();
             let pair = keys::pair(&chat.tenant, a, b);
             let mut pairs = txn.open_table(OPEN_PAIRS).map_err(fail)?;
@@ -513,7 +538,7 @@ impl ChatStore for EmbeddedStore {
             pairs
                 .insert(pair.as_str(), chat.id.as_str())
                 .map_err(fail)?;
-            write(&mut chats, &keys::chat(&chat.tenant, &chat.id), chat)?;
+            write(&mut chats, &keys::chat(&chat.tenant, &chat.id), &chat)?;
             let mut index = txn.open_table(AGENT_CHATS).map_err(fail)?;
             for agent in chat.participants() {
                 index
@@ -522,6 +547,7 @@ impl ChatStore for EmbeddedStore {
             }
             Ok((chat.clone(), true))
         })
+        .await
     }
 
     async fn chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError> {
@@ -558,13 +584,14 @@ impl ChatStore for EmbeddedStore {
         body: &str,
         at: i64,
     ) -> Result<Appended, StoreError> {
-        self.write(|txn| {
-            let chat_key = keys::chat(tenant, chat_id);
+        let chat_key = keys::chat(tenant, chat_id);
+        let send_key = keys::send(tenant, chat_id, from, client_msg_id);
+        let (from, client_msg_id, body) = (from.clone(), client_msg_id.to_owned(), body.to_owned());
+        self.durably(move |txn| {
             let mut chats = txn.open_table(CHATS).map_err(fail)?;
             let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
                 return Ok(Appended::NoSuchChat);
             };
-            let send_key = keys::send(tenant, chat_id, from, client_msg_id);
             let mut send_keys = txn.open_table(SEND_KEYS).map_err(fail)?;
             let mut messages = txn.open_table(MESSAGES).map_err(fail)?;
             if let Some(message) = sent(&send_keys, &messages, &chat_key, &send_key)? {
@@ -573,7 +600,7 @@ impl ChatStore for EmbeddedStore {
             if chat.status == ChatStatus::Ended {
                 return Ok(Appended::Ended);
             }
-            let message = chat.append(from, client_msg_id, body, at);
+            let message = chat.append(&from, &client_msg_id, &body, at);
             let seq = message.seq;
             messages
                 .insert((chat_key.as_str(), seq), encode(&message)?.as_slice())
@@ -582,6 +609,7 @@ impl ChatStore for EmbeddedStore {
             write(&mut chats, &chat_key, &chat)?;
             Ok(Appended::Stored { chat, message })
         })
+        .await
     }
 
     async fn sent_message(
@@ -607,23 +635,25 @@ impl ChatStore for EmbeddedStore {
         by: &AgentId,
         at: i64,
     ) -> Result<Option<Chat>, StoreError> {
-        self.write(|txn| {
-            let chat_key = keys::chat(tenant, chat_id);
+        let chat_key = keys::chat(tenant, chat_id);
+        let (tenant, by) = (tenant.clone(), by.clone());
+        self.durably(move |txn| {
             let mut chats = txn.open_table(CHATS).map_err(fail)?;
             let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
                 return Ok(None);
             };
             if chat.status == ChatStatus::Open {
-                chat.end(by, at);
+                chat.end(&by, at);
                 write(&mut chats, &chat_key, &chat)?;
                 let [a, b] = chat.participants();
                 txn.open_table(OPEN_PAIRS)
                     .map_err(fail)?
-                    .remove(keys::pair(tenant, a, b).as_str())
+                    .remove(keys::pair(&tenant, a, b).as_str())
                     .map_err(fail)?;
             }
             Ok(Some(chat))
         })
+        .await
     }
 
     async fn mark_seen(
@@ -633,18 +663,20 @@ impl ChatStore for EmbeddedStore {
         agent: &AgentId,
         seq: u64,
     ) -> Result<Option<Chat>, StoreError> {
-        self.write(|txn| {
-            let chat_key = keys::chat(tenant, chat_id);
+        let chat_key = keys::chat(tenant, chat_id);
+        let agent = agent.clone();
+        self.durably(move |txn| {
             let mut chats = txn.open_table(CHATS).map_err(fail)?;
             let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
                 return Ok(None);
             };
-            if !chat.mark_seen(agent, seq) {
+            if !chat.mark_seen(&agent, seq) {
                 return Ok(None);
             }
             write(&mut chats, &chat_key, &chat)?;
             Ok(Some(chat))
         })
+        .await
     }
 
     async fn messages(
@@ -674,38 +706,44 @@ impl ChatStore for EmbeddedStore {
 #[async_trait]
 impl LimitStore for EmbeddedStore {
     async fn allow(&self, key: &str, window_ms: i64, now: i64) -> Result<bool, StoreError> {
-        self.write_volatile(|txn| {
+        let key = key.to_owned();
+        self.volatile(move |txn| {
             let mut limits = txn.open_table(LIMITS).map_err(fail)?;
-            let last = limits.get(key).map_err(fail)?.map(|g| g.value());
+            let last = limits.get(key.as_str()).map_err(fail)?.map(|g| g.value());
             if last.is_some_and(|last| now - last < window_ms) {
                 return Ok(false);
             }
-            limits.insert(key, now).map_err(fail)?;
+            limits.insert(key.as_str(), now).map_err(fail)?;
             Ok(true)
         })
+        .await
     }
 
     async fn take(&self, key: &str, quota: Quota, now: i64) -> Result<bool, StoreError> {
         let sweep = self.quota_takes.fetch_add(1, Ordering::Relaxed) % QUOTA_SWEEP_EVERY
             == QUOTA_SWEEP_EVERY - 1;
         let (_, ends) = quota.window(now);
-        self.write_volatile(|txn| {
+        let key = key.to_owned();
+        self.volatile(move |txn| {
             let mut quotas = txn.open_table(QUOTAS).map_err(fail)?;
             if sweep {
                 quotas
                     .retain(|_, (window_end, _)| window_end > now)
                     .map_err(fail)?;
             }
-            let count = match quotas.get(key).map_err(fail)?.map(|g| g.value()) {
+            let count = match quotas.get(key.as_str()).map_err(fail)?.map(|g| g.value()) {
                 Some((window_end, count)) if window_end == ends => count,
                 _ => 0,
             };
             if count >= quota.max {
                 return Ok(false);
             }
-            quotas.insert(key, (ends, count + 1)).map_err(fail)?;
+            quotas
+                .insert(key.as_str(), (ends, count + 1))
+                .map_err(fail)?;
             Ok(true)
         })
+        .await
     }
 }
 
