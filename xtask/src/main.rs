@@ -7,7 +7,10 @@
 //!   template checks, the arm64 build of the Lambda functions, the component tests in
 //!   headless Chromium, and every unit, integration and end-to-end test.
 //! - `cargo xtask deploy` — builds and deploys the whole stack to AWS.
+//! - `cargo xtask bench` — measures latency, throughput, memory, cost and the console's
+//!   size and speed against their goals, and writes `BENCHMARKS.md`.
 
+mod bench;
 mod deploy;
 mod infra;
 mod shell;
@@ -17,19 +20,22 @@ use shell::{Step, fail};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|deploy> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|deploy|bench> [options]
 
   run  [--listen ADDR] [--data-dir DIR]   build the console and start the local server
                                            (default 127.0.0.1:8080, data in .local-data/)
   test                                     install what tests need and run every test
   deploy [--stack-name NAME] [--region REGION] [--guided]
-                                           deploy to AWS (see docs/deploying.md)";
+                                           deploy to AWS (see docs/deploying.md)
+  bench [--smoke]                          measure against the goals, write BENCHMARKS.md
+                                           (--smoke: tiny sizes, report in test-output/)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
         Some("deploy") => {
             tools::prepare(&root(), false).and_then(|env| deploy::deploy(&env, &args[1..]))
         }
@@ -194,6 +200,10 @@ fn test(args: &[String]) -> Result<(), String> {
         .env("CHROMEDRIVER", env.chromedriver.as_os_str())
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .run()?;
+    Step::new("Load: 1,000 agents exchange 100,000 messages (release build)")
+        .cargo(&env, load_test(&env))
+        .run()?;
+    bench::run(&env, bench::Size::Smoke)?;
     let output = env.root.join("test-output");
     let tests = Step::new("Unit, integration and end-to-end tests (real browsers, real sockets)")
         .env("E2E_OUTPUT", output.as_os_str())
@@ -201,15 +211,63 @@ fn test(args: &[String]) -> Result<(), String> {
         .env("CHROMIUM", env.chromium.as_os_str())
         .env("AXE_CORE", env.axe_core.as_os_str())
         .env("MOTO_SERVER", env.moto_server.as_os_str());
+    // The load test ran above, in a release build, at its full size.
     if tools::has_nextest(&env) {
         tests
-            .cargo(&env, ["nextest", "run", "--no-fail-fast", "--retries", "0"])
+            .cargo(
+                &env,
+                [
+                    "nextest",
+                    "run",
+                    "--no-fail-fast",
+                    "--retries",
+                    "0",
+                    "-E",
+                    LOAD_TEST_FILTER_OUT,
+                ],
+            )
             .untimed()
             .run()
     } else {
         tests
-            .cargo(&env, ["test", "--no-fail-fast"])
+            .cargo(&env, ["test", "--no-fail-fast", "--", "--skip", LOAD_TEST])
             .untimed()
             .run()
+    }
+}
+
+/// The load test (`backend/local/tests/load.rs`), by its name.
+const LOAD_TEST: &str =
+    "every_message_reaches_every_connection_of_its_agents_once_and_in_order_under_load";
+
+/// Every test but the load test, for nextest.
+const LOAD_TEST_FILTER_OUT: &str = "not (package(console-local) & binary(load))";
+
+/// The arguments of the load test's run in a release build (a debug build takes ~9 min
+/// for its 100,000 messages, a release build about one).
+fn load_test(env: &tools::Env) -> Vec<&'static str> {
+    if tools::has_nextest(env) {
+        vec![
+            "nextest",
+            "run",
+            "--cargo-profile",
+            "release",
+            "--package",
+            "console-local",
+            "--test",
+            "load",
+            "--no-capture",
+        ]
+    } else {
+        vec![
+            "test",
+            "--release",
+            "--package",
+            "console-local",
+            "--test",
+            "load",
+            "--",
+            "--nocapture",
+        ]
     }
 }
