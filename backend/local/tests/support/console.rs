@@ -62,6 +62,9 @@ pub struct Behaviour {
     /// At least this long between two new messages of one tab (a person does not type
     /// faster than the server's per-connection send quota).
     pub pace: Duration,
+    /// The first message waits a random time below this once sending may start, so that
+    /// paced tabs do not all send in step.
+    pub start_within: Duration,
 }
 
 impl Default for Behaviour {
@@ -72,6 +75,7 @@ impl Default for Behaviour {
             stall_resume: None,
             retry_pause: Duration::from_millis(100),
             pace: Duration::ZERO,
+            start_within: Duration::ZERO,
         }
     }
 }
@@ -201,6 +205,8 @@ struct Tab {
     welcomes: u64,
     /// When the last new message was sent.
     last_new: Option<Instant>,
+    /// When the first message may go (with [`Behaviour::start_within`]).
+    first_at: Option<Instant>,
     /// The last socket ended in a stall.
     stalled: bool,
 }
@@ -240,6 +246,7 @@ pub async fn run(
         progress: Instant::now(),
         welcomes: 0,
         last_new: None,
+        first_at: None,
         stalled: false,
     };
     let mut pause = Duration::from_millis(20);
@@ -280,7 +287,7 @@ impl Tab {
         let url = format!("ws://{addr}/ws?ticket={ticket}");
         let opened = tokio::time::timeout(
             Duration::from_secs(10),
-            tokio_tungstenite::connect_async(url),
+            tokio_tungstenite::connect_async_with_config(url, Some(socket_config()), false),
         )
         .await;
         let Ok(Ok((mut socket, _))) = opened else {
@@ -330,7 +337,16 @@ impl Tab {
                     .get(self.next)
                     .is_some_and(|out| self.report.chats.contains_key(&out.to));
             let inflight = self.shared.inflight.clone();
-            let paced = self.last_new.map(|at| at + self.behaviour.pace);
+            if can_send && self.first_at.is_none() && !self.behaviour.start_within.is_zero() {
+                let wait = self
+                    .dice
+                    .between(Duration::ZERO, self.behaviour.start_within);
+                self.first_at = Some(Instant::now() + wait);
+            }
+            let paced = self
+                .last_new
+                .map(|at| at + self.behaviour.pace)
+                .or(self.first_at);
             tokio::select! {
                 biased;
                 () = stopped(&mut stop) => {
@@ -686,4 +702,11 @@ async fn take_turn(paced: Option<Instant>, inflight: Option<Arc<Semaphore>>) {
     {
         permit.forget();
     }
+}
+
+/// A console's socket settings: a small read buffer, as the server's (tungstenite zeroes
+/// its 128 KiB default on every read, which would make the simulated consoles, not the
+/// server, the bottleneck of a load run).
+pub fn socket_config() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(8 * 1024)
 }
