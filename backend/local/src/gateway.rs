@@ -22,7 +22,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
@@ -191,31 +191,55 @@ async fn serve_socket(
     let (mut sink, mut stream) = socket.split();
     let lifetime = tokio::time::sleep(gateway.lifetimes.total);
     tokio::pin!(lifetime);
-    loop {
-        tokio::select! {
-            incoming = tokio::time::timeout(gateway.lifetimes.idle, stream.next()) => {
-                let frame = match incoming {
-                    Err(_) => break, // idle timeout
-                    Ok(None) | Ok(Some(Err(_))) => break,
-                    Ok(Some(Ok(frame))) => frame,
-                };
-                touch(&last_active, gateway.app.clock.now_ms());
-                match frame {
-                    Message::Text(text) => {
-                        let route = route_of(text.as_str());
-                        websocket::handle(event(&route, Some(text.to_string())), &gateway.app).await;
-                    }
-                    Message::Binary(_) => {
-                        let refusal = r#"{"type":"error","code":"bad_request","message":"binary frames are not supported; send JSON text frames"}"#;
-                        if sink.send(Message::Text(refusal.into())).await.is_err() {
-                            break;
+    let own_outbox = gateway
+        .pusher
+        .socket(&connection)
+        .map(|socket| socket.outbox);
+    let idle_left = || {
+        let quiet = gateway.app.clock.now_ms() - last_active.load(Ordering::Relaxed);
+        gateway
+            .lifetimes
+            .idle
+            .saturating_sub(Duration::from_millis(quiet.max(0) as u64))
+    };
+    // Frames in are handled one at a time, in order, as they came; frames out go as soon
+    // as they are queued, also while a handler of this socket waits for the store.
+    let reading = async {
+        loop {
+            tokio::select! {
+                incoming = tokio::time::timeout(idle_left(), stream.next()) => {
+                    let frame = match incoming {
+                        // Frames out count as activity too (as they did in API Gateway).
+                        Err(_) if idle_left().is_zero() => break, // idle timeout
+                        Err(_) => continue,
+                        Ok(None) | Ok(Some(Err(_))) => break,
+                        Ok(Some(Ok(frame))) => frame,
+                    };
+                    touch(&last_active, gateway.app.clock.now_ms());
+                    match frame {
+                        Message::Text(text) => {
+                            let route = route_of(text.as_str());
+                            websocket::handle(event(&route, Some(text.to_string())), &gateway.app)
+                                .await;
                         }
+                        Message::Binary(_) => {
+                            let refusal = r#"{"type":"error","code":"bad_request","message":"binary frames are not supported; send JSON text frames"}"#;
+                            if let Some(outbox) = &own_outbox {
+                                let _ = outbox.send(Outbound::Frame(refusal.into()));
+                            }
+                        }
+                        Message::Close(_) => break,
+                        Message::Ping(_) | Message::Pong(_) => {}
                     }
-                    Message::Close(_) => break,
-                    Message::Ping(_) | Message::Pong(_) => {}
                 }
+                () = &mut lifetime => break,
+                _ = stopping.changed() => break,
             }
-            Some(outbound) = pending.recv() => match outbound {
+        }
+    };
+    let writing = async {
+        while let Some(outbound) = pending.recv().await {
+            match outbound {
                 Outbound::Frame(payload) => {
                     touch(&last_active, gateway.app.clock.now_ms());
                     if sink.send(Message::Text(payload.into())).await.is_err() {
@@ -223,10 +247,12 @@ async fn serve_socket(
                     }
                 }
                 Outbound::Close => break,
-            },
-            () = &mut lifetime => break,
-            _ = stopping.changed() => break,
+            }
         }
+    };
+    tokio::select! {
+        () = reading => {}
+        () = writing => {}
     }
     gateway.pusher.unregister(&connection);
     // Deliver what the handlers queued before the socket went, then let it close.
