@@ -269,16 +269,17 @@ async fn serve_socket(
 /// The route API Gateway would pick: the frame's `action` if it names a route, else
 /// `$default`.
 fn route_of(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
+    /// Only the `action` of a frame (the rest is skipped, not built).
+    #[derive(serde::Deserialize)]
+    struct Action<'a> {
+        #[serde(borrow)]
+        action: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_str::<Action>(text)
         .ok()
-        .and_then(|value| {
-            value
-                .get("action")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .filter(|action| ClientFrame::ACTIONS.contains(&action.as_str()))
-        .unwrap_or_else(|| "$default".into())
+        .and_then(|frame| frame.action)
+        .filter(|action| ClientFrame::ACTIONS.contains(&action.as_ref()))
+        .map_or_else(|| "$default".into(), |action| action.into_owned())
 }
 
 /// A connection id shaped like API Gateway's (base64 of random bytes).
@@ -294,4 +295,28 @@ fn mint_connection_id() -> String {
         })
         .chain(std::iter::once('='))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_of;
+
+    #[test]
+    fn a_frame_goes_to_its_action_s_route_or_to_default() {
+        assert_eq!(
+            route_of(r#"{"action":"send","chat":"c","body":"hi"}"#),
+            "send"
+        );
+        assert_eq!(route_of(r#"{"body":"x \" y","action":"ping"}"#), "ping");
+        for other in [
+            r#"{"action":"drop_tables"}"#,
+            r#"{"action":5}"#,
+            r#"{"body":"no action"}"#,
+            r#"["action","send"]"#,
+            "not json",
+            "",
+        ] {
+            assert_eq!(route_of(other), "$default", "{other}");
+        }
+    }
 }
