@@ -102,6 +102,7 @@ impl World {
             clock: clock.clone(),
             tokens: TokenAuthority::new(&[7; 32]),
             dev_sign_in: true,
+            send_quota: console_domain::service::SEND_QUOTA,
         };
         block_on(seed(&app, store.as_ref()));
         pusher.take();

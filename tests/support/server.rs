@@ -29,12 +29,22 @@ impl TestServer {
         console_dir: PathBuf,
         oidc: Option<OidcSettings>,
     ) -> anyhow::Result<Self> {
+        Self::start_on(tempfile::tempdir()?, console_dir, oidc).await
+    }
+
+    /// As [`TestServer::start_with`], on a data folder prepared beforehand (a directory
+    /// imported, chats written into its store); the demo directory is seeded only if the
+    /// store holds no tenant.
+    pub async fn start_on(
+        data: tempfile::TempDir,
+        console_dir: PathBuf,
+        oidc: Option<OidcSettings>,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             console_dir.join("index.html").exists(),
             "the console is not built in {}: run `cargo xtask test` (it builds it) or `trunk build --release`",
             console_dir.display()
         );
-        let data = tempfile::tempdir()?;
         let mut test = TestServer {
             data,
             console_dir,
@@ -74,6 +84,7 @@ impl TestServer {
                 console_dir: self.console_dir.clone(),
                 oidc: self.oidc.clone(),
                 lifetimes: Default::default(),
+                send_quota: Config::defaults().send_quota,
             })
             .await?,
         );

@@ -59,6 +59,7 @@ async fn world() -> World {
         clock: Arc::new(SystemClock),
         tokens: TokenAuthority::new(&[3; 32]),
         dev_sign_in: false,
+        send_quota: console_domain::service::SEND_QUOTA,
     };
     World {
         _dir: dir,

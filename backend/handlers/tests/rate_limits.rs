@@ -97,6 +97,7 @@ async fn world() -> World {
         clock: clock.clone(),
         tokens: TokenAuthority::new(&[5; 32]),
         dev_sign_in: false,
+        send_quota: SEND_QUOTA,
     };
     for (connection, agent) in [
         ("ann-1", "ann"),

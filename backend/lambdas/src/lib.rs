@@ -62,5 +62,6 @@ pub async fn app_with(settings: &Settings, aws: &aws_config::SdkConfig) -> anyho
         clock: Arc::new(SystemClock),
         tokens,
         dev_sign_in: false,
+        send_quota: console_domain::service::SEND_QUOTA,
     })
 }

@@ -47,6 +47,7 @@ async fn functions(moto: &moto::Moto) -> (tempfile::TempDir, RunningServer, Dyna
         console_dir: data.path().join("no-console"),
         oidc: None,
         lifetimes: Default::default(),
+        send_quota: console_domain::service::SEND_QUOTA,
     };
     let backend = Backend::Functions(Box::new(move |url: String| {
         Box::pin(async move {

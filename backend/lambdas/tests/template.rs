@@ -182,6 +182,7 @@ async fn every_listed_http_route_is_served_and_no_other() {
         console_dir: data.path().join("no-console"),
         oidc: None,
         lifetimes: Default::default(),
+        send_quota: console_domain::service::SEND_QUOTA,
     })
     .await
     .expect("starts");

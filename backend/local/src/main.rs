@@ -58,6 +58,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!();
     println!("  Agent Console is running at {}", server.url());
     println!("  Data is kept in {}", config.data_dir.display());
+    if config.send_quota != console_domain::service::SEND_QUOTA {
+        println!(
+            "  Each connection may send {} messages in each {} ms (--send-quota)",
+            config.send_quota.max, config.send_quota.window_ms
+        );
+    }
     println!();
     println!("  Sign in with the development sign-in: pick any demo agent, for example");
     for (tenant, agents) in demo::directory() {

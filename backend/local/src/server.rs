@@ -235,6 +235,7 @@ fn local_app(
         clock,
         tokens,
         dev_sign_in: true,
+        send_quota: config.send_quota,
     })
 }
 

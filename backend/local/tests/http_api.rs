@@ -292,6 +292,7 @@ async fn an_identity_providers_token_signs_in_when_its_issuer_is_configured() {
             agent_claim: "custom:agent".into(),
         }),
         lifetimes: Default::default(),
+        send_quota: console_domain::service::SEND_QUOTA,
     })
     .await
     .expect("starts");
@@ -358,6 +359,7 @@ async fn the_console_is_served_with_security_headers_and_foreign_pages_cannot_op
         console_dir: console,
         oidc: None,
         lifetimes: Default::default(),
+        send_quota: console_domain::service::SEND_QUOTA,
     })
     .await
     .expect("starts");

@@ -470,6 +470,7 @@ async fn api_gateway_limits_hold_frames_idle_time_and_lifetime() {
             idle: std::time::Duration::from_millis(400),
             total: std::time::Duration::from_secs(2),
         },
+        send_quota: console_domain::service::SEND_QUOTA,
     })
     .await
     .expect("starts");

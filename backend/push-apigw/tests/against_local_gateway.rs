@@ -41,6 +41,7 @@ async fn posts_reach_a_live_connection_and_a_departed_one_is_gone() {
         console_dir: data.path().join("none"),
         oidc: None,
         lifetimes: Default::default(),
+        send_quota: console_domain::service::SEND_QUOTA,
     })
     .await
     .expect("starts");

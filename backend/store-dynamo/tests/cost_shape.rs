@@ -129,6 +129,7 @@ async fn cost_of_one_message(url: &str, connected: usize) -> (BTreeMap<String, u
         store: &store,
         pusher: &pusher,
         clock: &clock,
+        send_quota: console_domain::service::SEND_QUOTA,
     };
     let ann = Identity {
         tenant: "acme".into(),

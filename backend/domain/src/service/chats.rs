@@ -10,9 +10,10 @@ use protocol::{AgentId, ChatId, ChatStatus, ChatView, MessageView, ServerFrame};
 /// How often a typing indicator is passed on per agent and chat.
 pub const TYPING_WINDOW_MS: i64 = 1_000;
 
-/// How many sends one connection may make: 30 in each 3-second window — a pasted burst
-/// of lines goes through at once, and about 10 a second can go on for ever, which no
-/// person types; a runaway script is stopped there.
+/// How many sends one connection may make unless configured otherwise
+/// ([`ChatService::send_quota`]): 30 in each 3-second window — a pasted burst of lines
+/// goes through at once, and about 10 a second can go on for ever, which no person
+/// types; a runaway script is stopped there.
 pub const SEND_QUOTA: Quota = Quota {
     max: 30,
     window_ms: 3_000,
@@ -77,9 +78,9 @@ impl ChatService<'_> {
     /// sending connection also gets the acknowledgement. A retried send (same
     /// `client_msg_id`) is acknowledged again with the sequence it was stored under.
     ///
-    /// One connection sends at most [`SEND_QUOTA`]; past it a send is refused as
-    /// `RateLimited` and nothing is stored — except a retry of a stored send, which is
-    /// acknowledged as ever.
+    /// One connection sends at most [`ChatService::send_quota`] ([`SEND_QUOTA`] by
+    /// default); past it a send is refused as `RateLimited` and nothing is stored —
+    /// except a retry of a stored send, which is acknowledged as ever.
     pub async fn send(
         &self,
         connection: &ConnectionId,
@@ -93,7 +94,7 @@ impl ChatService<'_> {
         let at = self.clock.now_ms();
         if !self
             .store
-            .take(&format!("send\u{1f}{}", connection.0), SEND_QUOTA, at)
+            .take(&format!("send\u{1f}{}", connection.0), self.send_quota, at)
             .await?
         {
             // A retry of a send that was stored already is acknowledged, not refused:
@@ -111,10 +112,9 @@ impl ChatService<'_> {
                 return Ok(message.view());
             }
             return Err(DomainError::RateLimited(format!(
-                "too many messages at once: at most {} every {} seconds from one console; \
+                "too many messages at once: {} from one console; \
                  this one was not sent, send it again in a moment",
-                SEND_QUOTA.max,
-                SEND_QUOTA.window_ms / 1000
+                quota_text(self.send_quota)
             )));
         }
         self.participant_chat(who, chat_id).await?;
@@ -263,5 +263,48 @@ impl ChatService<'_> {
             .await?;
         let more = page.last().is_some_and(|last| last.seq < chat.last_seq);
         Ok((page.iter().map(|m| m.view()).collect(), more))
+    }
+}
+
+/// A quota as a person reads it: "at most 30 every 3 seconds".
+fn quota_text(quota: Quota) -> String {
+    if quota.window_ms == 1000 {
+        format!("at most {} every second", quota.max)
+    } else if quota.window_ms % 1000 == 0 {
+        format!(
+            "at most {} every {} seconds",
+            quota.max,
+            quota.window_ms / 1000
+        )
+    } else {
+        format!("at most {} every {} ms", quota.max, quota.window_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_quota_reads_in_whole_seconds() {
+        assert_eq!(quota_text(SEND_QUOTA), "at most 30 every 3 seconds");
+    }
+
+    #[test]
+    fn a_quota_of_part_of_a_second_reads_in_milliseconds() {
+        let quota = Quota {
+            max: 5,
+            window_ms: 250,
+        };
+        assert_eq!(quota_text(quota), "at most 5 every 250 ms");
+    }
+
+    #[test]
+    fn a_quota_of_one_second_reads_as_a_second() {
+        let quota = Quota {
+            max: 1000,
+            window_ms: 1000,
+        };
+        assert_eq!(quota_text(quota), "at most 1000 every second");
     }
 }

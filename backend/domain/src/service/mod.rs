@@ -13,7 +13,7 @@ pub use transcripts::TranscriptFilter;
 
 use crate::error::DomainError;
 use crate::model::{Agent, Chat, ConnectionId, Identity};
-use crate::ports::{Clock, PushOutcome, Pusher, Store};
+use crate::ports::{Clock, PushOutcome, Pusher, Quota, Store};
 use crate::rules;
 use protocol::{AgentId, AgentView, ChatId, ChatView, ServerFrame, TenantId};
 use std::collections::HashMap;
@@ -33,6 +33,9 @@ pub struct ChatService<'a> {
     pub store: &'a dyn Store,
     pub pusher: &'a dyn Pusher,
     pub clock: &'a dyn Clock,
+    /// How many sends one connection may make: [`SEND_QUOTA`], unless the server was
+    /// configured otherwise (a benchmark raises it to measure the store, not the limit).
+    pub send_quota: Quota,
 }
 
 impl std::fmt::Debug for ChatService<'_> {

@@ -40,6 +40,7 @@ pub async fn start(data: &std::path::Path, listen: SocketAddr) -> RunningServer 
         console_dir: data.join("no-console"),
         oidc: None,
         lifetimes: Default::default(),
+        send_quota: console_domain::service::SEND_QUOTA,
     })
     .await
     .expect("the local server starts")
@@ -192,6 +193,7 @@ pub async fn start_on(
             console_dir: data.join("console"),
             oidc: None,
             lifetimes: Default::default(),
+            send_quota: console_domain::service::SEND_QUOTA,
         },
         console_local::Backend::Store(store),
     )

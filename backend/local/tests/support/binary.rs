@@ -17,6 +17,11 @@ pub struct Binary {
 impl Binary {
     /// Starts the binary on `listen` with its store in `data`; returns once it serves.
     pub async fn start(data: &Path, listen: SocketAddr) -> Binary {
+        Binary::start_with(data, listen, &[]).await
+    }
+
+    /// As [`Binary::start`], with more arguments (`--send-quota 1000/1000`, say).
+    pub async fn start_with(data: &Path, listen: SocketAddr, more: &[&str]) -> Binary {
         let mut child = Command::new(env!("CARGO_BIN_EXE_agent-console-local"))
             .arg("--listen")
             .arg(listen.to_string())
@@ -24,6 +29,7 @@ impl Binary {
             .arg(data)
             .arg("--console-dir")
             .arg(data.join("no-console"))
+            .args(more)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -51,6 +57,11 @@ impl Binary {
             addr: url.parse().expect("an address"),
             child,
         }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown, no flush, nothing.

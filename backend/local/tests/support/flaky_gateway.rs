@@ -94,6 +94,7 @@ pub fn backend(
                 clock: Arc::new(SystemClock),
                 tokens: TokenAuthority::new(&secret),
                 dev_sign_in: true,
+                send_quota: console_domain::service::SEND_QUOTA,
             })
         })
     }))

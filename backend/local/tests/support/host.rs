@@ -18,6 +18,7 @@ pub fn config(data: &Path, listen: SocketAddr) -> Config {
         console_dir: data.join("no-console"),
         oidc: None,
         lifetimes: Default::default(),
+        send_quota: console_domain::service::SEND_QUOTA,
     }
 }
 

@@ -112,6 +112,12 @@ impl Swarm {
         let _ = self.go.send(true);
     }
 
+    /// Stops the tabs sending new messages; what is on its way is still acknowledged and
+    /// delivered.
+    pub fn pause(&self) {
+        let _ = self.go.send(false);
+    }
+
     /// Waits until every tab holds what it expects and had every send acknowledged;
     /// false if `limit` passed first, or a minute passed with nothing acknowledged or
     /// received.

@@ -1,0 +1,659 @@
+//! The local server's delivery benchmark: delivery latency with 10, 1,000 and 10,000
+//! agents connected beside a floor measured in the same run (a bare WebSocket relay and
+//! one fsync), throughput with 1,000 agents chatting, and resident memory with 10,000
+//! idle connections — all through the real `agent-console-local` binary as a child
+//! process with its durable embedded store in a temp dir.
+//!
+//! `cargo bench -p console-local --bench delivery -- [--smoke] [--out FILE.md]`
+//!
+//! It prints a Markdown fragment (one `## ` section per measure, each with how it was
+//! measured, the figures, and whether each goal was met) and writes it to FILE. A missed
+//! goal is a result, not a failure: it exits non-zero only when something could not be
+//! measured. `--smoke` runs tiny sizes, to check the benchmark itself in the test
+//! command. Progress goes to standard error; `DELIVERY_SEED` repeats a run's random
+//! choices (when each console starts sending).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+// The parts of this benchmark live in `delivery/` (files right in `benches/` would each
+// be taken for a benchmark of their own).
+#[path = "delivery/fsync.rs"]
+mod fsync;
+#[path = "delivery/idle.rs"]
+mod idle;
+#[path = "delivery/latency.rs"]
+mod latency;
+#[path = "delivery/open_files.rs"]
+mod open_files;
+#[path = "delivery/relay.rs"]
+mod relay;
+#[path = "delivery/report.rs"]
+mod report;
+#[path = "delivery/server.rs"]
+mod server;
+#[path = "delivery/stats.rs"]
+mod stats;
+#[path = "delivery/throughput.rs"]
+mod throughput;
+
+use latency::{Chatter, SizeFigures};
+use open_files::OpenFiles;
+use report::{Goal, Section, Table, count, megabytes};
+use stats::{Percentiles, ms};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use support::dice::{Dice, seed};
+use throughput::{ThroughputFigures, Workload};
+
+const USAGE: &str =
+    "usage: cargo bench -p console-local --bench delivery -- [--smoke] [--out FILE.md]";
+
+/// The latency goals are judged with this many agents connected.
+const LATENCY_GOAL_AGENTS: usize = 1_000;
+/// p50 within this many floors.
+const P50_GOAL_FLOORS: f64 = 2.0;
+/// p99 within this (µs).
+const P99_GOAL_US: u64 = 5_000;
+/// Messages per second.
+const THROUGHPUT_GOAL: f64 = 10_000.0;
+/// The memory goal is judged with this many idle connections...
+const MEMORY_GOAL_CONNECTIONS: usize = 10_000;
+/// ...and this resident size (bytes).
+const MEMORY_GOAL_BYTES: u64 = 500_000_000;
+
+/// The command line.
+#[derive(Debug)]
+struct Options {
+    smoke: bool,
+    out: Option<PathBuf>,
+}
+
+/// The sizes of a run.
+#[derive(Debug)]
+struct Sizes {
+    latency_agents: Vec<usize>,
+    chatter: Chatter,
+    fsync_samples: usize,
+    throughput: Workload,
+}
+
+impl Sizes {
+    /// A few thousand samples per size; a few minutes on 2 cores.
+    fn full() -> Sizes {
+        Sizes {
+            latency_agents: vec![10, 1_000, 10_000],
+            chatter: Chatter {
+                pairs: 5,
+                messages: 3_000,
+                // 8 a second per console: well within the default send quota.
+                pace: Duration::from_millis(125),
+            },
+            fsync_samples: 2_000,
+            throughput: Workload {
+                agents: 1_000,
+                warm_up: Duration::from_secs(3),
+                window: Duration::from_secs(15),
+                // Room for some consoles to be served far more than the average (50 a
+                // second each) before their plans run out.
+                planned: 50_000 * 18,
+            },
+        }
+    }
+
+    /// Tiny sizes: the whole program in well under a minute.
+    fn smoke() -> Sizes {
+        Sizes {
+            latency_agents: vec![10, 200],
+            chatter: Chatter {
+                messages: 300,
+                ..Sizes::full().chatter
+            },
+            fsync_samples: 200,
+            throughput: Workload {
+                agents: 100,
+                warm_up: Duration::from_secs(1),
+                window: Duration::from_secs(3),
+                planned: 10_000 * 4,
+            },
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let options = match options(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start a runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(options))
+}
+
+/// `--smoke`, `--out FILE`; cargo's own `--bench` is ignored.
+fn options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        smoke: false,
+        out: None,
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--smoke" => options.smoke = true,
+            "--out" => {
+                let file = args.next().ok_or("--out needs a file")?;
+                options.out = Some(PathBuf::from(file));
+            }
+            "--bench" => {}
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(options)
+}
+
+async fn run(options: Options) -> ExitCode {
+    let mut sizes = if options.smoke {
+        Sizes::smoke()
+    } else {
+        Sizes::full()
+    };
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let mut notes = Vec::new();
+    let open_files = match OpenFiles::raise() {
+        Ok(open_files) => open_files,
+        Err(error) => {
+            eprintln!("cannot read or raise the open-file limit: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "open files: soft limit {} raised to {} (hard {})",
+        open_files.before, open_files.soft, open_files.hard
+    );
+    for agents in &mut sizes.latency_agents {
+        let fits = open_files.agents_that_fit(*agents, 10);
+        if fits < *agents {
+            notes.push(format!(
+                "The open-file limit is {} (hard {}): {} sockets per process do not fit, so that size was measured with {} agents.",
+                count(open_files.soft),
+                count(open_files.hard),
+                count(*agents as u64),
+                count(fits as u64)
+            ));
+            *agents = fits;
+        }
+    }
+    sizes.latency_agents.retain(|agents| *agents >= 10);
+    sizes.latency_agents.dedup();
+
+    let root = match tempfile::tempdir() {
+        Ok(root) => root,
+        Err(error) => {
+            eprintln!("cannot make a temp dir: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dice = Dice::new(seed("DELIVERY_SEED"));
+    let load_at_start = load_average();
+
+    eprintln!("floor: fsync of a small append…");
+    let fsync_dir = root.path().to_path_buf();
+    let fsync_samples = sizes.fsync_samples;
+    let fsync = guarded(async move {
+        let measured =
+            tokio::task::spawn_blocking(move || fsync::measure(&fsync_dir, fsync_samples))
+                .await??;
+        Ok(measured)
+    })
+    .await;
+
+    eprintln!("floor: bare WebSocket relay…");
+    let chatter = sizes.chatter;
+    let relay_workload = relay::Workload {
+        pairs: chatter.pairs,
+        per_client: chatter.messages / (2 * chatter.pairs),
+        pace: chatter.pace,
+    };
+    let relay_dice = dice.derive(1);
+    let relay = guarded(async move { relay::measure(relay_workload, &relay_dice).await }).await;
+
+    let mut latencies = Vec::new();
+    for (n, agents) in sizes.latency_agents.iter().copied().enumerate() {
+        eprintln!("delivery latency with {agents} agents connected…");
+        let data = root.path().join(format!("latency-{agents}"));
+        let size_dice = dice.derive(100 + n as u64);
+        let figures =
+            guarded(async move { latency::measure(&data, agents, chatter, &size_dice).await })
+                .await;
+        latencies.push((agents, figures));
+    }
+
+    eprintln!("throughput with {} agents…", sizes.throughput.agents);
+    let data = root.path().join("throughput");
+    let workload = sizes.throughput;
+    let throughput_dice = dice.derive(2);
+    let throughput =
+        guarded(async move { throughput::measure(&data, workload, &throughput_dice).await }).await;
+
+    // Other work on the machine shows in every figure: say how busy it was.
+    let machine = format!(
+        "Load average (1 min, from `/proc/loadavg`) when the run started: {}; when it ended: {} — on {cores} cores, with the benchmark's own consoles on the same cores as the server.",
+        load_at_start,
+        load_average()
+    );
+    let mut latency = latency_section(&options, cores, chatter, &fsync, &relay, &latencies, &notes);
+    latency.notes.push(machine.clone());
+    let mut throughput = throughput_section(&options, cores, &throughput);
+    throughput.notes.push(machine);
+    let sections = [
+        latency,
+        throughput,
+        memory_section(&options, &latencies, &notes),
+    ];
+    let failed = sections.iter().any(|s| s.failure.is_some())
+        || latencies.iter().any(|(_, figures)| figures.is_err());
+    let fragment: String = sections.iter().map(ToString::to_string).collect();
+    println!("{fragment}");
+    if let Some(out) = &options.out
+        && let Err(error) = std::fs::write(out, &fragment)
+    {
+        eprintln!("cannot write {}: {error}", out.display());
+        return ExitCode::FAILURE;
+    }
+    if failed {
+        eprintln!("something could not be measured: see the fragment");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// The 1-minute load average of the machine, as `/proc/loadavg` gives it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Runs one measure as a task of its own: an error or a panic (the shared test helpers
+/// panic on what they cannot do) becomes the reason it could not be measured.
+async fn guarded<T: Send + 'static>(
+    work: impl Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::spawn(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(format!("{error:#}")),
+        Err(join) => match join.try_into_panic() {
+            Ok(panic) => Err(format!(
+                "it panicked: {}",
+                panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default()
+            )),
+            Err(join) => Err(join.to_string()),
+        },
+    }
+}
+
+/// The first line of every section of a smoke run.
+fn smoke_line(options: &Options) -> &'static str {
+    if options.smoke {
+        "*Smoke run: tiny sizes, to check that the benchmark works — not figures to quote.* "
+    } else {
+        ""
+    }
+}
+
+/// The size a goal is judged at: `wanted` if it was measured, else the largest measured
+/// below it (a smoke run, or too few open files), else the largest.
+fn judged_at<T>(measured: &[(usize, T)], wanted: usize) -> Option<&(usize, T)> {
+    measured
+        .iter()
+        .find(|(agents, _)| *agents == wanted)
+        .or_else(|| {
+            measured
+                .iter()
+                .filter(|(a, _)| *a < wanted)
+                .max_by_key(|(a, _)| *a)
+        })
+        .or_else(|| measured.iter().max_by_key(|(a, _)| *a))
+}
+
+/// "at 1,000 agents", or "at 200 agents (not 1,000: ...)".
+fn at_size(agents: usize, wanted: usize, what: &str) -> String {
+    if agents == wanted {
+        format!("at {} {what}", count(agents as u64))
+    } else {
+        format!(
+            "at {} {what} — not {}, which this run did not measure",
+            count(agents as u64),
+            count(wanted as u64)
+        )
+    }
+}
+
+fn latency_section(
+    options: &Options,
+    cores: usize,
+    chatter: Chatter,
+    fsync: &Result<Percentiles, String>,
+    relay: &Result<Percentiles, String>,
+    latencies: &[(usize, Result<SizeFigures, String>)],
+    notes: &[String],
+) -> Section {
+    let mut section = Section {
+        title: "Delivery latency".into(),
+        how: format!(
+            "{}Send on agent A's WebSocket to arrival of the pushed message on agent B's, through the real `agent-console-local` binary (release build, a child process, its durable embedded store in a temp dir) on {cores} cores: with N agents each holding an open, welcomed socket, {} pairs chat (each console sends at most one message every {} ms, one unacknowledged at a time, starting at a random moment) and the rest stay idle; a sample is the time from just before A's console writes its `send` frame to when B's console reads the `message` frame. The floor is measured in the same run: the same pairs at the same pace through a bare tokio + tokio-tungstenite relay that only forwards text frames, plus one `sync_data` after appending {} bytes to a file beside the stores; floor = relay + fsync.",
+            smoke_line(options),
+            chatter.pairs,
+            chatter.pace.as_millis(),
+            fsync::RECORD_BYTES
+        ),
+        ..Section::default()
+    };
+    let floor_p50 = match (relay, fsync) {
+        (Ok(relay), Ok(fsync)) => Some(relay.p50 + fsync.p50),
+        _ => None,
+    };
+    let mut sizes = Table::new(&[
+        "Agents connected",
+        "Samples",
+        "p50 (ms)",
+        "p99 (ms)",
+        "p99.9 (ms)",
+        "max (ms)",
+        "p50 / floor p50",
+    ]);
+    let mut failures = Vec::new();
+    let mut measured = Vec::new();
+    for (agents, figures) in latencies {
+        match figures {
+            Ok(figures) => {
+                let l = figures.latency;
+                sizes.row(vec![
+                    count(*agents as u64),
+                    count(l.count as u64),
+                    ms(l.p50),
+                    ms(l.p99),
+                    ms(l.p999),
+                    ms(l.max),
+                    floor_p50.map_or("–".into(), |floor| {
+                        format!("{:.2}×", l.p50 as f64 / floor.max(1) as f64)
+                    }),
+                ]);
+                if figures.refused_sends > 0 {
+                    section.notes.push(format!(
+                        "With {} agents, {} sends were refused (rate-limited or internal) and sent again; their samples include the wait.",
+                        count(*agents as u64),
+                        figures.refused_sends
+                    ));
+                }
+                if figures.idle_closed > 0 {
+                    section.notes.push(format!(
+                        "With {} agents, the server closed {} idle sockets during the run.",
+                        count(*agents as u64),
+                        figures.idle_closed
+                    ));
+                }
+                measured.push((*agents, l));
+            }
+            Err(error) => {
+                sizes.row(vec![
+                    count(*agents as u64),
+                    "–".into(),
+                    "–".into(),
+                    "–".into(),
+                    "–".into(),
+                    "–".into(),
+                    "–".into(),
+                ]);
+                failures.push(format!("with {agents} agents: {error}"));
+            }
+        }
+    }
+    section.tables.push(sizes);
+
+    let mut floor = Table::new(&["Floor", "Samples", "p50 (ms)", "p99 (ms)", "p99.9 (ms)"]);
+    match relay {
+        Ok(r) => floor.row(vec![
+            "Bare WebSocket relay".into(),
+            count(r.count as u64),
+            ms(r.p50),
+            ms(r.p99),
+            ms(r.p999),
+        ]),
+        Err(error) => failures.push(format!("the relay: {error}")),
+    }
+    match fsync {
+        Ok(f) => floor.row(vec![
+            format!("fsync of a {}-byte append", fsync::RECORD_BYTES),
+            count(f.count as u64),
+            ms(f.p50),
+            ms(f.p99),
+            ms(f.p999),
+        ]),
+        Err(error) => failures.push(format!("the fsync: {error}")),
+    }
+    if let (Ok(r), Ok(f)) = (relay, fsync) {
+        floor.row(vec![
+            "Floor (relay + fsync)".into(),
+            "–".into(),
+            ms(r.p50 + f.p50),
+            ms(r.p99 + f.p99),
+            "–".into(),
+        ]);
+    }
+    section.tables.push(floor);
+    section.notes.extend(notes.iter().cloned());
+    if !failures.is_empty() {
+        section.failure = Some(failures.join("; "));
+    }
+
+    let goal_p50 = format!("p50 within {P50_GOAL_FLOORS}× the floor (1,000 agents, durable)");
+    let goal_p99 = format!(
+        "p99 within {} ms (1,000 agents, durable)",
+        P99_GOAL_US / 1000
+    );
+    match judged_at(&measured, LATENCY_GOAL_AGENTS) {
+        Some((agents, l)) => {
+            let at = at_size(*agents, LATENCY_GOAL_AGENTS, "agents");
+            section.goals.push(match floor_p50 {
+                Some(floor) => Goal {
+                    goal: goal_p50,
+                    met: Some(l.p50 as f64 <= P50_GOAL_FLOORS * floor as f64),
+                    figure: format!(
+                        "p50 {} ms = {:.2}× the floor of {} ms, {at}",
+                        ms(l.p50),
+                        l.p50 as f64 / floor.max(1) as f64,
+                        ms(floor)
+                    ),
+                },
+                None => Goal {
+                    goal: goal_p50,
+                    met: None,
+                    figure: format!("p50 {} ms {at}, but no floor", ms(l.p50)),
+                },
+            });
+            section.goals.push(Goal {
+                goal: goal_p99,
+                met: Some(l.p99 <= P99_GOAL_US),
+                figure: format!("p99 {} ms, {at}", ms(l.p99)),
+            });
+        }
+        None => {
+            for goal in [goal_p50, goal_p99] {
+                section.goals.push(Goal {
+                    goal,
+                    met: None,
+                    figure: "no size was measured".into(),
+                });
+            }
+        }
+    }
+    section
+}
+
+fn throughput_section(
+    options: &Options,
+    cores: usize,
+    throughput: &Result<ThroughputFigures, String>,
+) -> Section {
+    let mut section = Section {
+        title: "Throughput".into(),
+        how: format!(
+            "{}Agents in pairs (one chat each) through the same binary with its durable store, on {cores} cores, every console keeping {} sends unacknowledged; the server runs with `--send-quota {}` (its default, 30 sends per 3 s per connection, would cap 1,000 connections at 10,000 msg/s by construction). The rate is the acknowledgements — each sent once the message is stored and pushed to both agents — counted over the window after a warm-up; then the consoles stop sending, and every acknowledged message is looked for at the other agent's console and in the store.",
+            smoke_line(options),
+            throughput::WINDOW,
+            throughput::RAISED_SEND_QUOTA
+        ),
+        ..Section::default()
+    };
+    let goal = format!(
+        "at least {} msg/s on this machine (1,000 agents, durable)",
+        count(THROUGHPUT_GOAL as u64)
+    );
+    match throughput {
+        Ok(t) => {
+            let mut rate = Table::new(&[
+                "Agents",
+                "Chats",
+                "Window (s)",
+                "Acknowledged in the window",
+                "Messages/s",
+                "Send to arrival under this load, p50 (ms)",
+                "p99 (ms)",
+            ]);
+            rate.row(vec![
+                count(t.agents as u64),
+                count(t.chats as u64),
+                format!("{:.1}", t.window.as_secs_f64()),
+                count(t.counted as u64),
+                count(t.rate.round() as u64),
+                t.latency.map_or("–".into(), |l| ms(l.p50)),
+                t.latency.map_or("–".into(), |l| ms(l.p99)),
+            ]);
+            section.tables.push(rate);
+            let mut accounts = Table::new(&[
+                "Sent",
+                "Acknowledged",
+                "Never acknowledged",
+                "Arrived at the other agent",
+                "Acknowledged, not arrived",
+                "In the store",
+                "Acknowledged, not in the store",
+                "Shown twice",
+                "Out of order",
+                "Refused and sent again",
+            ]);
+            accounts.row(vec![
+                count(t.sent),
+                count(t.acknowledged),
+                count(t.sent.saturating_sub(t.acknowledged)),
+                count(t.arrivals),
+                count(t.lost),
+                count(t.stored),
+                count(t.lost_from_store),
+                count(t.duplicated),
+                count(t.reordered),
+                count(t.refused_sends),
+            ]);
+            section.tables.push(accounts);
+            if t.plan_ran_out {
+                section.notes.push(
+                    "Some consoles sent every message they had planned before the window ended: the rate may be higher than shown.".into(),
+                );
+            }
+            let at = at_size(t.agents, 1_000, "agents");
+            section.goals.push(Goal {
+                goal,
+                met: Some(t.rate >= THROUGHPUT_GOAL),
+                figure: format!("{} msg/s, {at}", count(t.rate.round() as u64)),
+            });
+        }
+        Err(error) => {
+            section.failure = Some(error.clone());
+            section.goals.push(Goal {
+                goal,
+                met: None,
+                figure: "not measured".into(),
+            });
+        }
+    }
+    section
+}
+
+fn memory_section(
+    options: &Options,
+    latencies: &[(usize, Result<SizeFigures, String>)],
+    notes: &[String],
+) -> Section {
+    let mut section = Section {
+        title: "Memory with idle connections".into(),
+        how: format!(
+            "{}Resident memory (`VmRSS` in `/proc/<pid>/status`) of the server process right after it started serving, before any request, and with every agent's socket open, signed in and welcomed, before any chat starts (all of them idle then); the same servers as the delivery latency.",
+            smoke_line(options)
+        ),
+        ..Section::default()
+    };
+    let mut table = Table::new(&[
+        "Idle connections",
+        "Before connections",
+        "With the connections",
+        "Per connection (kB)",
+    ]);
+    let mut measured = Vec::new();
+    for (_, figures) in latencies {
+        if let Ok(f) = figures {
+            let grown = f.resident_connected.saturating_sub(f.resident_before);
+            table.row(vec![
+                count(f.connections as u64),
+                megabytes(f.resident_before),
+                megabytes(f.resident_connected),
+                format!("{:.1}", grown as f64 / f.connections.max(1) as f64 / 1000.0),
+            ]);
+            measured.push((f.connections, f.resident_connected));
+        }
+    }
+    section.tables.push(table);
+    section.notes.extend(notes.iter().cloned());
+    let goal = format!(
+        "under {} MB with {} idle connections",
+        MEMORY_GOAL_BYTES / 1_000_000,
+        count(MEMORY_GOAL_CONNECTIONS as u64)
+    );
+    match judged_at(&measured, MEMORY_GOAL_CONNECTIONS) {
+        Some((connections, resident)) => section.goals.push(Goal {
+            goal,
+            met: Some(*resident < MEMORY_GOAL_BYTES),
+            figure: format!(
+                "{}, {}",
+                megabytes(*resident),
+                at_size(*connections, MEMORY_GOAL_CONNECTIONS, "connections")
+            ),
+        }),
+        None => {
+            section.failure = Some("no size was measured (see the delivery latency)".into());
+            section.goals.push(Goal {
+                goal,
+                met: None,
+                figure: "not measured".into(),
+            });
+        }
+    }
+    section
+}
