@@ -21,14 +21,16 @@ use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use writer::Writer;
 
 const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenants");
 const AGENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("agents");
 const TICKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("tickets");
+/// Where earlier versions kept connections (now in memory): dropped on start.
 const CONNECTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("connections");
 const AGENT_CONNECTIONS: TableDefinition<&str, ()> = TableDefinition::new("agent_connections");
 const CHATS: TableDefinition<&str, &[u8]> = TableDefinition::new("chats");
@@ -36,9 +38,6 @@ const AGENT_CHATS: TableDefinition<&str, ()> = TableDefinition::new("agent_chats
 const OPEN_PAIRS: TableDefinition<&str, &str> = TableDefinition::new("open_pairs");
 const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("messages");
 const SEND_KEYS: TableDefinition<&str, u64> = TableDefinition::new("send_keys");
-const LIMITS: TableDefinition<&str, i64> = TableDefinition::new("limits");
-/// Per key: the end of the quota window being counted (ms) and its count so far.
-const QUOTAS: TableDefinition<&str, (i64, u32)> = TableDefinition::new("quotas");
 
 /// How many quota takes pass between two sweeps of finished windows.
 const QUOTA_SWEEP_EVERY: u64 = 1024;
@@ -47,9 +46,40 @@ const QUOTA_SWEEP_EVERY: u64 = 1024;
 pub struct EmbeddedStore {
     db: Arc<Database>,
     writer: Writer,
+    /// Rate limits: in memory, as a restart may lose them (a quota's window is seconds).
+    limits: Mutex<Limits>,
+    /// The live connections: in memory, as no socket outlives the process that holds it.
+    connections: Mutex<Connections>,
+}
+
+/// The live connections, by id and by agent.
+#[derive(Debug, Default)]
+struct Connections {
+    by_id: HashMap<ConnectionId, Connection>,
+    /// `tenant, agent, connection id` keys (see [`keys::agent_connection`]), in order, so
+    /// that a prefix lists an agent's or a tenant's connections.
+    of_agents: BTreeSet<String>,
+}
+
+impl Connections {
+    /// The keys of `of_agents` that start with `prefix`.
+    fn keys_under<'a>(&'a self, prefix: &str) -> impl Iterator<Item = &'a String> + 'a {
+        let end = keys::prefix_end(prefix);
+        self.of_agents
+            .range::<str, _>((Bound::Included(prefix), Bound::Excluded(end.as_str())))
+    }
+}
+
+/// The state of the rate limits.
+#[derive(Debug, Default)]
+struct Limits {
+    /// Per key: when an event was last allowed (ms), for [`LimitStore::allow`].
+    last: HashMap<String, i64>,
+    /// Per key: the end of the quota window being counted (ms) and its count so far.
+    quotas: HashMap<String, (i64, u32)>,
     /// Quota takes so far, to sweep finished windows now and then: a connection's key
     /// outlives the connection, and a long-running local server must not grow for it.
-    quota_takes: AtomicU64,
+    takes: u64,
 }
 
 /// Everything durable the store holds — the directory, chats, messages and send keys —
@@ -189,21 +219,18 @@ impl EmbeddedStore {
         let store = EmbeddedStore {
             writer: Writer::start(db.clone())?,
             db,
-            quota_takes: AtomicU64::new(0),
+            limits: Mutex::default(),
+            connections: Mutex::default(),
         };
         store.write_now(|txn| {
             txn.open_table(TENANTS).map_err(fail)?;
             txn.open_table(AGENTS).map_err(fail)?;
             txn.open_table(TICKETS).map_err(fail)?;
-            txn.open_table(CONNECTIONS).map_err(fail)?;
-            txn.open_table(AGENT_CONNECTIONS).map_err(fail)?;
             txn.open_table(CHATS).map_err(fail)?;
             txn.open_table(AGENT_CHATS).map_err(fail)?;
             txn.open_table(OPEN_PAIRS).map_err(fail)?;
             txn.open_table(MESSAGES).map_err(fail)?;
             txn.open_table(SEND_KEYS).map_err(fail)?;
-            txn.open_table(LIMITS).map_err(fail)?;
-            txn.open_table(QUOTAS).map_err(fail)?;
             Ok(())
         })?;
         Ok(store)
@@ -308,8 +335,8 @@ impl EmbeddedStore {
     }
 
     /// Runs `f` in the writer's next group commit, without waiting for the disk unless
-    /// another write of that commit does: for what a crash may lose (tickets,
-    /// connections, rate limits), never for messages.
+    /// another write of that commit does: for what a crash may lose (tickets), never
+    /// for messages.
     async fn volatile<R: Send + 'static>(
         &self,
         f: impl Fn(&redb::WriteTransaction) -> Result<R, StoreError> + Send + 'static,
@@ -329,16 +356,22 @@ impl EmbeddedStore {
         )
     }
 
-    /// Every connection record, for the emulator to drop on start (no socket survives a
-    /// restart of the local server).
+    /// Forgets every connection, for the emulator on start (no socket survives a restart
+    /// of the local server).
     pub fn clear_connections(&self) -> Result<(), StoreError> {
+        *self.connections() = Connections::default();
+        // Files of earlier versions kept connections on disk: drop those tables.
         self.write_now(|txn| {
             txn.delete_table(CONNECTIONS).map_err(fail)?;
             txn.delete_table(AGENT_CONNECTIONS).map_err(fail)?;
-            txn.open_table(CONNECTIONS).map_err(fail)?;
-            txn.open_table(AGENT_CONNECTIONS).map_err(fail)?;
             Ok(())
         })
+    }
+
+    fn connections(&self) -> std::sync::MutexGuard<'_, Connections> {
+        self.connections
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -441,65 +474,46 @@ impl TicketStore for EmbeddedStore {
 #[async_trait]
 impl ConnectionStore for EmbeddedStore {
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
-        let connection = connection.clone();
-        self.volatile(move |txn| {
-            write(
-                &mut txn.open_table(CONNECTIONS).map_err(fail)?,
-                &connection.id.0,
-                &connection,
-            )?;
-            txn.open_table(AGENT_CONNECTIONS)
-                .map_err(fail)?
-                .insert(
-                    keys::agent_connection(&connection.tenant, &connection.agent, &connection.id)
-                        .as_str(),
-                    (),
-                )
-                .map_err(fail)?;
-            Ok(())
-        })
-        .await
+        let mut live = self.connections();
+        live.of_agents.insert(keys::agent_connection(
+            &connection.tenant,
+            &connection.agent,
+            &connection.id,
+        ));
+        live.by_id.insert(connection.id.clone(), connection.clone());
+        Ok(())
     }
 
     async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
-        let id = id.clone();
-        self.volatile(move |txn| {
-            let mut table = txn.open_table(CONNECTIONS).map_err(fail)?;
-            let Some(connection) = read::<Connection>(&table, &id.0)? else {
-                return Ok(None);
-            };
-            table.remove(id.0.as_str()).map_err(fail)?;
-            txn.open_table(AGENT_CONNECTIONS)
-                .map_err(fail)?
-                .remove(keys::agent_connection(&connection.tenant, &connection.agent, &id).as_str())
-                .map_err(fail)?;
-            Ok(Some(connection))
-        })
-        .await
+        let mut live = self.connections();
+        let removed = live.by_id.remove(id);
+        if let Some(connection) = &removed {
+            live.of_agents.remove(&keys::agent_connection(
+                &connection.tenant,
+                &connection.agent,
+                id,
+            ));
+        }
+        Ok(removed)
     }
 
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
-        let txn = self.read_txn()?;
-        read(&txn.open_table(CONNECTIONS).map_err(fail)?, &id.0)
+        Ok(self.connections().by_id.get(id).cloned())
     }
 
     async fn connections_in_tenant(
         &self,
         tenant: &TenantId,
     ) -> Result<Vec<Connection>, StoreError> {
-        let txn = self.read_txn()?;
-        let index = txn.open_table(AGENT_CONNECTIONS).map_err(fail)?;
-        let records = txn.open_table(CONNECTIONS).map_err(fail)?;
-        let mut out = Vec::new();
-        for suffix in suffixes_under(&index, &keys::tenant_prefix(tenant))? {
-            let Some((_, id)) = suffix.rsplit_once(keys::SEP) else {
-                continue;
-            };
-            if let Some(connection) = read(&records, id)? {
-                out.push(connection);
-            }
-        }
-        Ok(out)
+        let live = self.connections();
+        let prefix = keys::tenant_prefix(tenant);
+        Ok(live
+            .keys_under(&prefix)
+            .filter_map(|key| {
+                let (_, id) = key.rsplit_once(keys::SEP)?;
+                live.by_id.get(&ConnectionId(id.to_owned())).cloned()
+            })
+            .collect())
     }
 
     async fn connections_of(
@@ -507,11 +521,11 @@ impl ConnectionStore for EmbeddedStore {
         tenant: &TenantId,
         agent: &AgentId,
     ) -> Result<Vec<ConnectionId>, StoreError> {
-        let txn = self.read_txn()?;
-        let table = txn.open_table(AGENT_CONNECTIONS).map_err(fail)?;
-        Ok(suffixes_under(&table, &keys::agent_prefix(tenant, agent))?
-            .into_iter()
-            .map(ConnectionId)
+        let live = self.connections();
+        let prefix = keys::agent_prefix(tenant, agent);
+        Ok(live
+            .keys_under(&prefix)
+            .map(|key| ConnectionId(key[prefix.len()..].to_owned()))
             .collect())
     }
 }
@@ -703,47 +717,45 @@ impl ChatStore for EmbeddedStore {
     }
 }
 
+impl EmbeddedStore {
+    fn limits(&self) -> std::sync::MutexGuard<'_, Limits> {
+        self.limits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 #[async_trait]
 impl LimitStore for EmbeddedStore {
     async fn allow(&self, key: &str, window_ms: i64, now: i64) -> Result<bool, StoreError> {
-        let key = key.to_owned();
-        self.volatile(move |txn| {
-            let mut limits = txn.open_table(LIMITS).map_err(fail)?;
-            let last = limits.get(key.as_str()).map_err(fail)?.map(|g| g.value());
-            if last.is_some_and(|last| now - last < window_ms) {
-                return Ok(false);
-            }
-            limits.insert(key.as_str(), now).map_err(fail)?;
-            Ok(true)
-        })
-        .await
+        let mut limits = self.limits();
+        if limits
+            .last
+            .get(key)
+            .is_some_and(|last| now - last < window_ms)
+        {
+            return Ok(false);
+        }
+        limits.last.insert(key.to_owned(), now);
+        Ok(true)
     }
 
     async fn take(&self, key: &str, quota: Quota, now: i64) -> Result<bool, StoreError> {
-        let sweep = self.quota_takes.fetch_add(1, Ordering::Relaxed) % QUOTA_SWEEP_EVERY
-            == QUOTA_SWEEP_EVERY - 1;
         let (_, ends) = quota.window(now);
-        let key = key.to_owned();
-        self.volatile(move |txn| {
-            let mut quotas = txn.open_table(QUOTAS).map_err(fail)?;
-            if sweep {
-                quotas
-                    .retain(|_, (window_end, _)| window_end > now)
-                    .map_err(fail)?;
-            }
-            let count = match quotas.get(key.as_str()).map_err(fail)?.map(|g| g.value()) {
-                Some((window_end, count)) if window_end == ends => count,
-                _ => 0,
-            };
-            if count >= quota.max {
-                return Ok(false);
-            }
-            quotas
-                .insert(key.as_str(), (ends, count + 1))
-                .map_err(fail)?;
-            Ok(true)
-        })
-        .await
+        let mut limits = self.limits();
+        limits.takes += 1;
+        if limits.takes.is_multiple_of(QUOTA_SWEEP_EVERY) {
+            limits.quotas.retain(|_, (window_end, _)| *window_end > now);
+        }
+        let count = match limits.quotas.get(key) {
+            Some(&(window_end, count)) if window_end == ends => count,
+            _ => 0,
+        };
+        if count >= quota.max {
+            return Ok(false);
+        }
+        limits.quotas.insert(key.to_owned(), (ends, count + 1));
+        Ok(true)
     }
 }
 
