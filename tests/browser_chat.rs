@@ -3,7 +3,7 @@
 //! the Chat tab's number turn red, reads it and replies; A reads the reply; and after the
 //! local server restarts the conversation is still there.
 
-use console_e2e::browser::{Browser, Driver};
+use console_e2e::browser::{Browser, Driver, PATIENCE};
 use console_e2e::server::TestServer;
 use console_e2e::{eventually, output_dir};
 use std::time::Duration;
@@ -481,6 +481,142 @@ async fn messages_typed_while_offline_are_delivered_once_in_order_on_reconnect()
         transcript.matches("Second, typed offline.").count(),
         1,
         "once: {transcript}"
+    );
+    for browser in [ann, bob] {
+        browser.client.clone().close().await?;
+    }
+    Ok(())
+}
+
+/// Wraps the page's WebSocket listeners (before the console opens its socket) so that a
+/// test can lose pushes on the way: every frame for which `window.__lose(frame)` is true
+/// is dropped and its type recorded in `window.__lost`. `window.__sockets` counts the
+/// sockets the console opened, to tell a catch-up from a reconnect's resume.
+const LOSE_PUSHES_ON_DEMAND: &str = r#"
+    window.__lose = null;
+    window.__lost = [];
+    window.__sockets = 0;
+    const addEventListener = WebSocket.prototype.addEventListener;
+    WebSocket.prototype.addEventListener = function (type, listener, options) {
+        if (type === 'message') {
+            window.__sockets += 1;
+            const deliver = listener;
+            listener = function (event) {
+                let frame = null;
+                try { frame = JSON.parse(event.data); } catch (_) {}
+                if (frame && window.__lose && window.__lose(frame)) {
+                    window.__lost.push(frame.type);
+                    return;
+                }
+                return deliver.call(this, event);
+            };
+        }
+        return addEventListener.call(this, type, listener, options);
+    };
+"#;
+
+/// The types of the pushes lost so far.
+async fn lost_pushes(browser: &Browser) -> anyhow::Result<String> {
+    let lost = browser
+        .client
+        .execute("return JSON.stringify(window.__lost);", Vec::new())
+        .await?;
+    Ok(lost.as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_push_is_noticed_and_fetched_without_waiting_for_a_reconnect() -> anyhow::Result<()>
+{
+    let server = TestServer::start().await?;
+    let driver = Driver::start().await?;
+    let ann = driver.browser("ann-4").await?;
+    let bob = driver.browser("bob-4").await?;
+    sign_in(&bob, &server.url(), "Bob Stone").await?;
+    ann.client.goto(&server.url()).await?;
+    ann.client
+        .execute(LOSE_PUSHES_ON_DEMAND, Vec::new())
+        .await?;
+    ann.by_role("button", "Ann Lee").await?.click().await?;
+    ann.by_role("button", "Bob Stone").await?.click().await?;
+    ann.by_role("menuitem", "Start a chat")
+        .await?
+        .click()
+        .await?;
+    ann.wait_for_text("Chat with Bob Stone").await?;
+    bob.by_role("tab", "Chat").await?.click().await?;
+    let say = |text: &'static str| {
+        let bob = &bob;
+        async move {
+            bob.by_role("textbox", "Your Message")
+                .await?
+                .send_keys(&format!("{text}{ENTER}"))
+                .await?;
+            eventually("Bob's send to be stored", PATIENCE, || async {
+                let page = bob.text_of("body").await?;
+                Ok((page.contains(text) && !page.contains("Sending…")).then_some(()))
+            })
+            .await
+        }
+    };
+    say("One, delivered.").await?;
+    ann.wait_for_text("One, delivered.").await?;
+
+    // The push of message 2 and of the chat's update after it are lost: nothing tells
+    // Ann's console about message 2 until message 3 comes, numbered past it.
+    ann.client
+        .execute(
+            "window.__lose = f => f.type === 'chat' || (f.type === 'message' && f.message.body === 'Two, lost on the way.');",
+            Vec::new(),
+        )
+        .await?;
+    say("Two, lost on the way.").await?;
+    eventually("both pushes to be lost", PATIENCE, || async {
+        let lost = lost_pushes(&ann).await?;
+        Ok((lost.contains("message") && lost.contains("chat")).then_some(()))
+    })
+    .await?;
+    ann.client
+        .execute("window.__lose = null;", Vec::new())
+        .await?;
+    say("Three, delivered.").await?;
+    ann.wait_for_text("Two, lost on the way.").await?;
+
+    // Only message 4's push is lost; the chat's update after it says the chat goes up
+    // to 4.
+    ann.client
+        .execute(
+            "window.__lose = f => f.type === 'message' && f.message.body === 'Four, lost too.';",
+            Vec::new(),
+        )
+        .await?;
+    say("Four, lost too.").await?;
+    ann.wait_for_text("Four, lost too.").await?;
+
+    let transcript = ann.text_of(".transcript").await?;
+    let lines = [
+        "One, delivered.",
+        "Two, lost on the way.",
+        "Three, delivered.",
+        "Four, lost too.",
+    ];
+    let at: Vec<usize> = lines
+        .iter()
+        .map(|line| transcript.find(line).unwrap_or(usize::MAX))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "in order: {transcript}");
+    for line in lines {
+        assert_eq!(transcript.matches(line).count(), 1, "once: {transcript}");
+    }
+    let lost = lost_pushes(&ann).await?;
+    assert!(lost.matches("message").count() == 2, "lost: {lost}");
+    let sockets = ann
+        .client
+        .execute("return window.__sockets;", Vec::new())
+        .await?;
+    assert_eq!(
+        sockets.as_i64(),
+        Some(1),
+        "caught up on the same connection, not by reconnecting"
     );
     for browser in [ann, bob] {
         browser.client.clone().close().await?;

@@ -1,10 +1,10 @@
 //! All network code of the console: the HTTP API and the WebSocket link.
 
 use crate::config;
-use crate::state::{ConsoleState, Notice};
+use crate::state::{ConsoleState, Notice, may_reveal_gap};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::future::{self, Either};
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
@@ -12,12 +12,26 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::http::{
-    AgentList, DevDirectory, DevSignIn, Me, SignedIn, Transcript, TranscriptList, WsTicket,
+    AgentList, DevDirectory, DevSignIn, Me, MessagePage, SignedIn, Transcript, TranscriptList,
+    WsTicket,
 };
 use protocol::{
     AgentId, AgentView, ChatId, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
 };
 use serde::de::DeserializeOwned;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// How many messages one catch-up request asks for (the server's most).
+const HISTORY_PAGE: u32 = 500;
+
+/// How long a gap may take to close by itself before it is fetched. Pushes from
+/// concurrent handler invocations (and the resume after a reconnect) can arrive out of
+/// order, a few milliseconds apart; a lost push never arrives.
+const GAP_SETTLE_MS: u32 = 250;
+
+/// At most this many frames already received are applied in one update.
+const MAX_BATCH: usize = 2_000;
 
 /// A failed API call: a sentence to show, and whether the session is no longer valid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +112,16 @@ pub async fn agents(token: &str) -> Result<Vec<AgentView>, ApiFailure> {
     Ok(list.agents)
 }
 
+/// A chat's messages after sequence number `after`, in order, one page of them.
+pub async fn chat_messages(
+    token: &str,
+    chat: &ChatId,
+    after: u64,
+) -> Result<MessagePage, ApiFailure> {
+    let path = format!("/api/chats/{chat}/messages?after={after}&limit={HISTORY_PAGE}");
+    read(call(Method::GET, &path, token).await).await
+}
+
 /// The transcripts matching a query string (`agent=…&group=…&from=…&to=…&q=…`).
 pub async fn transcripts(token: &str, query: &str) -> Result<TranscriptList, ApiFailure> {
     let path = format!("/api/transcripts?{query}");
@@ -151,8 +175,9 @@ pub enum Link {
 pub struct LinkTargets {
     pub state: RwSignal<ConsoleState>,
     pub link: RwSignal<Link>,
-    /// The latest notice from the server (an incoming message, a refusal, ...).
-    pub notice: RwSignal<Option<Notice>>,
+    /// Notices from the server (an incoming message, a refusal, ...) not yet acted on,
+    /// oldest first.
+    pub notices: RwSignal<Vec<Notice>>,
     /// Set when the server no longer accepts the session.
     pub signed_out: RwSignal<bool>,
 }
@@ -171,6 +196,11 @@ async fn run_link(
     targets: LinkTargets,
     mut outbound: UnboundedReceiver<ClientFrame>,
 ) {
+    let catch_up = CatchUp {
+        token: token.clone(),
+        targets,
+        running: Rc::default(),
+    };
     let mut pause_ms = 250;
     loop {
         targets.link.set(Link::Connecting);
@@ -214,17 +244,36 @@ async fn run_link(
                 // Whichever comes first: a frame from the server or one to send. The
                 // socket does one thing at a time, so it needs no splitting.
                 match future::select(socket.next(), outbound.next()).await {
-                    Either::Left((incoming, _)) => match incoming {
-                        Some(Ok(Message::Text(text))) => {
+                    Either::Left((incoming, _)) => {
+                        // This frame and every one already waiting behind it (a resume
+                        // brings thousands), applied in one update: one re-render.
+                        let mut texts = Vec::new();
+                        let mut open = true;
+                        let mut next = Some(incoming);
+                        while let Some(item) = next.take() {
+                            match item {
+                                Some(Ok(Message::Text(text))) => texts.push(text),
+                                Some(Ok(Message::Bytes(_))) => {}
+                                Some(Err(_)) | None => {
+                                    open = false;
+                                    break;
+                                }
+                            }
+                            if texts.len() < MAX_BATCH {
+                                next = socket.next().now_or_never();
+                            }
+                        }
+                        if !texts.is_empty() {
                             if targets.link.get_untracked() != Link::Online {
                                 targets.link.set(Link::Online);
                                 pause_ms = 250;
                             }
-                            receive(&text, targets);
+                            receive(&texts, &catch_up);
                         }
-                        Some(Ok(Message::Bytes(_))) => {}
-                        Some(Err(_)) | None => break,
-                    },
+                        if !open {
+                            break;
+                        }
+                    }
                     Either::Right((frame, _)) => match frame {
                         Some(frame) => {
                             if socket.send(Message::Text(encode(&frame))).await.is_err() {
@@ -242,17 +291,108 @@ async fn run_link(
     }
 }
 
-fn receive(text: &str, targets: LinkTargets) {
-    let Ok(frame) = serde_json::from_str::<ServerFrame>(text) else {
-        return;
-    };
-    let mut notice = Notice::None;
-    let now = js_sys::Date::now() as i64;
-    targets
-        .state
-        .update(|state| notice = state.apply(frame, now));
-    if notice != Notice::None {
-        targets.notice.set(Some(notice));
+/// Applies received frames (those that do not parse are ignored) and acts on them.
+fn receive(texts: &[String], catch_up: &CatchUp) {
+    let frames = texts
+        .iter()
+        .filter_map(|text| serde_json::from_str::<ServerFrame>(text).ok())
+        .collect();
+    catch_up.apply(frames);
+}
+
+/// Fetches the messages a chat lacks over the HTTP API when a push was lost, without
+/// waiting for the next reconnect's resume.
+#[derive(Clone, Debug)]
+struct CatchUp {
+    token: String,
+    targets: LinkTargets,
+    /// The chats being caught up: one task per chat at a time.
+    running: Rc<RefCell<Vec<ChatId>>>,
+}
+
+impl CatchUp {
+    /// Applies frames in one update, passes their notices on, and starts catching up
+    /// any chat they show to lack messages.
+    fn apply(&self, frames: Vec<ServerFrame>) {
+        let now = js_sys::Date::now() as i64;
+        let mut notices = Vec::new();
+        let mut touched = Vec::new();
+        self.targets.state.update(|state| {
+            for frame in frames {
+                let shown = may_reveal_gap(&frame);
+                let notice = state.apply(frame, now);
+                if let Some((chat, seq)) = shown
+                    && !touched.contains(&chat)
+                    && state.lacks_before(&chat, seq)
+                {
+                    touched.push(chat);
+                }
+                if notice != Notice::None && !notices.contains(&notice) {
+                    notices.push(notice);
+                }
+            }
+        });
+        if !notices.is_empty() {
+            self.targets.notices.update(|queue| queue.extend(notices));
+        }
+        for chat in touched {
+            if self
+                .targets
+                .state
+                .with_untracked(|s| s.gap(&chat))
+                .is_some()
+            {
+                self.start(chat);
+            }
+        }
+    }
+
+    /// Catches `chat` up, unless that is under way already.
+    fn start(&self, chat: ChatId) {
+        if self.running.borrow().contains(&chat) {
+            return;
+        }
+        self.running.borrow_mut().push(chat.clone());
+        spawn_local(self.clone().run(chat));
+    }
+
+    async fn run(self, chat: ChatId) {
+        let state = self.targets.state;
+        let missing_after = move |chat: &ChatId| state.with_untracked(|s| s.gap(chat));
+        // The gap first gets a moment to close by itself; while messages keep coming
+        // in (a resume), it gets another.
+        let mut watched = missing_after(&chat);
+        let mut settle = true;
+        loop {
+            if settle {
+                TimeoutFuture::new(GAP_SETTLE_MS).await;
+            }
+            let Some(after) = missing_after(&chat) else {
+                break;
+            };
+            if settle && watched.is_some_and(|before| after > before) {
+                watched = Some(after);
+                continue;
+            }
+            let page = match chat_messages(&self.token, &chat, after).await {
+                Ok(page) if !page.messages.is_empty() => page,
+                // Nothing there, or the server cannot be reached: the next push or
+                // reconnect tries again.
+                _ => break,
+            };
+            let more = page.more;
+            // Applied as the pushes they stand for (the catch-up of this chat is under
+            // way, so they start no other).
+            self.apply(
+                page.messages
+                    .into_iter()
+                    .map(|message| ServerFrame::Message { message })
+                    .collect(),
+            );
+            watched = missing_after(&chat);
+            settle = !more;
+        }
+        self.running.borrow_mut().retain(|running| *running != chat);
     }
 }
 

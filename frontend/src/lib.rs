@@ -11,3 +11,4 @@ pub mod live;
 pub mod oidc;
 pub mod sorting;
 pub mod state;
+pub mod visible_rows;

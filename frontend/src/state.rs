@@ -17,6 +17,51 @@ pub struct ChatEntry {
     pub messages: BTreeMap<u64, MessageView>,
 }
 
+impl ChatEntry {
+    /// The last sequence number held together with every one before it: where a resume
+    /// or a catch-up starts.
+    pub fn held_through(&self) -> u64 {
+        let Some(&last) = self.messages.keys().next_back() else {
+            return 0;
+        };
+        // Sequence numbers start at 1 and the keys are distinct, so as many messages as
+        // the last number means none is missing (the usual case, without a walk).
+        if usize::try_from(last).is_ok_and(|last| last == self.messages.len()) {
+            return last;
+        }
+        let mut held = 0;
+        for seq in self.messages.keys() {
+            if *seq != held + 1 {
+                break;
+            }
+            held = *seq;
+        }
+        held
+    }
+
+    /// The highest sequence number the server has shown this chat to have: its view's
+    /// `last_seq`, or a message pushed before the view caught up.
+    pub fn known_last(&self) -> u64 {
+        let last_held = self.messages.keys().next_back().copied().unwrap_or(0);
+        self.view.last_seq.max(last_held)
+    }
+}
+
+/// What a pushed frame shows of a chat that can reveal a lost push: the chat, and a
+/// sequence number it has — a message's own, or a chat update's `last_seq`. If the
+/// console then holds that chat only up to an earlier number without a gap, a push was
+/// lost (or is late). `welcome` is no such frame: the resume that follows it brings what
+/// it announces.
+pub fn may_reveal_gap(frame: &ServerFrame) -> Option<(ChatId, u64)> {
+    match frame {
+        ServerFrame::Message { message } => Some((message.chat_id.clone(), message.seq)),
+        ServerFrame::Chat { chat, .. } | ServerFrame::ChatStarted { chat } => {
+            Some((chat.id.clone(), chat.last_seq))
+        }
+        _ => None,
+    }
+}
+
 /// A message typed but not yet acknowledged by the server. It is sent again, with the
 /// same `client_msg_id`, after a reconnect; the server stores it once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +107,49 @@ pub enum SortKey {
     TimeInState,
 }
 
+/// An agent of the list, her name folded to lower case once for the filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedAgent {
+    pub agent: AgentView,
+    pub folded: String,
+}
+
+/// The agent list in the order shown: sorted by `key` (then by name), ascending or not.
+pub fn sort_agents(agents: Vec<AgentView>, key: SortKey, ascending: bool) -> Vec<ListedAgent> {
+    // Each name is folded once, not in every comparison nor on every keystroke.
+    let mut rows: Vec<ListedAgent> = agents
+        .into_iter()
+        .map(|agent| {
+            let folded = lowercase(&agent.name);
+            ListedAgent { agent, folded }
+        })
+        .collect();
+    stable_sort_by(&mut rows, |a, b| {
+        let (x, y) = (&a.agent, &b.agent);
+        let primary = match key {
+            SortKey::Name => std::cmp::Ordering::Equal,
+            SortKey::Group => x.group.cmp(&y.group),
+            SortKey::State => x.state.label().cmp(y.state.label()),
+            // Longest in state first when ascending reads "most time".
+            SortKey::TimeInState => x.state_since.cmp(&y.state_since),
+        };
+        let order = primary.then_with(|| a.folded.cmp(&b.folded));
+        if ascending { order } else { order.reverse() }
+    });
+    rows
+}
+
+/// The positions in `sorted` of the agents whose name contains `filter` (any case).
+pub fn matching(sorted: &[ListedAgent], filter: &str) -> Vec<usize> {
+    let needle = lowercase(filter.trim());
+    sorted
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| row.folded.contains(&needle))
+        .map(|(at, _)| at)
+        .collect()
+}
+
 /// The agent list as shown: agents whose name contains `filter` (any case), sorted by
 /// `key` (then by name), ascending or not.
 pub fn arrange_agents(
@@ -70,28 +158,11 @@ pub fn arrange_agents(
     key: SortKey,
     ascending: bool,
 ) -> Vec<AgentView> {
-    let needle = lowercase(filter.trim());
-    // Each name is folded once, not in every comparison.
-    let mut rows: Vec<(AgentView, String)> = agents
+    let sorted = sort_agents(agents, key, ascending);
+    matching(&sorted, filter)
         .into_iter()
-        .map(|agent| {
-            let name = lowercase(&agent.name);
-            (agent, name)
-        })
-        .filter(|(_, name)| name.contains(&needle))
-        .collect();
-    stable_sort_by(&mut rows, |(a, a_name), (b, b_name)| {
-        let primary = match key {
-            SortKey::Name => std::cmp::Ordering::Equal,
-            SortKey::Group => a.group.cmp(&b.group),
-            SortKey::State => a.state.label().cmp(b.state.label()),
-            // Longest in state first when ascending reads "most time".
-            SortKey::TimeInState => a.state_since.cmp(&b.state_since),
-        };
-        let order = primary.then_with(|| a_name.cmp(b_name));
-        if ascending { order } else { order.reverse() }
-    });
-    rows.into_iter().map(|(agent, _)| agent).collect()
+        .map(|at| sorted[at].agent.clone())
+        .collect()
 }
 
 /// How long a typing indicator shows after the last `typing` frame.
@@ -121,9 +192,15 @@ impl ConsoleState {
     /// The agent list: the agents I can see plus anyone I have a chat with, by name.
     pub fn agent_list(&self) -> Vec<AgentView> {
         let mut list = self.agents.clone();
+        // Looked up in order, not searched for per chat: thousands of agents, hundreds
+        // of chats.
+        let mut listed: Vec<&AgentId> = self.agents.iter().map(|a| &a.id).collect();
+        stable_sort_by(&mut listed, |a, b| a.cmp(b));
         for entry in self.chats.values() {
-            if !list.iter().any(|a| a.id == entry.view.with.id) {
-                list.push(entry.view.with.clone());
+            let with = &entry.view.with;
+            if let Err(at) = listed.binary_search(&&with.id) {
+                listed.insert(at, &with.id);
+                list.push(with.clone());
             }
         }
         stable_sort_by(&mut list, |a, b| a.name.cmp(&b.name));
@@ -275,21 +352,27 @@ impl ConsoleState {
         frame
     }
 
+    /// Whether `chat` is held without a gap only to before `seq`.
+    pub fn lacks_before(&self, chat: &ChatId, seq: u64) -> bool {
+        self.chats
+            .get(chat)
+            .is_some_and(|entry| entry.held_through() < seq)
+    }
+
+    /// Where to fetch `chat`'s missing messages from (the sequence number held through)
+    /// when the server has shown it has messages this console lacks; `None` when
+    /// nothing is missing.
+    pub fn gap(&self, chat: &ChatId) -> Option<u64> {
+        let entry = self.chats.get(chat)?;
+        let held = entry.held_through();
+        (entry.known_last() > held).then_some(held)
+    }
+
     /// Per chat, the last sequence number held without a gap: where a reconnect resumes.
     pub fn resume_points(&self) -> BTreeMap<ChatId, u64> {
         self.chats
             .iter()
-            .map(|(id, entry)| {
-                let mut last = 0;
-                for seq in entry.messages.keys() {
-                    if *seq == last + 1 {
-                        last = *seq;
-                    } else {
-                        break;
-                    }
-                }
-                (id.clone(), last)
-            })
+            .map(|(id, entry)| (id.clone(), entry.held_through()))
             // Inserted one by one: the chats come in order already, and collecting would
             // sort them once more.
             .fold(BTreeMap::new(), |mut points, (id, last)| {

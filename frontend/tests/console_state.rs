@@ -2,7 +2,7 @@
 //! of chats requiring a response, the status icons, the Multi-Chat Table's order, and the
 //! outbox that makes sends survive a reconnect.
 
-use console_frontend::state::{ConsoleState, Notice, SortKey, arrange_agents};
+use console_frontend::state::{ConsoleState, Notice, SortKey, arrange_agents, may_reveal_gap};
 use protocol::{
     AgentId, AgentState, AgentView, ChatId, ChatStatus, ChatView, MessageView, Role, ServerFrame,
 };
@@ -244,6 +244,113 @@ fn resume_points_stop_at_the_first_gap() {
         0,
     );
     assert_eq!(state.chats[&ChatId::from("c1")].messages.len(), 3);
+}
+
+/// Bob in chat c1 with Ann, holding her messages `held`.
+fn bob_holding(held: &[u64]) -> ConsoleState {
+    let mut state = signed_in_as_bob();
+    let mut view = chat("c1", "ann", false, None, ChatStatus::Open);
+    view.last_seq = held.iter().copied().max().unwrap_or(0);
+    state.apply(
+        ServerFrame::Chat {
+            chat: view,
+            pending_chats: 0,
+        },
+        0,
+    );
+    for seq in held {
+        state.apply(
+            ServerFrame::Message {
+                message: message("c1", *seq, "ann", &format!("a-{seq}")),
+            },
+            0,
+        );
+    }
+    state
+}
+
+#[wasm_bindgen_test]
+fn a_message_numbered_past_the_next_one_reveals_the_lost_one_and_fetching_it_fills_the_gap() {
+    let c1 = ChatId::from("c1");
+    let mut state = bob_holding(&[1]);
+    assert_eq!(state.gap(&c1), None, "nothing missing yet");
+    // Message 2's push was lost; message 3 arrives.
+    let third = ServerFrame::Message {
+        message: message("c1", 3, "ann", "a-3"),
+    };
+    assert_eq!(may_reveal_gap(&third), Some((c1.clone(), 3)));
+    state.apply(third, 0);
+    assert!(state.lacks_before(&c1, 3), "message 2 is missing");
+    assert_eq!(state.gap(&c1), Some(1), "fetch what follows 1");
+    // The catch-up brings 2 and 3 again (3 is already held): each is held once, in order.
+    for seq in [2, 3] {
+        let notice = state.apply(
+            ServerFrame::Message {
+                message: message("c1", seq, "ann", &format!("a-{seq}")),
+            },
+            0,
+        );
+        let expected = if seq == 2 {
+            Notice::Incoming(c1.clone())
+        } else {
+            Notice::None
+        };
+        assert_eq!(notice, expected, "message {seq}");
+    }
+    assert_eq!(state.gap(&c1), None);
+    assert!(!state.lacks_before(&c1, 3));
+    let held: Vec<u64> = state.chats[&c1].messages.keys().copied().collect();
+    assert_eq!(held, [1, 2, 3]);
+    assert_eq!(state.resume_points().get(&c1), Some(&3));
+}
+
+#[wasm_bindgen_test]
+fn a_chat_update_ahead_of_the_messages_held_reveals_a_gap() {
+    let c1 = ChatId::from("c1");
+    let mut state = bob_holding(&[1, 2]);
+    // The pushes of messages 3 and 4 were lost; the chat's update (pending, unread, last
+    // sequence number) arrives.
+    let mut view = chat("c1", "ann", true, Some(4_000), ChatStatus::Open);
+    view.last_seq = 4;
+    let update = ServerFrame::Chat {
+        chat: view,
+        pending_chats: 1,
+    };
+    assert_eq!(may_reveal_gap(&update), Some((c1.clone(), 4)));
+    state.apply(update, 0);
+    assert!(state.lacks_before(&c1, 4));
+    assert_eq!(state.gap(&c1), Some(2));
+}
+
+#[wasm_bindgen_test]
+fn the_welcome_after_a_reconnect_is_no_gap_and_neither_is_its_resume_in_order() {
+    let mut view = chat("c1", "ann", false, None, ChatStatus::Open);
+    view.last_seq = 7;
+    let welcome = ServerFrame::Welcome {
+        protocol: protocol::PROTOCOL_VERSION,
+        me: agent("bob"),
+        chats: vec![view],
+        pending_chats: 0,
+    };
+    assert_eq!(may_reveal_gap(&welcome), None);
+    // The resume brings messages 1 to 7 in order: none of them shows a gap, though the
+    // welcome said the chat goes up to 7.
+    let mut state = ConsoleState::default();
+    state.apply(welcome, 0);
+    for seq in 1..=7 {
+        let frame = ServerFrame::Message {
+            message: message("c1", seq, "ann", &format!("a-{seq}")),
+        };
+        let (chat, shown) = may_reveal_gap(&frame).expect("a message");
+        state.apply(frame, 0);
+        assert!(!state.lacks_before(&chat, shown), "message {seq}");
+    }
+    // Typing and receipts tell nothing about what is held.
+    let typing = ServerFrame::Typing {
+        chat_id: "c1".into(),
+        from: "ann".into(),
+    };
+    assert_eq!(may_reveal_gap(&typing), None);
 }
 
 #[wasm_bindgen_test]

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod identity;
+pub mod seed;
 pub mod server;
 
 use std::future::Future;

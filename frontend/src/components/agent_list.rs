@@ -5,9 +5,17 @@
 use crate::components::console::ConsoleContext;
 use crate::format;
 use crate::live::live;
-use crate::state::{SortKey, arrange_agents};
+use crate::state::{SortKey, matching, sort_agents};
+use crate::visible_rows::uniform;
 use leptos::prelude::*;
 use protocol::{AgentId, AgentState, ChatStatus, ClientFrame};
+use std::sync::Arc;
+
+/// How far beyond the window rows are rendered (px), so a quick scroll finds them there.
+const MARGIN_PX: f64 = 600.0;
+
+/// A row's height (px) until one is measured.
+const ROW_PX: f64 = 41.0;
 
 /// The chat status of an agent, as its icon says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +59,15 @@ fn state_class(state: AgentState) -> &'static str {
     }
 }
 
+/// The agent list sorted, and what it was sorted from and by: sorted again only when
+/// one of them changes.
+#[derive(Debug, PartialEq, Eq)]
+struct SortedAgents {
+    agents: Vec<protocol::AgentView>,
+    order: (SortKey, bool),
+    rows: Vec<crate::state::ListedAgent>,
+}
+
 /// The agent list; `label` names the table for assistive technology.
 #[component]
 pub fn AgentList(label: &'static str) -> impl IntoView {
@@ -59,10 +76,88 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
     let state = ctx.state;
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new((SortKey::Name, true));
-    // The listed agents, plus anyone I have a chat with (she appears in my list).
+    // The listed agents, plus anyone I have a chat with (she appears in my list). Each
+    // step is worked out again only when what it reads changes: a message does not
+    // re-sort the list, a keystroke only filters it.
+    let sorted = Memo::new(move |previous: Option<&Arc<SortedAgents>>| {
+        let order = sort.get();
+        let agents = state.with(|s| s.agent_list());
+        match previous {
+            Some(previous) if previous.order == order && previous.agents == agents => {
+                previous.clone()
+            }
+            _ => Arc::new(SortedAgents {
+                rows: sort_agents(agents.clone(), order.0, order.1),
+                order,
+                agents,
+            }),
+        }
+    });
+    let shown =
+        Memo::new(move |_| filter.with(|f| sorted.with(|sorted| matching(&sorted.rows, f))));
+    // Only the rows in the browser's window (and a margin) are in the page; the rest are
+    // spacers. The window is the page's, so the list scrolls with it as before.
+    let body = NodeRef::<leptos::html::Tbody>::new();
+    let view = RwSignal::new((0.0f64, 800.0f64));
+    let row_px = RwSignal::new(ROW_PX);
+    let measure = move || {
+        let Some(body) = body.get_untracked() else {
+            return;
+        };
+        let top = body.get_bounding_client_rect().top();
+        let height = window()
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(800.0);
+        if view.get_untracked() != (top, height) {
+            view.set((top, height));
+        }
+        let first = body
+            .query_selector("tr[aria-rowindex]")
+            .ok()
+            .flatten()
+            .map(|row| row.get_bounding_client_rect().height());
+        if let Some(px) =
+            first.filter(|px| *px >= 1.0 && (*px - row_px.get_untracked()).abs() > 0.5)
+        {
+            row_px.set(px);
+        }
+    };
+    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| measure());
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || {
+        on_scroll.remove();
+        on_resize.remove();
+    });
+    Effect::new(move |_| {
+        shown.track();
+        request_animation_frame(measure);
+    });
+    let slice = move || {
+        let (top, height) = view.get();
+        uniform(shown.with(Vec::len), row_px.get(), -top, height, MARGIN_PX)
+    };
     let rows = move || {
-        let (key, ascending) = sort.get();
-        filter.with(|f| arrange_agents(state.with(|s| s.agent_list()), f, key, ascending))
+        let slice = slice();
+        shown.with(|shown| {
+            sorted.with(|sorted| {
+                shown
+                    .get(slice.first..slice.end)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .map(|(at, index)| (slice.first + at, sorted.rows[*index].agent.clone()))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let spacer = move |px: f64| {
+        (px > 0.0).then(|| {
+            view! {
+                <tr class="spacer" aria-hidden="true"><td colspan="5" style:height=format!("{}px", px.round() as i64)></td></tr>
+            }
+        })
     };
     let header = move |title: &'static str, key: SortKey| {
         let aria_sort = move || match sort.get() {
@@ -110,9 +205,9 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     on:input=move |ev| filter.set(event_target_value(&ev)) />
             </label>
         </div>
-        <table class="agents" aria-label=label>
+        <table class="agents" aria-label=label aria-rowcount=live(move || (shown.with(Vec::len) + 1).to_string())>
             <thead>
-                <tr>
+                <tr aria-rowindex="1">
                     {header("Name", SortKey::Name)}
                     {header("Group", SortKey::Group)}
                     {header("State", SortKey::State)}
@@ -120,8 +215,9 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     <th scope="col">"Chat"</th>
                 </tr>
             </thead>
-            <tbody>
-                <For each=rows key=|agent| (agent.id.clone(), agent.state, agent.state_since) children=move |agent| {
+            <tbody node_ref=body>
+                {live(move || spacer(slice().above))}
+                <For each=rows key=|(at, agent)| (*at, agent.id.clone(), agent.state, agent.state_since) children=move |(at, agent)| {
                     let id = agent.id.clone();
                     let menu_id = format!("menu-{}", agent.id);
                     let open = {
@@ -153,7 +249,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     let mark_id = id.clone();
                     let since = agent.state_since;
                     view! {
-                        <tr>
+                        <tr aria-rowindex=(at + 2).to_string()>
                             <td class="name-cell">
                                 <button class="agent-name" aria-haspopup="menu" aria-expanded=live({ let open = open.clone(); move || open().to_string() })
                                     aria-controls=menu_id.clone() on:click=toggle
@@ -188,9 +284,10 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                         </tr>
                     }
                 } />
+                {live(move || spacer(slice().below))}
             </tbody>
         </table>
-        {live(move || rows().is_empty().then(|| view! { <p class="empty">"No agents to show."</p> }))}
+        {live(move || shown.with(Vec::is_empty).then(|| view! { <p class="empty">"No agents to show."</p> }))}
     }
 }
 

@@ -5,9 +5,22 @@ use crate::components::agent_list::ChatMark;
 use crate::components::console::ConsoleContext;
 use crate::format;
 use crate::live::live;
+use crate::state::ConsoleState;
+use crate::visible_rows::varied;
 use leptos::html::Textarea;
 use leptos::prelude::*;
-use protocol::{ChatId, ChatStatus, ClientFrame};
+use protocol::{AgentId, ChatId, ChatStatus, ClientFrame};
+use std::collections::HashMap;
+use wasm_bindgen::JsCast;
+
+/// How far beyond the transcript's view messages are rendered (px).
+const MARGIN_PX: f64 = 800.0;
+/// A message's height with the gap after it (px), until one is measured.
+const LINE_PX: f64 = 62.0;
+/// The gap between two messages (px; the style sheet's).
+const GAP_PX: f64 = 10.0;
+/// This close to the bottom (px) counts as at the bottom: new messages keep it there.
+const BOTTOM_PX: f64 = 40.0;
 
 /// The Multi-Chat Table and the chat window.
 #[component]
@@ -90,13 +103,15 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
     let drafts = ctx.drafts;
     let state = ctx.state;
     let me = ctx.me.id.clone();
-    let entry = {
-        let chat = chat.clone();
-        move || state.with(|s| s.chats.get(&chat).cloned())
-    };
     let ended = {
-        let entry = entry.clone();
-        move || entry().is_some_and(|e| e.view.status == ChatStatus::Ended)
+        let chat = chat.clone();
+        move || {
+            state.with(|s| {
+                s.chats
+                    .get(&chat)
+                    .is_some_and(|e| e.view.status == ChatStatus::Ended)
+            })
+        }
     };
     let draft = {
         let chat = chat.clone();
@@ -134,55 +149,8 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
             })
         }
     };
-    let transcript = {
-        let (entry, chat, me) = (entry.clone(), chat.clone(), me.clone());
-        move || {
-            let Some(entry) = entry() else {
-                return Vec::new();
-            };
-            let other = entry.view.with.name.clone();
-            // "Seen" goes under my last message the other agent has seen.
-            let seen_seq = entry
-                .messages
-                .values()
-                .filter(|m| m.from == me && m.seq <= entry.view.seen_by_other)
-                .map(|m| m.seq)
-                .max();
-            let mut lines: Vec<Line> = entry
-                .messages
-                .values()
-                .map(|m| {
-                    let mine = m.from == me;
-                    Line {
-                        key: format!("s{}:{}", m.seq, seen_seq == Some(m.seq)),
-                        who: if mine {
-                            "You".to_owned()
-                        } else {
-                            other.clone()
-                        },
-                        time: format::clock_time(m.sent_at),
-                        body: m.body.clone(),
-                        mine,
-                        seen: seen_seq == Some(m.seq),
-                    }
-                })
-                .collect();
-            lines.extend(state.with(|s| {
-                s.unacknowledged(&chat)
-                    .into_iter()
-                    .map(|o| Line {
-                        key: format!("o{}", o.client_msg_id),
-                        who: "You".to_owned(),
-                        time: "Sending…".to_owned(),
-                        body: o.body.clone(),
-                        mine: true,
-                        seen: false,
-                    })
-                    .collect::<Vec<_>>()
-            }));
-            lines
-        }
-    };
+    let (transcript, shown) = transcript(state, chat.clone(), me.clone());
+    let list = shown.list;
     // Tell the other agent what I have seen, while this window shows and the page is visible.
     let reported = StoredValue::new(0u64);
     {
@@ -216,25 +184,28 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
         }
     };
     let typing_note = {
-        let (entry, chat) = (entry.clone(), chat.clone());
+        let chat = chat.clone();
         let now = ctx.now;
         move || {
             let at = now.get().max(js_sys::Date::now() as i64);
-            let typing = state.with(|s| s.is_typing(&chat, at));
-            typing
-                .then(|| entry().map(|e| format!("{} is typing…", e.view.with.name)))
-                .flatten()
+            state.with(|s| {
+                let entry = s.chats.get(&chat)?;
+                s.is_typing(&chat, at)
+                    .then(|| format!("{} is typing…", entry.view.with.name))
+            })
         }
     };
     let header = {
-        let entry = entry.clone();
+        let chat = chat.clone();
         move || {
-            entry().map(|e| {
-                (
-                    e.view.with.name.clone(),
-                    e.view.with.group.to_string(),
-                    e.view.interaction.clone(),
-                )
+            state.with(|s| {
+                s.chats.get(&chat).map(|e| {
+                    (
+                        e.view.with.name.clone(),
+                        e.view.with.group.to_string(),
+                        e.view.interaction.clone(),
+                    )
+                })
             })
         }
     };
@@ -252,9 +223,12 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                     {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> })}
                 }))}
             </header>
-            <div class="transcript" role="log" aria-label="Transcript" aria-live="polite"><ol>
+            <div class="transcript" role="log" aria-label="Transcript" aria-live="polite" node_ref=list
+                on:scroll=move |_| shown.scrolled()>
+                <ol style:padding-top=live(move || format!("{}px", shown.get().above.round() as i64))
+                    style:padding-bottom=live(move || format!("{}px", shown.get().below.round() as i64))>
                 <For each=transcript key=|line| line.key.clone() children=|line| view! {
-                    <li class:mine=line.mine class:theirs=!line.mine>
+                    <li class:mine=line.mine class:theirs=!line.mine data-line=line.id.attribute()>
                         <div class="meta"><span class="sender">{line.who}</span>" "<span class="time">{line.time}</span></div>
                         <div class="body">{line.body}</div>
                         {line.seen.then(|| view! { <div class="seen">"Seen"</div> })}
@@ -287,10 +261,254 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
     }
 }
 
+/// A line of the transcript: a stored message, or a send not acknowledged yet.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum LineId {
+    Stored(u64),
+    Sending(String),
+}
+
+impl LineId {
+    /// As the line's `data-line` attribute says it.
+    fn attribute(&self) -> String {
+        match self {
+            LineId::Stored(seq) => format!("s{seq}"),
+            LineId::Sending(id) => format!("o{id}"),
+        }
+    }
+
+    fn from_attribute(text: &str) -> Option<LineId> {
+        match text.split_at_checked(1)? {
+            ("s", seq) => seq.parse().ok().map(LineId::Stored),
+            ("o", id) => Some(LineId::Sending(id.to_owned())),
+            _ => None,
+        }
+    }
+}
+
+/// Which lines of the transcript are in the page: it keeps only those in its view (and a
+/// margin), measures them as they show, and stays at the bottom while she is there.
+#[derive(Clone, Copy, Debug)]
+struct TranscriptView {
+    /// Every line's id, in order, and where each starts.
+    layout: Memo<(Vec<LineId>, Vec<f64>)>,
+    list: NodeRef<leptos::html::Div>,
+    /// The view's scroll position and height (px).
+    scroll: RwSignal<(f64, f64)>,
+    /// Whether the view is at the bottom: new lines keep it there.
+    at_bottom: RwSignal<bool>,
+    heights: StoredValue<HashMap<LineId, f64>>,
+    measured: RwSignal<u64>,
+}
+
+impl TranscriptView {
+    /// The lines on show.
+    fn get(&self) -> crate::visible_rows::Slice {
+        self.layout.with(|(_, starts)| {
+            let (top, height) = self.scroll.get();
+            let total = starts.last().copied().unwrap_or_default();
+            let top = if self.at_bottom.get() {
+                (total - height).max(0.0)
+            } else {
+                top
+            };
+            varied(starts, top, height, MARGIN_PX)
+        })
+    }
+
+    /// The view was scrolled (by her, or to keep it at the bottom).
+    fn scrolled(&self) {
+        let Some(div) = self.list.get_untracked() else {
+            return;
+        };
+        let (top, height) = (f64::from(div.scroll_top()), f64::from(div.client_height()));
+        let near_bottom = f64::from(div.scroll_height()) - top - height <= BOTTOM_PX;
+        // Once at the bottom, only scrolling up leaves it: lines measured taller than
+        // guessed grow the list under a view that was at its bottom, and that is no
+        // reason to stop following new messages.
+        let (last_top, _) = self.scroll.get_untracked();
+        let bottom = if self.at_bottom.get_untracked() {
+            near_bottom || top >= last_top - 1.0
+        } else {
+            near_bottom
+        };
+        if self.scroll.get_untracked() != (top, height) {
+            self.scroll.set((top, height));
+        }
+        if self.at_bottom.get_untracked() != bottom {
+            self.at_bottom.set(bottom);
+        }
+    }
+
+    /// After the lines on show changed: measures them, and keeps the view at the bottom
+    /// if it was there.
+    fn rendered(&self) {
+        let Some(div) = self.list.get_untracked() else {
+            return;
+        };
+        let mut changed = false;
+        if let Ok(items) = div.query_selector_all("li[data-line]") {
+            self.heights.update_value(|heights| {
+                for at in 0..items.length() {
+                    let Some(item) = items
+                        .item(at)
+                        .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                    else {
+                        continue;
+                    };
+                    let Some(id) = item
+                        .get_attribute("data-line")
+                        .as_deref()
+                        .and_then(LineId::from_attribute)
+                    else {
+                        continue;
+                    };
+                    let px = item.get_bounding_client_rect().height() + GAP_PX;
+                    if heights
+                        .get(&id)
+                        .is_none_or(|known| (known - px).abs() > 0.5)
+                    {
+                        heights.insert(id, px);
+                        changed = true;
+                    }
+                }
+            });
+        }
+        if changed {
+            self.measured.update(|n| *n += 1);
+        }
+        if self.at_bottom.get_untracked() {
+            div.set_scroll_top(div.scroll_height());
+        }
+        self.scrolled();
+    }
+}
+
+/// The transcript's lines on show, and the view that picks them (and knows the element
+/// that scrolls them).
+fn transcript(
+    state: RwSignal<ConsoleState>,
+    chat: ChatId,
+    me: AgentId,
+) -> (
+    impl Fn() -> Vec<Line> + Clone + Send + Sync + 'static,
+    TranscriptView,
+) {
+    let heights = StoredValue::new(HashMap::<LineId, f64>::new());
+    let measured = RwSignal::new(0u64);
+    // Every line's id, in order (the stored messages, then the sends on their way), and
+    // where each starts (px), measured or guessed from those measured.
+    let layout = {
+        let chat = chat.clone();
+        Memo::new(move |_| {
+            measured.track();
+            let mut ids: Vec<LineId> = Vec::new();
+            state.with(|s| {
+                if let Some(entry) = s.chats.get(&chat) {
+                    ids.extend(entry.messages.keys().map(|seq| LineId::Stored(*seq)));
+                }
+                ids.extend(
+                    s.unacknowledged(&chat)
+                        .into_iter()
+                        .map(|o| LineId::Sending(o.client_msg_id.clone())),
+                );
+            });
+            let starts = heights.with_value(|heights| {
+                let guess = if heights.is_empty() {
+                    LINE_PX
+                } else {
+                    heights.values().sum::<f64>() / heights.len() as f64
+                };
+                let mut starts = Vec::with_capacity(ids.len() + 1);
+                let mut at = 0.0;
+                for id in &ids {
+                    starts.push(at);
+                    at += heights.get(id).copied().unwrap_or(guess);
+                }
+                starts.push(at);
+                starts
+            });
+            (ids, starts)
+        })
+    };
+    let scroll = RwSignal::new((0.0, 480.0));
+    let at_bottom = RwSignal::new(true);
+    let list = NodeRef::<leptos::html::Div>::new();
+    let view = TranscriptView {
+        layout,
+        list,
+        scroll,
+        at_bottom,
+        heights,
+        measured,
+    };
+    Effect::new(move |_| {
+        layout.track();
+        scroll.track();
+        request_animation_frame(move || view.rendered());
+    });
+    let lines = move || {
+        let slice = view.get();
+        layout.with(|(ids, _)| {
+            state.with(|s| {
+                let Some(entry) = s.chats.get(&chat) else {
+                    return Vec::new();
+                };
+                let other = &entry.view.with.name;
+                // "Seen" goes under my last message the other agent has seen.
+                let seen_seq = entry
+                    .messages
+                    .range(..=entry.view.seen_by_other)
+                    .rev()
+                    .find(|(_, m)| m.from == me)
+                    .map(|(seq, _)| *seq);
+                ids.get(slice.first..slice.end)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|id| match id {
+                        LineId::Stored(seq) => entry.messages.get(seq).map(|m| {
+                            let mine = m.from == me;
+                            let seen = seen_seq == Some(m.seq);
+                            Line {
+                                key: format!("s{}:{seen}", m.seq),
+                                id: id.clone(),
+                                who: if mine {
+                                    "You".to_owned()
+                                } else {
+                                    other.clone()
+                                },
+                                time: format::clock_time(m.sent_at),
+                                body: m.body.clone(),
+                                mine,
+                                seen,
+                            }
+                        }),
+                        LineId::Sending(client_msg_id) => s
+                            .outbox
+                            .iter()
+                            .find(|o| &o.client_msg_id == client_msg_id)
+                            .map(|o| Line {
+                                key: format!("o{}", o.client_msg_id),
+                                id: id.clone(),
+                                who: "You".to_owned(),
+                                time: "Sending…".to_owned(),
+                                body: o.body.clone(),
+                                mine: true,
+                                seen: false,
+                            }),
+                    })
+                    .collect()
+            })
+        })
+    };
+    (lines, view)
+}
+
 /// One line of the transcript.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Line {
     key: String,
+    id: LineId,
     who: String,
     time: String,
     body: String,

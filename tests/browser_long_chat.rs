@@ -1,0 +1,270 @@
+//! Long lists in a real browser. A chat of thousands of messages: only a window of it is
+//! in the page, the view follows new messages while it is at the bottom and stays put
+//! while the agent reads further up, and the first message is there when she scrolls to
+//! it. An agent list of hundreds: a window of rows, the whole list counted for assistive
+//! technology, reached by scrolling the page and by the filter.
+
+use console_e2e::browser::{Browser, Driver};
+use console_e2e::seed::{LongChatSpec, seed};
+use console_e2e::server::TestServer;
+use console_e2e::{eventually, output_dir, workspace_root};
+use serde_json::json;
+use std::time::Duration;
+
+const ENTER: &str = "\u{E007}";
+const MESSAGES: usize = 2_000;
+
+async fn sign_in(browser: &Browser, url: &str, name: &str) -> anyhow::Result<()> {
+    browser.client.goto(url).await?;
+    browser.by_role("button", name).await?.click().await?;
+    browser.by_role("tab", "Chat").await?.click().await?;
+    Ok(())
+}
+
+/// The transcript's scroll position, height and view height, and how many messages
+/// are in the page.
+async fn transcript_view(browser: &Browser) -> anyhow::Result<(f64, f64, f64, u64)> {
+    let value = browser
+        .client
+        .execute(
+            "const v = document.querySelector('.transcript');
+             return [v.scrollTop, v.scrollHeight, v.clientHeight, v.querySelectorAll('li').length];",
+            Vec::new(),
+        )
+        .await?;
+    let number = |at: usize| value[at].as_f64().unwrap_or(f64::NAN);
+    Ok((
+        number(0),
+        number(1),
+        number(2),
+        value[3].as_u64().unwrap_or(0),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_of_thousands_keeps_a_window_in_the_page_and_follows_new_messages_at_the_bottom()
+-> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let directory = json!({"tenants": [{"id": "acme", "name": "Acme Contact Center", "agents": [
+        {"id": "ann", "name": "Ann Lee", "group": "sales", "role": "agent"},
+        {"id": "bob", "name": "Bob Stone", "group": "sales", "role": "agent"}]}]});
+    let chat = LongChatSpec {
+        tenant: "acme",
+        id: "long",
+        between: ["ann", "bob"],
+        messages: MESSAGES,
+    };
+    let long = seed(data.path(), &directory, &[chat])
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no chat written"))?;
+    let server = TestServer::start_on(data, workspace_root().join("dist"), None).await?;
+    let driver = Driver::start().await?;
+    let ann = driver.browser("ann-long").await?;
+    let bob = driver.browser("bob-long").await?;
+    sign_in(&ann, &server.url(), "Ann Lee").await?;
+    sign_in(&bob, &server.url(), "Bob Stone").await?;
+
+    // The chat opens at its last message, with only a window of the messages in the page.
+    eventually(
+        "Ann's chat to show its last message",
+        Duration::from_secs(30),
+        || async {
+            let last = ann.text_of(".transcript li:last-child .body").await?;
+            Ok((last == long.last).then_some(()))
+        },
+    )
+    .await?;
+    let (top, height, view, lines) = transcript_view(&ann).await?;
+    assert!(
+        lines < 100,
+        "{lines} of {MESSAGES} messages are in the page"
+    );
+    assert!(
+        height - top - view < 50.0,
+        "at the bottom: {top} {height} {view}"
+    );
+    ann.screenshot(&output_dir().join("screenshots"), "09-long-chat")
+        .await?;
+
+    // A new message arrives: the view follows it.
+    bob.by_role("textbox", "Your Message")
+        .await?
+        .send_keys(&format!("Fresh at the bottom.{ENTER}"))
+        .await?;
+    eventually(
+        "the view to follow the new message",
+        Duration::from_secs(15),
+        || async {
+            let last = ann.text_of(".transcript li:last-child .body").await?;
+            let (top, height, view, _) = transcript_view(&ann).await?;
+            Ok((last == "Fresh at the bottom." && height - top - view < 50.0).then_some(()))
+        },
+    )
+    .await?;
+
+    // She scrolls to the top: the first message is there.
+    ann.client
+        .execute(
+            "document.querySelector('.transcript').scrollTop = 0;",
+            Vec::new(),
+        )
+        .await?;
+    eventually(
+        "the first message at the top",
+        Duration::from_secs(15),
+        || async {
+            ann.client
+                .execute(
+                    "document.querySelector('.transcript').scrollTop = 0;",
+                    Vec::new(),
+                )
+                .await?;
+            let first = ann.text_of(".transcript li:first-child .body").await?;
+            Ok((first == long.first).then_some(()))
+        },
+    )
+    .await?;
+
+    // While she reads up there, a new message does not pull the view away.
+    bob.by_role("textbox", "Your Message")
+        .await?
+        .send_keys(&format!("While you read the top.{ENTER}"))
+        .await?;
+    eventually(
+        "Bob's message to be stored",
+        Duration::from_secs(15),
+        || async {
+            let page = bob.text_of("body").await?;
+            Ok(
+                (page.contains("While you read the top.") && !page.contains("Sending…"))
+                    .then_some(()),
+            )
+        },
+    )
+    .await?;
+    // Given the moment the push takes to come, and a few frames.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (top, _, _, _) = transcript_view(&ann).await?;
+    assert!(top < 50.0, "the view stayed at the top: scrollTop {top}");
+    let first = ann.text_of(".transcript li:first-child .body").await?;
+    assert_eq!(first, long.first);
+
+    // Back at the bottom, the message is there.
+    ann.client
+        .execute(
+            "const v = document.querySelector('.transcript'); v.scrollTop = v.scrollHeight;",
+            Vec::new(),
+        )
+        .await?;
+    eventually(
+        "the latest message at the bottom",
+        Duration::from_secs(15),
+        || async {
+            ann.client
+            .execute(
+                "const v = document.querySelector('.transcript'); v.scrollTop = v.scrollHeight;",
+                Vec::new(),
+            )
+            .await?;
+            let last = ann.text_of(".transcript li:last-child .body").await?;
+            Ok((last == "While you read the top.").then_some(()))
+        },
+    )
+    .await?;
+    for browser in [ann, bob] {
+        browser.client.clone().close().await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_list_of_hundreds_keeps_a_window_in_the_page_and_scrolls_and_filters_them_all()
+-> anyhow::Result<()> {
+    const AGENTS: usize = 600;
+    let data = tempfile::tempdir()?;
+    let mut agents =
+        vec![json!({"id": "ann", "name": "Ann Lee", "group": "sales", "role": "agent"})];
+    agents.extend((0..AGENTS).map(|n| {
+        json!({"id": format!("agent-{n:04}"), "name": format!("Colleague {n:04}"), "group": "sales", "role": "agent"})
+    }));
+    let directory =
+        json!({"tenants": [{"id": "acme", "name": "Acme Contact Center", "agents": agents}]});
+    seed(data.path(), &directory, &[]).await?;
+    let server = TestServer::start_on(data, workspace_root().join("dist"), None).await?;
+    let driver = Driver::start().await?;
+    let ann = driver.browser("ann-list").await?;
+    ann.client.goto(&server.url()).await?;
+    ann.by_role("button", "Ann Lee").await?.click().await?;
+    ann.wait_for_text("Colleague 0000").await?;
+
+    // Every agent is counted for assistive technology; only a window is in the page.
+    let rows = |script: &'static str| {
+        let ann = &ann;
+        async move {
+            let value = ann.client.execute(script, Vec::new()).await?;
+            anyhow::Ok(value.as_u64().unwrap_or_default())
+        }
+    };
+    let count =
+        "return Number(document.querySelector('table.agents').getAttribute('aria-rowcount'));";
+    let in_page =
+        "return document.querySelectorAll('table.agents tbody tr[aria-rowindex]').length;";
+    assert_eq!(
+        rows(count).await?,
+        AGENTS as u64 + 1,
+        "the header row and every agent"
+    );
+    let shown = rows(in_page).await?;
+    assert!(
+        shown > 5 && shown < 100,
+        "{shown} rows of {AGENTS} in the page"
+    );
+
+    // Scrolled to the end of the page, the last agents are there.
+    eventually(
+        "the last agent at the end of the page",
+        Duration::from_secs(15),
+        || async {
+            ann.client
+                .execute(
+                    "window.scrollTo(0, document.documentElement.scrollHeight);",
+                    Vec::new(),
+                )
+                .await?;
+            let table = ann.by_role("table", "Agent Status").await?.text().await?;
+            Ok(table
+                .contains(&format!("Colleague {:04}", AGENTS - 1))
+                .then_some(()))
+        },
+    )
+    .await?;
+    assert!(rows(in_page).await? < 100);
+    // The audit with rows left out above and below the window.
+    ann.client
+        .execute(
+            "window.scrollTo(0, document.documentElement.scrollHeight / 2);",
+            Vec::new(),
+        )
+        .await?;
+    let violations = ann.accessibility_violations().await?;
+    assert!(violations.is_empty(), "axe-core found: {violations:#?}");
+
+    // Filtering finds an agent from the middle of the list, and only her.
+    ann.client
+        .execute("window.scrollTo(0, 0);", Vec::new())
+        .await?;
+    ann.by_role("searchbox", "Filter by name")
+        .await?
+        .send_keys("colleague 0321")
+        .await?;
+    eventually(
+        "the filter to leave one agent",
+        Duration::from_secs(15),
+        || async { Ok((rows(count).await? == 2 && rows(in_page).await? == 1).then_some(())) },
+    )
+    .await?;
+    ann.by_role("button", "Colleague 0321").await?;
+    ann.client.clone().close().await?;
+    Ok(())
+}
