@@ -172,12 +172,12 @@ async fn serve_socket(
         event
     };
 
-    let (outbox, mut pending) = mpsc::unbounded_channel::<Outbound>();
+    let (own_outbox, mut pending) = mpsc::unbounded_channel::<Outbound>();
     let last_active = Arc::new(AtomicI64::new(connected_at));
     gateway.pusher.register(
         connection.clone(),
         Socket {
-            outbox,
+            outbox: own_outbox.clone(),
             connected_at,
             source_ip: peer.source_ip.clone(),
             user_agent: peer.user_agent.clone(),
@@ -194,10 +194,6 @@ async fn serve_socket(
     let (mut sink, mut stream) = socket.split();
     let lifetime = tokio::time::sleep(gateway.lifetimes.total);
     tokio::pin!(lifetime);
-    let own_outbox = gateway
-        .pusher
-        .socket(&connection)
-        .map(|socket| socket.outbox);
     let idle_left = || {
         let quiet = gateway.app.clock.now_ms() - last_active.load(Ordering::Relaxed);
         gateway
@@ -227,9 +223,7 @@ async fn serve_socket(
                         }
                         Message::Binary(_) => {
                             let refusal = r#"{"type":"error","code":"bad_request","message":"binary frames are not supported; send JSON text frames"}"#;
-                            if let Some(outbox) = &own_outbox {
-                                let _ = outbox.send(Outbound::Frame(refusal.into()));
-                            }
+                            let _ = own_outbox.send(Outbound::Frame(refusal.into()));
                         }
                         Message::Close(_) => break,
                         Message::Ping(_) | Message::Pong(_) => {}
