@@ -29,6 +29,13 @@ pub struct Chatter {
     pub pace: Duration,
 }
 
+impl Chatter {
+    /// How long between two messages of all the consoles together, on average.
+    pub fn gap(&self) -> Duration {
+        self.pace / (2 * self.pairs.max(1)) as u32
+    }
+}
+
 /// What one size gave.
 #[derive(Debug, Clone)]
 pub struct SizeFigures {
