@@ -7,7 +7,9 @@
 //! Keys join ids with the unit separator (U+001F), which no id may contain; a range over
 //! a key prefix lists one agent's connections or chats.
 
+mod journal;
 mod keys;
+mod tx;
 mod writer;
 
 use async_trait::async_trait;
@@ -16,8 +18,9 @@ use console_domain::ports::{
     Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, Quota, StoreError,
     TicketStore,
 };
+use journal::{Change, Journal};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
-use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -25,6 +28,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use tx::{Logged, Tx};
 use writer::Writer;
 
 const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenants");
@@ -159,12 +163,29 @@ fn read<T: DeserializeOwned>(
 }
 
 fn write<T: Serialize>(
-    table: &mut Table<&'static str, &'static [u8]>,
+    table: &mut Logged<&'static str, &'static [u8]>,
     key: &str,
     value: &T,
 ) -> Result<(), StoreError> {
-    table.insert(key, encode(value)?.as_slice()).map_err(fail)?;
-    Ok(())
+    table.insert(key, encode(value)?.as_slice())
+}
+
+/// Makes one change of a journal record again, in the table it names.
+fn apply_change(txn: &redb::WriteTransaction, change: &Change<'_>) -> Result<(), StoreError> {
+    use tx::apply;
+    match change.table() {
+        name if name == TENANTS.name() => apply(txn, TENANTS, change),
+        name if name == AGENTS.name() => apply(txn, AGENTS, change),
+        name if name == TICKETS.name() => apply(txn, TICKETS, change),
+        name if name == CHATS.name() => apply(txn, CHATS, change),
+        name if name == AGENT_CHATS.name() => apply(txn, AGENT_CHATS, change),
+        name if name == OPEN_PAIRS.name() => apply(txn, OPEN_PAIRS, change),
+        name if name == MESSAGES.name() => apply(txn, MESSAGES, change),
+        name if name == SEND_KEYS.name() => apply(txn, SEND_KEYS, change),
+        other => Err(StoreError::permanent(format!(
+            "embedded store: its journal changes a table this version does not have: {other}"
+        ))),
+    }
 }
 
 /// The message stored under a send key, if any.
@@ -216,8 +237,24 @@ impl EmbeddedStore {
     /// Opens (or creates) the store file at `path`, creating every table.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = Arc::new(Database::create(path).map_err(fail)?);
+        let mut journal_path = path.as_os_str().to_owned();
+        journal_path.push(".journal");
+        let (mut journal, unapplied) = Journal::open(Path::new(&journal_path)).map_err(|e| {
+            StoreError::permanent(format!(
+                "embedded store: cannot open its journal {}: {e}",
+                Path::new(&journal_path).display()
+            ))
+        })?;
+        // What was committed since the last checkpoint before a crash: applied again and
+        // made durable here, so the journal can start over.
+        let txn = db.begin_write().map_err(fail)?;
+        for payload in &unapplied {
+            tx::replay(&txn, payload, apply_change)?;
+        }
+        txn.commit().map_err(fail)?;
+        journal.restart();
         let store = EmbeddedStore {
-            writer: Writer::start(db.clone())?,
+            writer: Writer::start(db.clone(), journal)?,
             db,
             limits: Mutex::default(),
             connections: Mutex::default(),
@@ -329,7 +366,7 @@ impl EmbeddedStore {
     /// Runs `f` in the writer's next group commit; answers once it is on disk.
     async fn durably<R: Send + 'static>(
         &self,
-        f: impl Fn(&redb::WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+        f: impl Fn(&Tx<'_>) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         self.writer.write(true, f).await
     }
@@ -339,7 +376,7 @@ impl EmbeddedStore {
     /// for messages.
     async fn volatile<R: Send + 'static>(
         &self,
-        f: impl Fn(&redb::WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+        f: impl Fn(&Tx<'_>) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         self.writer.write(false, f).await
     }
@@ -379,13 +416,9 @@ impl EmbeddedStore {
 impl DirectoryStore for EmbeddedStore {
     async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError> {
         let (tenant, agents) = (tenant.clone(), agents.to_vec());
-        self.durably(move |txn| {
-            write(
-                &mut txn.open_table(TENANTS).map_err(fail)?,
-                tenant.id.as_str(),
-                &tenant,
-            )?;
-            let mut table = txn.open_table(AGENTS).map_err(fail)?;
+        self.durably(move |tx| {
+            write(&mut tx.open(TENANTS)?, tenant.id.as_str(), &tenant)?;
+            let mut table = tx.open(AGENTS)?;
             for agent in &agents {
                 write(&mut table, &keys::agent(&tenant.id, &agent.id), agent)?;
             }
@@ -429,9 +462,9 @@ impl DirectoryStore for EmbeddedStore {
         since: i64,
     ) -> Result<Option<Agent>, StoreError> {
         let key = keys::agent(tenant, id);
-        self.durably(move |txn| {
-            let mut table = txn.open_table(AGENTS).map_err(fail)?;
-            let Some(mut agent) = read::<Agent>(&table, &key)? else {
+        self.durably(move |tx| {
+            let mut table = tx.open(AGENTS)?;
+            let Some(mut agent) = read::<Agent>(&*table, &key)? else {
                 return Ok(None);
             };
             agent.state = state;
@@ -447,21 +480,15 @@ impl DirectoryStore for EmbeddedStore {
 impl TicketStore for EmbeddedStore {
     async fn put_ticket(&self, ticket: &Ticket) -> Result<(), StoreError> {
         let ticket = ticket.clone();
-        self.volatile(move |txn| {
-            write(
-                &mut txn.open_table(TICKETS).map_err(fail)?,
-                &ticket.id,
-                &ticket,
-            )
-        })
-        .await
+        self.volatile(move |tx| write(&mut tx.open(TICKETS)?, &ticket.id, &ticket))
+            .await
     }
 
     async fn take_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
         let id = id.to_owned();
-        self.volatile(move |txn| {
-            let mut table = txn.open_table(TICKETS).map_err(fail)?;
-            let removed = table.remove(id.as_str()).map_err(fail)?;
+        self.volatile(move |tx| {
+            let mut table = tx.open(TICKETS)?;
+            let removed = table.remove(id.as_str())?;
             match removed {
                 Some(guard) => decode(guard.value()).map(Some),
                 None => Ok(None),
@@ -534,30 +561,26 @@ impl ConnectionStore for EmbeddedStore {
 impl ChatStore for EmbeddedStore {
     async fn open_chat(&self, chat: &Chat) -> Result<(Chat, bool), StoreError> {
         let chat = chat.clone();
-        self.durably(move |txn| {
+        self.durably(move |tx| {
             let [a, b] = chat.participants();
             let pair = keys::pair(&chat.tenant, a, b);
-            let mut pairs = txn.open_table(OPEN_PAIRS).map_err(fail)?;
-            let mut chats = txn.open_table(CHATS).map_err(fail)?;
+            let mut pairs = tx.open(OPEN_PAIRS)?;
+            let mut chats = tx.open(CHATS)?;
             let existing = pairs
                 .get(pair.as_str())
                 .map_err(fail)?
                 .map(|g| g.value().to_owned());
             if let Some(id) = existing
                 && let Some(open) =
-                    read::<Chat>(&chats, &keys::chat(&chat.tenant, &id.as_str().into()))?
+                    read::<Chat>(&*chats, &keys::chat(&chat.tenant, &id.as_str().into()))?
             {
                 return Ok((open, false));
             }
-            pairs
-                .insert(pair.as_str(), chat.id.as_str())
-                .map_err(fail)?;
+            pairs.insert(pair.as_str(), chat.id.as_str())?;
             write(&mut chats, &keys::chat(&chat.tenant, &chat.id), &chat)?;
-            let mut index = txn.open_table(AGENT_CHATS).map_err(fail)?;
+            let mut index = tx.open(AGENT_CHATS)?;
             for agent in chat.participants() {
-                index
-                    .insert(keys::agent_chat(&chat.tenant, agent, &chat.id).as_str(), ())
-                    .map_err(fail)?;
+                index.insert(keys::agent_chat(&chat.tenant, agent, &chat.id).as_str(), ())?;
             }
             Ok((chat.clone(), true))
         })
@@ -601,14 +624,14 @@ impl ChatStore for EmbeddedStore {
         let chat_key = keys::chat(tenant, chat_id);
         let send_key = keys::send(tenant, chat_id, from, client_msg_id);
         let (from, client_msg_id, body) = (from.clone(), client_msg_id.to_owned(), body.to_owned());
-        self.durably(move |txn| {
-            let mut chats = txn.open_table(CHATS).map_err(fail)?;
-            let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
+        self.durably(move |tx| {
+            let mut chats = tx.open(CHATS)?;
+            let Some(mut chat) = read::<Chat>(&*chats, &chat_key)? else {
                 return Ok(Appended::NoSuchChat);
             };
-            let mut send_keys = txn.open_table(SEND_KEYS).map_err(fail)?;
-            let mut messages = txn.open_table(MESSAGES).map_err(fail)?;
-            if let Some(message) = sent(&send_keys, &messages, &chat_key, &send_key)? {
+            let mut send_keys = tx.open(SEND_KEYS)?;
+            let mut messages = tx.open(MESSAGES)?;
+            if let Some(message) = sent(&*send_keys, &*messages, &chat_key, &send_key)? {
                 return Ok(Appended::Duplicate { chat, message });
             }
             if chat.status == ChatStatus::Ended {
@@ -616,10 +639,8 @@ impl ChatStore for EmbeddedStore {
             }
             let message = chat.append(&from, &client_msg_id, &body, at);
             let seq = message.seq;
-            messages
-                .insert((chat_key.as_str(), seq), encode(&message)?.as_slice())
-                .map_err(fail)?;
-            send_keys.insert(send_key.as_str(), seq).map_err(fail)?;
+            messages.insert((chat_key.as_str(), seq), encode(&message)?.as_slice())?;
+            send_keys.insert(send_key.as_str(), seq)?;
             write(&mut chats, &chat_key, &chat)?;
             Ok(Appended::Stored { chat, message })
         })
@@ -651,19 +672,17 @@ impl ChatStore for EmbeddedStore {
     ) -> Result<Option<Chat>, StoreError> {
         let chat_key = keys::chat(tenant, chat_id);
         let (tenant, by) = (tenant.clone(), by.clone());
-        self.durably(move |txn| {
-            let mut chats = txn.open_table(CHATS).map_err(fail)?;
-            let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
+        self.durably(move |tx| {
+            let mut chats = tx.open(CHATS)?;
+            let Some(mut chat) = read::<Chat>(&*chats, &chat_key)? else {
                 return Ok(None);
             };
             if chat.status == ChatStatus::Open {
                 chat.end(&by, at);
                 write(&mut chats, &chat_key, &chat)?;
                 let [a, b] = chat.participants();
-                txn.open_table(OPEN_PAIRS)
-                    .map_err(fail)?
-                    .remove(keys::pair(&tenant, a, b).as_str())
-                    .map_err(fail)?;
+                tx.open(OPEN_PAIRS)?
+                    .remove(keys::pair(&tenant, a, b).as_str())?;
             }
             Ok(Some(chat))
         })
@@ -679,9 +698,9 @@ impl ChatStore for EmbeddedStore {
     ) -> Result<Option<Chat>, StoreError> {
         let chat_key = keys::chat(tenant, chat_id);
         let agent = agent.clone();
-        self.durably(move |txn| {
-            let mut chats = txn.open_table(CHATS).map_err(fail)?;
-            let Some(mut chat) = read::<Chat>(&chats, &chat_key)? else {
+        self.durably(move |tx| {
+            let mut chats = tx.open(CHATS)?;
+            let Some(mut chat) = read::<Chat>(&*chats, &chat_key)? else {
                 return Ok(None);
             };
             if !chat.mark_seen(&agent, seq) {

@@ -1,20 +1,31 @@
-//! Group commit: every write of the store runs on one writer thread, which takes all the
-//! writes waiting at that moment, runs them in order in one redb transaction and commits
-//! them with one fsync; then it answers each. A write is answered only after the commit
+//! Group commit: a write that finds no other write running commits at once, on the
+//! calling thread; writes that come while one is committing queue behind it, and the
+//! writer thread takes all of them waiting at that moment, runs them in order in one redb
+//! transaction and makes them durable with one journal record and one `fdatasync` (see
+//! [`crate::journal`]); then it answers each. A write is answered only after the record
 //! that holds it is on disk, so nothing is acknowledged early — but a thousand agents
-//! sending at once share an fsync instead of queueing for one each, and no thread of the
-//! async runtime ever waits on the disk or on another transaction.
+//! sending at once share a sync instead of queueing for one each.
+//!
+//! The first path is for the usual case, a message now and then: its commit costs the
+//! sync and nothing more — no hand-off to the writer thread and back. It holds its
+//! runtime thread for that sync; the other runtime threads go on serving, and while it
+//! commits every other write queues for the writer thread, so at most one runtime thread
+//! ever waits on the disk. The writer thread also makes the checkpoints, when the journal
+//! asks for one, between commits.
 //!
 //! A batch is the same as its writes one after another: each sees what the earlier ones
 //! wrote. If one of them fails, the whole transaction is dropped (nothing of it is
 //! written) and each write of the batch is run again in a transaction of its own, so a
 //! failure answers only the write that caused it.
 
+use crate::fail;
+use crate::journal::Journal;
+use crate::tx::Tx;
 use console_domain::ports::StoreError;
-use redb::{Database, Durability, WriteTransaction};
+use redb::{Database, Durability};
 use std::any::Any;
-use std::sync::Arc;
-use std::sync::mpsc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
@@ -22,11 +33,13 @@ use tokio::sync::oneshot;
 const MAX_BATCH: usize = 512;
 
 type Output = Box<dyn Any + Send>;
-type Run = Box<dyn Fn(&WriteTransaction) -> Result<Output, StoreError> + Send>;
+/// A write, as the transaction that runs it sees it.
+type WriteFn<R> = dyn Fn(&Tx<'_>) -> Result<R, StoreError>;
+type Run = Box<dyn Fn(&Tx<'_>) -> Result<Output, StoreError> + Send>;
 
 /// One write waiting for the writer thread.
 struct Job {
-    /// Whether its commit must reach the disk before it is answered.
+    /// Whether it must be on disk before it is answered.
     durable: bool,
     /// The write; it may run twice (again alone after its batch failed), so it must not
     /// consume what it captured.
@@ -34,10 +47,50 @@ struct Job {
     answer: Box<dyn FnOnce(Result<Output, StoreError>) + Send>,
 }
 
+/// Who commits, and what waits.
+#[derive(Default)]
+struct State {
+    /// A commit is running, on a caller's thread or on the writer thread: a write that
+    /// comes now queues.
+    busy: bool,
+    /// The writer thread has the commit (handed over by a caller's commit that found
+    /// writes queued or a checkpoint due); it lets `busy` go once it has nothing to do.
+    handed: bool,
+    /// The writes waiting, in the order they came.
+    queue: VecDeque<Job>,
+    /// The store is being dropped: the writer thread finishes the queue, makes a last
+    /// checkpoint and stops.
+    stopping: bool,
+}
+
+/// What the committing threads share.
+struct Shared {
+    db: Arc<Database>,
+    /// Used only by whoever is `busy`: never waited for.
+    journal: Mutex<Journal>,
+    state: Mutex<State>,
+    /// Rung when the writer thread is handed the commit, or the store is dropped.
+    bell: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn journal(&self) -> MutexGuard<'_, Journal> {
+        self.journal
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// The writer thread and the queue to it. Dropping it lets the thread finish what is
-/// queued and waits for it, so the file is closed when the store is.
+/// queued and checkpoint, and waits for it, so the file is closed when the store is.
 pub struct Writer {
-    queue: Option<mpsc::Sender<Job>>,
+    shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -48,30 +101,69 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread of `db`.
-    pub fn start(db: Arc<Database>) -> Result<Self, StoreError> {
-        let (queue, jobs) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("store-writer".into())
-            .spawn(move || write_batches(&db, &jobs))
-            .map_err(|e| StoreError::permanent(format!("embedded store: no writer thread: {e}")))?;
+    /// Starts the writer thread of `db`, whose commits since its last durable one are all
+    /// in `journal` (none, after opening: the store applies what it found and
+    /// checkpoints first).
+    pub fn start(db: Arc<Database>, journal: Journal) -> Result<Self, StoreError> {
+        let shared = Arc::new(Shared {
+            db,
+            journal: Mutex::new(journal),
+            state: Mutex::default(),
+            bell: Condvar::new(),
+        });
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("store-writer".into())
+                .spawn(move || write_batches(&shared))
+                .map_err(|e| {
+                    StoreError::permanent(format!("embedded store: no writer thread: {e}"))
+                })?
+        };
         Ok(Writer {
-            queue: Some(queue),
+            shared,
             thread: Some(thread),
         })
     }
 
-    /// Runs `write` in the next batch and answers once that batch is committed —
-    /// durably (fsync) if `durable`, which any durable write of the batch makes it.
+    /// Runs `write` and answers once it is committed — on disk if `durable`, which any
+    /// durable write of a batch makes the whole batch. Alone, it commits at once on this
+    /// thread; behind another commit, in the writer thread's next batch.
     pub async fn write<R: Send + 'static>(
         &self,
         durable: bool,
-        write: impl Fn(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+        write: impl Fn(&Tx<'_>) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
+        match self.enter(durable, write)? {
+            Turn::Commit(write) => {
+                // Let go even if the write panics, or every later write would wait.
+                let _leave = Leave(self);
+                let mut outputs = commit_together(&self.shared, durable, &[&write])
+                    .map_err(|(_, error)| error)?;
+                Ok(outputs.pop().expect("one output per write"))
+            }
+            Turn::Wait(answer) => answer.await.map_err(|_| closed())?,
+        }
+    }
+
+    /// Takes the commit if no other write holds it; else queues `write` for the writer
+    /// thread.
+    fn enter<R: Send + 'static, W>(&self, durable: bool, write: W) -> Result<Turn<W, R>, StoreError>
+    where
+        W: Fn(&Tx<'_>) -> Result<R, StoreError> + Send + 'static,
+    {
+        let mut state = self.shared.lock();
+        if state.stopping {
+            return Err(closed());
+        }
+        if !state.busy {
+            state.busy = true;
+            return Ok(Turn::Commit(write));
+        }
         let (reply, answer) = oneshot::channel::<Result<R, StoreError>>();
-        let job = Job {
+        state.queue.push_back(Job {
             durable,
-            run: Box::new(move |txn| write(txn).map(|value| Box::new(value) as Output)),
+            run: Box::new(move |tx| write(tx).map(|value| Box::new(value) as Output)),
             answer: Box::new(move |result| {
                 let _ = reply.send(result.map(|value| {
                     *value
@@ -79,50 +171,140 @@ impl Writer {
                         .expect("a write is answered with what it returned")
                 }));
             }),
-        };
-        let closed = || StoreError::permanent("embedded store: the writer has stopped");
-        self.queue
-            .as_ref()
-            .ok_or_else(closed)?
-            .send(job)
-            .map_err(|_| closed())?;
-        answer.await.map_err(|_| closed())?
+        });
+        Ok(Turn::Wait(answer))
     }
+
+    /// Lets go of the commit after committing on the caller's thread: to the next write,
+    /// or to the writer thread if writes queued meanwhile or a checkpoint is due.
+    fn leave(&self) {
+        let due = self.shared.journal().checkpoint_due();
+        let mut state = self.shared.lock();
+        if state.queue.is_empty() && !due {
+            state.busy = false;
+        } else {
+            state.handed = true;
+            self.shared.bell.notify_one();
+        }
+    }
+}
+
+/// Lets go of the commit when dropped.
+struct Leave<'a>(&'a Writer);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+/// What a write does: commit now, or wait for the writer thread's answer.
+enum Turn<W, R> {
+    Commit(W),
+    Wait(oneshot::Receiver<Result<R, StoreError>>),
+}
+
+fn closed() -> StoreError {
+    StoreError::permanent("embedded store: the writer has stopped")
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        drop(self.queue.take());
+        self.shared.lock().stopping = true;
+        self.shared.bell.notify_one();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-/// The writer thread: waits for a write, takes every other one queued behind it, runs
-/// them as one transaction, answers them; until the store is dropped.
-fn write_batches(db: &Database, jobs: &mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+/// What the writer thread does next.
+enum Work {
+    Batch(Vec<Job>),
+    Checkpoint,
+    Stop,
+}
+
+/// The writer thread: once handed the commit, checkpoints if one is due, takes every
+/// write waiting (up to [`MAX_BATCH`]), runs them as one transaction, answers them, and
+/// again until there is nothing to do; then lets the next write commit on its caller's
+/// thread. When the store is dropped, it commits what is queued, checkpoints and stops.
+fn write_batches(shared: &Shared) {
+    // A checkpoint that failed is tried again the next time the thread is handed the
+    // commit, not in a loop (and the journal keeps its records meanwhile).
+    let mut checkpoint_failed = false;
+    loop {
+        let work = {
+            let mut state = shared.lock();
+            loop {
+                if state.stopping && !state.busy {
+                    // Nothing commits on a caller's thread any more: take the rest.
+                    state.busy = true;
+                    state.handed = true;
+                }
+                if state.handed {
+                    if !checkpoint_failed && shared.journal().checkpoint_due() {
+                        break Work::Checkpoint;
+                    }
+                    if !state.queue.is_empty() {
+                        let take = state.queue.len().min(MAX_BATCH);
+                        break Work::Batch(state.queue.drain(..take).collect());
+                    }
+                    if state.stopping {
+                        break Work::Stop;
+                    }
+                    state.handed = false;
+                    state.busy = false;
+                    checkpoint_failed = false;
+                }
+                state = shared
+                    .bell
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+        };
+        match work {
+            Work::Batch(batch) => {
+                // A write that panics drops its batch's answers (its callers are told the
+                // writer stopped), not the thread: later writes still commit.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    commit(shared, batch);
+                }));
+            }
+            Work::Checkpoint => {
+                checkpoint_failed = checkpoint(&shared.db, &mut shared.journal()).is_err();
+            }
+            Work::Stop => {
+                let _ = checkpoint(&shared.db, &mut shared.journal());
+                return;
             }
         }
-        commit(db, batch);
     }
+}
+
+/// Makes redb's state durable, so that the journal's records are no longer needed, and
+/// starts the journal over.
+pub fn checkpoint(db: &Database, journal: &mut Journal) -> Result<(), StoreError> {
+    if journal.is_empty() {
+        return Ok(());
+    }
+    // A durable commit makes every non-durable one before it durable too.
+    db.begin_write().map_err(fail)?.commit().map_err(fail)?;
+    journal.restart();
+    Ok(())
 }
 
 /// Commits `batch` in one transaction and answers each of its writes. If a write fails,
 /// the writes before it are committed together again, the failing one alone (so its
 /// answer is its own), and the ones after it together; if the transaction itself fails,
 /// each write alone.
-fn commit(db: &Database, mut batch: Vec<Job>) {
+fn commit(shared: &Shared, mut batch: Vec<Job>) {
     if batch.is_empty() {
         return;
     }
-    match run_together(db, &batch) {
+    let durable = batch.iter().any(|job| job.durable);
+    let runs: Vec<&WriteFn<Output>> = batch.iter().map(|job| job.run.as_ref() as _).collect();
+    match commit_together(shared, durable, &runs) {
         Ok(outputs) => {
             for (job, output) in batch.into_iter().zip(outputs) {
                 (job.answer)(Ok(output));
@@ -136,34 +318,59 @@ fn commit(db: &Database, mut batch: Vec<Job>) {
         Err((Some(failed), _)) => {
             let after = batch.split_off(failed + 1);
             let culprit = batch.split_off(failed);
-            commit(db, batch);
-            commit(db, culprit);
-            commit(db, after);
+            commit(shared, batch);
+            commit(shared, culprit);
+            commit(shared, after);
         }
         Err((None, _)) => {
             for job in batch {
-                commit(db, vec![job]);
+                commit(shared, vec![job]);
             }
         }
     }
 }
 
-/// Runs the writes of `batch` in order in one transaction and commits it; on any error
-/// nothing of it is written, and the error comes with the index of the write that
-/// failed (none if the transaction did).
-fn run_together(db: &Database, batch: &[Job]) -> Result<Vec<Output>, (Option<usize>, StoreError)> {
+/// Runs `writes` in order in one transaction and commits it: their changes go to the
+/// journal first (synced if `durable`), then into redb without a sync. On any error
+/// nothing of it is written, and the error comes with the index of the write that failed
+/// (none if the transaction did).
+fn commit_together<R>(
+    shared: &Shared,
+    durable: bool,
+    writes: &[&WriteFn<R>],
+) -> Result<Vec<R>, (Option<usize>, StoreError)> {
     fn whole(error: impl std::fmt::Display) -> (Option<usize>, StoreError) {
-        (None, crate::fail(error))
+        (None, fail(error))
     }
-    let mut txn = db.begin_write().map_err(whole)?;
-    if !batch.iter().any(|job| job.durable) {
-        txn.set_durability(Durability::None).map_err(whole)?;
+    let mut txn = shared.db.begin_write().map_err(whole)?;
+    txn.set_durability(Durability::None).map_err(whole)?;
+    let tx = Tx::new(&txn);
+    let mut outputs = Vec::with_capacity(writes.len());
+    for (n, write) in writes.iter().enumerate() {
+        outputs.push(write(&tx).map_err(|error| (Some(n), error))?);
     }
-    let mut outputs = Vec::with_capacity(batch.len());
-    for (n, job) in batch.iter().enumerate() {
-        outputs.push((job.run)(&txn).map_err(|error| (Some(n), error))?);
+    let changes = tx.into_changes();
+    if changes.is_empty() {
+        // Nothing changed: nothing to journal or to wait for.
+        return Ok(outputs);
     }
-    txn.commit().map_err(whole)?;
+    let mut journal = shared.journal();
+    journal.append(&changes, durable).map_err(|e| {
+        whole(format_args!(
+            "cannot write the journal {}: {e}",
+            journal.path().display()
+        ))
+    })?;
+    if let Err(error) = txn.commit() {
+        // The record must not be applied at the next start either.
+        if let Err(undo) = journal.take_back(changes.len()) {
+            return Err(whole(format_args!(
+                "{error}; and its journal record could not be taken back ({undo}): it may \
+                 reappear after a restart"
+            )));
+        }
+        return Err(whole(error));
+    }
     Ok(outputs)
 }
 
@@ -177,21 +384,24 @@ mod tests {
 
     const T: TableDefinition<&str, u64> = TableDefinition::new("t");
 
+    fn journal(dir: &std::path::Path) -> Journal {
+        let (mut journal, _) = Journal::open(&dir.join("w.journal")).expect("journal");
+        journal.restart();
+        journal
+    }
+
     /// A write that puts `key` and counts its runs, failing after writing if `fails`.
     fn put(
         key: &'static str,
         runs: &Arc<AtomicUsize>,
         fails: bool,
         pause: Duration,
-    ) -> impl Fn(&WriteTransaction) -> Result<&'static str, StoreError> + Send + 'static {
+    ) -> impl Fn(&Tx<'_>) -> Result<&'static str, StoreError> + Send + 'static {
         let runs = runs.clone();
-        move |txn| {
+        move |tx| {
             runs.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(pause);
-            txn.open_table(T)
-                .map_err(crate::fail)?
-                .insert(key, 1)
-                .map_err(crate::fail)?;
+            tx.open(T)?.insert(key, 1)?;
             if fails {
                 return Err(StoreError::permanent(format!("{key} fails")));
             }
@@ -203,25 +413,23 @@ mod tests {
     fn a_failing_write_fails_alone_and_the_rest_of_its_batch_is_committed() {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
-        let writer = Writer::start(db.clone()).expect("writer");
+        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
         let runs: Vec<Arc<AtomicUsize>> = (0..4).map(|_| Arc::default()).collect();
         let none = Duration::ZERO;
-        // The first write holds the writer long enough for the others to queue behind
-        // it: they then go in one batch, which the third one fails.
-        let results = block_on(async {
-            let first = writer.write(true, put("a", &runs[0], false, Duration::from_millis(300)));
-            let queued = async {
-                std::thread::sleep(Duration::from_millis(100));
-                futures_util::future::join3(
-                    writer.write(true, put("b", &runs[1], false, none)),
-                    writer.write(false, put("c", &runs[2], true, none)),
-                    writer.write(true, put("d", &runs[3], false, none)),
-                )
-                .await
-            };
-            futures_util::future::join(first, queued).await
+        // The first write commits on its own thread, alone, and long enough for the
+        // others to queue behind it: they then go in one batch, which the third one fails.
+        let (a, (b, c, d)) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| {
+                block_on(writer.write(true, put("a", &runs[0], false, Duration::from_millis(300))))
+            });
+            std::thread::sleep(Duration::from_millis(100));
+            let queued = block_on(futures_util::future::join3(
+                writer.write(true, put("b", &runs[1], false, none)),
+                writer.write(false, put("c", &runs[2], true, none)),
+                writer.write(true, put("d", &runs[3], false, none)),
+            ));
+            (first.join().expect("the first write"), queued)
         });
-        let (a, (b, c, d)) = results;
         assert_eq!(a.expect("a"), "a");
         assert_eq!(b.expect("b"), "b");
         assert_eq!(c.expect_err("c fails").message, "c fails");
@@ -245,7 +453,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("w.redb");
         let db = Arc::new(Database::create(&path).expect("db"));
-        let writer = Writer::start(db.clone()).expect("writer");
+        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
         let runs = Arc::default();
         block_on(writer.write(true, put("a", &runs, false, Duration::ZERO))).expect("a");
         drop(writer);
