@@ -1,8 +1,9 @@
 //! The embedded store: the store port over [redb], a persistent, transactional key-value
 //! file. The local server's default: its data survives restarts, and every write is
-//! durable (fsync) before the call returns, so nothing acknowledged is lost. Writes are
-//! committed in groups by one writer thread (see [`writer`]): concurrent writes share an
-//! fsync, and the async runtime never waits on the disk.
+//! durable before the call returns, so nothing acknowledged is lost: its changes are
+//! synced as one record of a journal beside the file (see [`journal`]) before redb has
+//! them. A write alone commits at once; writes that come while one commits are committed
+//! together by the writer thread, sharing one sync (see [`writer`]).
 //!
 //! Keys join ids with the unit separator (U+001F), which no id may contain; a range over
 //! a key prefix lists one agent's connections or chats.
