@@ -2,14 +2,14 @@
 //! notification and a short sound, each of which she can turn off. Her choice is kept in
 //! the browser (localStorage).
 
-use gloo_storage::{LocalStorage, Storage};
-use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsCast;
+use crate::storage::{self, Kept};
+use crate::wire::{Fields, FromJson, Record, ToJson};
+use wasm_bindgen::{JsCast, JsValue};
 
 const SETTINGS_KEY: &str = "agent-console.alerts";
 
 /// What the agent wants to be alerted with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AlertSettings {
     pub notify: bool,
     pub sound: bool,
@@ -27,12 +27,31 @@ impl Default for AlertSettings {
 impl AlertSettings {
     /// The saved settings, or the defaults.
     pub fn load() -> Self {
-        LocalStorage::get(SETTINGS_KEY).unwrap_or_default()
+        storage::load(Kept::InBrowser, SETTINGS_KEY).unwrap_or_default()
     }
 
     /// Saves the settings.
     pub fn save(self) {
-        let _ = LocalStorage::set(SETTINGS_KEY, self);
+        let _ = storage::save(Kept::InBrowser, SETTINGS_KEY, &self);
+    }
+}
+
+impl FromJson for AlertSettings {
+    fn from_json(value: &JsValue) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(AlertSettings {
+            notify: f.get("notify")?,
+            sound: f.get("sound")?,
+        })
+    }
+}
+
+impl ToJson for AlertSettings {
+    fn to_json(&self) -> JsValue {
+        Record::new()
+            .with("notify", &self.notify)
+            .with("sound", &self.sound)
+            .done()
     }
 }
 

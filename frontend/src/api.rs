@@ -1,13 +1,13 @@
 //! All network code of the console: the HTTP API and the WebSocket link.
 
 use crate::config;
+use crate::fetch::{Answer, fetch};
+use crate::socket::Socket;
 use crate::state::{ConsoleState, Notice, may_reveal_gap};
+use crate::wire::{self, FromJson};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::future::{self, Either};
-use futures::{FutureExt, SinkExt, StreamExt};
-use gloo_net::http::{Method, Request, RequestBuilder, Response};
-use gloo_net::websocket::Message;
-use gloo_net::websocket::futures::WebSocket;
+use futures::{FutureExt, StreamExt};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,7 +18,6 @@ use protocol::http::{
 use protocol::{
     AgentId, AgentView, ChatId, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
 };
-use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -51,15 +50,19 @@ impl ApiFailure {
 
 /// The body of a successful answer; otherwise the failure, with the server's own
 /// sentence when it gave one. Not generic, so it is compiled once for all calls.
-async fn body(response: Result<Response, gloo_net::Error>) -> Result<String, ApiFailure> {
-    let response = response.map_err(ApiFailure::network)?;
-    if response.ok() {
-        return response.text().await.map_err(ApiFailure::network);
+fn body(answer: Result<Answer, String>) -> Result<String, ApiFailure> {
+    let answer = answer.map_err(ApiFailure::network)?;
+    if answer.ok() {
+        return answer.body.map_err(ApiFailure::network);
     }
-    let status = response.status();
-    let message = match response.json::<ErrorBody>().await {
-        Ok(body) => body.message,
-        Err(_) => format!("the server answered {status}"),
+    let status = answer.status;
+    let refusal = answer
+        .body
+        .ok()
+        .and_then(|text| wire::parse::<ErrorBody>(&text));
+    let message = match refusal {
+        Some(body) => body.message,
+        None => format!("the server answered {status}"),
     };
     Err(ApiFailure {
         message,
@@ -67,48 +70,39 @@ async fn body(response: Result<Response, gloo_net::Error>) -> Result<String, Api
     })
 }
 
-async fn read<T: DeserializeOwned>(
-    response: Result<Response, gloo_net::Error>,
-) -> Result<T, ApiFailure> {
-    let body = body(response).await?;
-    serde_json::from_str(&body).map_err(ApiFailure::network)
+fn read<T: FromJson>(answer: Result<Answer, String>) -> Result<T, ApiFailure> {
+    let body = body(answer)?;
+    wire::parse(&body).ok_or_else(|| ApiFailure::network("its answer is not of the expected shape"))
 }
 
 /// Calls an API path (`/api/...`) with the bearer token.
-async fn call(method: Method, path: &str, token: &str) -> Result<Response, gloo_net::Error> {
-    RequestBuilder::new(&config::api(path))
-        .method(method)
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
+async fn call(method: &str, path: &str, token: &str) -> Result<Answer, String> {
+    let authorization = format!("Bearer {token}");
+    let headers = [("Authorization", authorization.as_str())];
+    fetch(method, &config::api(path), &headers, None).await
 }
 
 /// The tenants and agents offered by the development sign-in.
 pub async fn dev_directory() -> Result<DevDirectory, ApiFailure> {
-    read(
-        Request::get(&config::api("/api/dev/directory"))
-            .send()
-            .await,
-    )
-    .await
+    read(fetch("GET", &config::api("/api/dev/directory"), &[], None).await)
 }
 
 /// Signs in as a demo agent.
 pub async fn dev_sign_in(tenant: TenantId, agent: AgentId) -> Result<SignedIn, ApiFailure> {
-    let request = Request::post(&config::api("/api/dev/sign-in"))
-        .json(&DevSignIn { tenant, agent })
-        .map_err(ApiFailure::network)?;
-    read(request.send().await).await
+    let body = wire::print(&DevSignIn { tenant, agent });
+    let headers = [("Content-Type", "application/json")];
+    let url = config::api("/api/dev/sign-in");
+    read(fetch("POST", &url, &headers, Some(&body)).await)
 }
 
 /// Who a bearer token speaks for.
 pub async fn me(token: &str) -> Result<Me, ApiFailure> {
-    read(call(Method::GET, "/api/me", token).await).await
+    read(call("GET", "/api/me", token).await)
 }
 
 /// The agents the signed-in agent can see.
 pub async fn agents(token: &str) -> Result<Vec<AgentView>, ApiFailure> {
-    let list: AgentList = read(call(Method::GET, "/api/agents", token).await).await?;
+    let list: AgentList = read(call("GET", "/api/agents", token).await)?;
     Ok(list.agents)
 }
 
@@ -119,19 +113,19 @@ pub async fn chat_messages(
     after: u64,
 ) -> Result<MessagePage, ApiFailure> {
     let path = format!("/api/chats/{chat}/messages?after={after}&limit={HISTORY_PAGE}");
-    read(call(Method::GET, &path, token).await).await
+    read(call("GET", &path, token).await)
 }
 
 /// The transcripts matching a query string (`agent=…&group=…&from=…&to=…&q=…`).
 pub async fn transcripts(token: &str, query: &str) -> Result<TranscriptList, ApiFailure> {
     let path = format!("/api/transcripts?{query}");
-    read(call(Method::GET, &path, token).await).await
+    read(call("GET", &path, token).await)
 }
 
 /// One whole transcript.
 pub async fn transcript(token: &str, chat: &ChatId) -> Result<Transcript, ApiFailure> {
     let path = format!("/api/transcripts/{chat}");
-    read(call(Method::GET, &path, token).await).await
+    read(call("GET", &path, token).await)
 }
 
 /// A transcript's download (`text` or `json`) as text.
@@ -141,16 +135,16 @@ pub async fn transcript_download(
     format: &str,
 ) -> Result<String, ApiFailure> {
     let path = format!("/api/transcripts/{chat}/download?format={format}");
-    let response = call(Method::GET, &path, token)
+    let answer = call("GET", &path, token)
         .await
         .map_err(ApiFailure::network)?;
-    if !response.ok() {
+    if !answer.ok() {
         return Err(ApiFailure {
-            message: format!("the download failed ({})", response.status()),
-            unauthorized: response.status() == 401,
+            message: format!("the download failed ({})", answer.status),
+            unauthorized: answer.status == 401,
         });
     }
-    response.text().await.map_err(ApiFailure::network)
+    answer.body.map_err(ApiFailure::network)
 }
 
 /// Encodes a query string value.
@@ -159,7 +153,7 @@ pub fn query_value(value: &str) -> String {
 }
 
 async fn ws_ticket(token: &str) -> Result<WsTicket, ApiFailure> {
-    read(call(Method::POST, "/api/ws-ticket", token).await).await
+    read(call("POST", "/api/ws-ticket", token).await)
 }
 
 /// The state of the WebSocket link, for the connection banner.
@@ -217,7 +211,7 @@ async fn run_link(
                 continue;
             }
         };
-        let Ok(mut socket) = WebSocket::open(&config::socket(&ticket.ticket)) else {
+        let Some(mut socket) = Socket::open(&config::socket(&ticket.ticket)) else {
             targets.link.set(Link::Offline);
             TimeoutFuture::new(pause_ms).await;
             continue;
@@ -232,13 +226,8 @@ async fn run_link(
                 .state
                 .with_untracked(|s| s.outbox.iter().map(|o| o.frame()).collect::<Vec<_>>()),
         );
-        let mut healthy = true;
-        for frame in frames {
-            if socket.send(Message::Text(encode(&frame))).await.is_err() {
-                healthy = false;
-                break;
-            }
-        }
+        let healthy =
+            socket.opened().await && frames.iter().all(|frame| socket.send(&wire::print(frame)));
         if healthy {
             loop {
                 // Whichever comes first: a frame from the server or one to send. The
@@ -252,9 +241,8 @@ async fn run_link(
                         let mut next = Some(incoming);
                         while let Some(item) = next.take() {
                             match item {
-                                Some(Ok(Message::Text(text))) => texts.push(text),
-                                Some(Ok(Message::Bytes(_))) => {}
-                                Some(Err(_)) | None => {
+                                Some(text) => texts.push(text),
+                                None => {
                                     open = false;
                                     break;
                                 }
@@ -276,7 +264,7 @@ async fn run_link(
                     }
                     Either::Right((frame, _)) => match frame {
                         Some(frame) => {
-                            if socket.send(Message::Text(encode(&frame))).await.is_err() {
+                            if !socket.send(&wire::print(&frame)) {
                                 break;
                             }
                         }
@@ -295,7 +283,7 @@ async fn run_link(
 fn receive(texts: &[String], catch_up: &CatchUp) {
     let frames = texts
         .iter()
-        .filter_map(|text| serde_json::from_str::<ServerFrame>(text).ok())
+        .filter_map(|text| wire::parse::<ServerFrame>(text))
         .collect();
     catch_up.apply(frames);
 }
@@ -394,8 +382,4 @@ impl CatchUp {
         }
         self.running.borrow_mut().retain(|running| *running != chat);
     }
-}
-
-fn encode(frame: &ClientFrame) -> String {
-    serde_json::to_string(frame).unwrap_or_default()
 }

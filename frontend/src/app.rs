@@ -2,9 +2,9 @@
 
 use crate::components::console::Console;
 use crate::components::sign_in::SignIn;
-use crate::live::live;
+use crate::live::{effect, live_view};
+use crate::storage::{self, Kept};
 use crate::{config, oidc};
-use gloo_storage::{SessionStorage, Storage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::http::SignedIn;
@@ -15,14 +15,15 @@ pub const SESSION_KEY: &str = "agent-console.session";
 /// The whole console.
 #[component]
 pub fn App() -> impl IntoView {
-    let session = RwSignal::new(SessionStorage::get::<SignedIn>(SESSION_KEY).ok());
+    let session = RwSignal::new(storage::load::<SignedIn>(Kept::InTab, SESSION_KEY));
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    Effect::new(move |_| match session.get() {
+    effect(move || match session.get() {
         Some(signed_in) => {
-            let _ = SessionStorage::set(SESSION_KEY, &signed_in);
+            // A browser that keeps nothing only forgets the session on reload.
+            let _ = storage::save(Kept::InTab, SESSION_KEY, &signed_in);
         }
-        None => SessionStorage::delete(SESSION_KEY),
+        None => storage::forget(Kept::InTab, SESSION_KEY),
     });
     // Back from the identity provider: redeem its answer.
     busy.set(true);
@@ -35,7 +36,7 @@ pub fn App() -> impl IntoView {
         busy.set(false);
     });
     view! {
-        {live(move || match session.get() {
+        {live_view(move || match session.get() {
             None => view! { <SignIn session=session error=error busy=busy /> }.into_any(),
             Some(signed_in) => view! { <Console signed_in=signed_in session=session /> }.into_any(),
         })}

@@ -2,7 +2,8 @@
 //! sign in, read once before the console mounts. Without it (the local server answers
 //! 404) the console uses its own origin and the development sign-in.
 
-use gloo_net::http::Request;
+use crate::fetch::fetch;
+use crate::wire;
 use leptos::prelude::window;
 use protocol::http::{ConsoleConfig, SignInMethod};
 use std::cell::RefCell;
@@ -14,23 +15,24 @@ thread_local! {
 /// Reads `config.json`; a missing file means the defaults, a broken one is reported on
 /// the browser console and also means the defaults.
 pub async fn load() {
-    let Ok(response) = Request::get("/config.json").send().await else {
+    let Ok(answer) = fetch("GET", "/config.json", &[], None).await else {
         return;
     };
     // A server without the file may answer with the console's page instead (the local
     // server's fallback for the console's own routes): that is no file either.
-    let json = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|kind| kind.contains("json"));
-    if !response.ok() || !json {
+    if !answer.ok() || !answer.content_type.contains("json") {
         return;
     }
-    match response.json::<ConsoleConfig>().await {
-        Ok(config) => CONFIG.with(|c| *c.borrow_mut() = config),
-        Err(error) => {
-            web_sys::console::error_1(&format!("config.json is not valid: {error}").into())
-        }
+    let Ok(text) = answer.body else {
+        return;
+    };
+    match wire::parse::<ConsoleConfig>(&text) {
+        Some(config) => CONFIG.with(|c| *c.borrow_mut() = config),
+        None => web_sys::console::error_1(
+            &"config.json is not valid: it must be a JSON object of at most `api`, \
+              `websocket` and `sign_in`, as docs/deploying.md shows"
+                .into(),
+        ),
     }
 }
 

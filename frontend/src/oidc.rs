@@ -4,33 +4,68 @@
 //! an ID token — the bearer token of the HTTP API.
 
 use crate::api;
-use gloo_net::http::Request;
-use gloo_storage::{SessionStorage, Storage};
+use crate::fetch::fetch;
+use crate::storage::{self, Kept};
+use crate::wire::{self, Fields, FromJson, Record, ToJson};
 use leptos::prelude::window;
 use protocol::http::{SignInMethod, SignedIn};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 /// The request in flight, kept across the provider's redirect.
 const PENDING_KEY: &str = "agent-console.oidc";
 
-#[derive(Serialize, Deserialize)]
 struct Pending {
     state: String,
     verifier: String,
 }
 
-#[derive(Deserialize)]
+impl FromJson for Pending {
+    fn from_json(value: &JsValue) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(Pending {
+            state: f.get("state")?,
+            verifier: f.get("verifier")?,
+        })
+    }
+}
+
+impl ToJson for Pending {
+    fn to_json(&self) -> JsValue {
+        Record::new()
+            .with("state", &self.state)
+            .with("verifier", &self.verifier)
+            .done()
+    }
+}
+
+/// The provider's answer to the code exchange (OpenID Connect Core §3.1.3.3).
 struct Tokens {
     id_token: String,
 }
 
-#[derive(Deserialize)]
+impl FromJson for Tokens {
+    fn from_json(value: &JsValue) -> Option<Self> {
+        Some(Tokens {
+            id_token: Fields::of(value)?.get("id_token")?,
+        })
+    }
+}
+
+/// The provider's refusal (RFC 6749 §5.2).
 struct TokenError {
     error: String,
-    #[serde(default)]
     error_description: Option<String>,
+}
+
+impl FromJson for TokenError {
+    fn from_json(value: &JsValue) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(TokenError {
+            error: f.get("error")?,
+            error_description: f.get("error_description")?,
+        })
+    }
 }
 
 /// Where the provider sends the browser back: the console's own root.
@@ -101,7 +136,11 @@ pub async fn begin(method: &SignInMethod) -> Result<(), String> {
         encode(scope),
         pending.state,
     );
-    SessionStorage::set(PENDING_KEY, &pending).map_err(|e| e.to_string())?;
+    if !storage::save(Kept::InTab, PENDING_KEY, &pending) {
+        return Err(
+            "this browser cannot keep the sign-in request (its storage is off or full)".into(),
+        );
+    }
     window()
         .location()
         .assign(&url)
@@ -129,8 +168,8 @@ pub async fn finish(method: &SignInMethod) -> Option<Result<SignedIn, String>> {
     if let Ok(history) = window().history() {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some("/"));
     }
-    let pending = SessionStorage::get::<Pending>(PENDING_KEY).ok();
-    SessionStorage::delete(PENDING_KEY);
+    let pending = storage::load::<Pending>(Kept::InTab, PENDING_KEY);
+    storage::forget(Kept::InTab, PENDING_KEY);
     if let Some(error) = error {
         let detail = params.get("error_description").unwrap_or(error);
         return Some(Err(format!("the sign-in was refused: {detail}")));
@@ -161,22 +200,24 @@ async fn exchange(
         encode(&redirect_uri()),
         encode(verifier),
     );
-    let unreachable = |e: gloo_net::Error| format!("the sign-in service cannot be reached ({e})");
-    let response = Request::post(token_url)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(form)
-        .map_err(unreachable)?
-        .send()
+    let unreachable = |e: String| format!("the sign-in service cannot be reached ({e})");
+    let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+    let answer = fetch("POST", token_url, &headers, Some(&form))
         .await
         .map_err(unreachable)?;
-    if !response.ok() {
-        let detail = match response.json::<TokenError>().await {
-            Ok(e) => e.error_description.unwrap_or(e.error),
-            Err(_) => format!("it answered {}", response.status()),
+    if !answer.ok() {
+        let refusal = answer
+            .body
+            .ok()
+            .and_then(|text| wire::parse::<TokenError>(&text));
+        let detail = match refusal {
+            Some(e) => e.error_description.unwrap_or(e.error),
+            None => format!("it answered {}", answer.status),
         };
         return Err(format!("the sign-in could not be completed: {detail}"));
     }
-    let tokens: Tokens = response.json().await.map_err(unreachable)?;
+    let tokens = wire::parse::<Tokens>(&answer.body.map_err(unreachable)?)
+        .ok_or("the sign-in service answered without an ID token".to_owned())?;
     let me = api::me(&tokens.id_token).await.map_err(|f| f.message)?;
     Ok(SignedIn {
         token: tokens.id_token,

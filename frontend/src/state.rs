@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 pub struct ChatEntry {
     pub view: ChatView,
     pub messages: BTreeMap<u64, MessageView>,
+    /// Until when (ms) the other agent shows as typing; long past when she is not.
+    pub typing_until: i64,
 }
 
 impl ChatEntry {
@@ -179,8 +181,6 @@ pub struct ConsoleState {
     pub pending_chats: u32,
     /// Sends not yet acknowledged, in the order typed.
     pub outbox: Vec<Outgoing>,
-    /// Until when (ms) the other agent shows as typing, per chat.
-    pub typing_until: BTreeMap<ChatId, i64>,
 }
 
 impl ConsoleState {
@@ -209,9 +209,9 @@ impl ConsoleState {
 
     /// True while the other agent of `chat` is typing, at `now` (ms).
     pub fn is_typing(&self, chat: &ChatId, now: i64) -> bool {
-        self.typing_until
+        self.chats
             .get(chat)
-            .is_some_and(|until| *until > now)
+            .is_some_and(|entry| entry.typing_until > now)
     }
 
     /// Applies one server frame received at `now` (ms).
@@ -249,12 +249,13 @@ impl ConsoleState {
                 self.outbox.retain(|o| {
                     !(o.chat_id == chat_id && o.client_msg_id == message.client_msg_id && !incoming)
                 });
-                if incoming {
-                    self.typing_until.remove(&chat_id);
-                }
                 let Some(entry) = self.chats.get_mut(&chat_id) else {
                     return Notice::None;
                 };
+                if incoming {
+                    // Her message ends her typing indicator.
+                    entry.typing_until = 0;
+                }
                 let fresh = entry.messages.insert(message.seq, message).is_none();
                 if incoming && fresh {
                     Notice::Incoming(chat_id)
@@ -290,7 +291,9 @@ impl ConsoleState {
                 Notice::None
             }
             ServerFrame::Typing { chat_id, .. } => {
-                self.typing_until.insert(chat_id, now + TYPING_SHOWS_MS);
+                if let Some(entry) = self.chats.get_mut(&chat_id) {
+                    entry.typing_until = now + TYPING_SHOWS_MS;
+                }
                 Notice::None
             }
             ServerFrame::Seen { chat_id, by, seq } => {
@@ -329,6 +332,7 @@ impl ConsoleState {
                     ChatEntry {
                         view,
                         messages: BTreeMap::new(),
+                        typing_until: 0,
                     },
                 );
             }

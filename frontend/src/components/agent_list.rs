@@ -4,7 +4,7 @@
 
 use crate::components::console::ConsoleContext;
 use crate::format;
-use crate::live::live;
+use crate::live::{effect, handler, live, live_view};
 use crate::state::{SortKey, matching, sort_agents};
 use crate::visible_rows::uniform;
 use leptos::prelude::*;
@@ -130,7 +130,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
         on_scroll.remove();
         on_resize.remove();
     });
-    Effect::new(move |_| {
+    effect(move || {
         shown.track();
         request_animation_frame(measure);
     });
@@ -167,11 +167,11 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
         };
         view! {
             <th scope="col" aria-sort=aria_sort>
-                <button class="sort" on:click=move |_| sort.update(|(k, asc)| {
+                <button class="sort" on:click=handler(move |_| sort.update(|(k, asc)| {
                     if *k == key { *asc = !*asc } else { *k = key; *asc = true }
-                })>
+                }))>
                     {title}
-                    <span class="sort-arrow" aria-hidden="true">{live(move || match aria_sort() {
+                    <span class="sort-arrow" aria-hidden="true">{live_view(move || match aria_sort() {
                         "ascending" => "▲",
                         "descending" => "▼",
                         _ => "",
@@ -202,7 +202,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
             <label class="filter">
                 <span>"Filter by name"</span>
                 <input type="search" prop:value=live(move || filter.get())
-                    on:input=move |ev| filter.set(event_target_value(&ev)) />
+                    on:input=handler(move |ev| filter.set(event_target_value(&ev))) />
             </label>
         </div>
         <table class="agents" aria-label=label aria-rowcount=live(move || (shown.with(Vec::len) + 1).to_string())>
@@ -216,8 +216,10 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                 </tr>
             </thead>
             <tbody node_ref=body>
-                {live(move || spacer(slice().above))}
-                <For each=rows key=|(at, agent)| (*at, agent.id.clone(), agent.state, agent.state_since) children=move |(at, agent)| {
+                {live_view(move || spacer(slice().above))}
+                // Keyed by a string, as the console's other lists are, so Leptos's keyed-list
+                // code is compiled for one key type.
+                <For each=rows key=|(at, agent)| format!("{at}:{}:{}:{}", agent.id, agent.state.label(), agent.state_since) children=move |(at, agent)| {
                     let id = agent.id.clone();
                     let menu_id = format!("menu-{}", agent.id);
                     let open = {
@@ -252,42 +254,47 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                         <tr aria-rowindex=(at + 2).to_string()>
                             <td class="name-cell">
                                 <button class="agent-name" aria-haspopup="menu" aria-expanded=live({ let open = open.clone(); move || open().to_string() })
-                                    aria-controls=menu_id.clone() on:click=toggle
-                                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) }>
+                                    aria-controls=menu_id.clone() on:click=handler(toggle)
+                                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) })>
                                     {agent.name.clone()}
                                 </button>
-                                <Show when=open.clone()>
-                                    <ul class="menu" role="menu" id=menu_id.clone() aria-label=format!("Actions for {}", agent.name)
-                                        on:keydown=move |ev: leptos::ev::KeyboardEvent| move_focus_in_menu(&ev)>
-                                        <li role="none">
-                                            <button role="menuitem" node_ref=focus_first() on:click=start.clone()
-                                                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) }>
-                                                "Start a chat"
-                                            </button>
-                                        </li>
-                                        <li role="none">
-                                            <button role="menuitem" on:click=start_about.clone()
-                                                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) }>
-                                                "Start a chat about an interaction…"
-                                            </button>
-                                        </li>
-                                    </ul>
-                                </Show>
+                                // The menu, while open.
+                                {live_view({
+                                    let (open, menu_id, name) = (open.clone(), menu_id.clone(), agent.name.clone());
+                                    let (start, start_about) = (start.clone(), start_about.clone());
+                                    move || open().then(|| view! {
+                                        <ul class="menu" role="menu" id=menu_id.clone() aria-label=format!("Actions for {name}")
+                                            on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| move_focus_in_menu(&ev))>
+                                            <li role="none">
+                                                <button role="menuitem" node_ref=focus_first() on:click=handler(start.clone())
+                                                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) })>
+                                                    "Start a chat"
+                                                </button>
+                                            </li>
+                                            <li role="none">
+                                                <button role="menuitem" on:click=handler(start_about.clone())
+                                                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) })>
+                                                    "Start a chat about an interaction…"
+                                                </button>
+                                            </li>
+                                        </ul>
+                                    })
+                                })}
                             </td>
                             <td>{agent.group.to_string()}</td>
                             <td><span class=state_class(agent.state)><span class="dot" aria-hidden="true"></span>{agent.state.label()}</span></td>
-                            <td class="numeric">{live(move || if since > 0 { format::elapsed(now.get() - since) } else { String::new() })}</td>
-                            <td>{live(move || {
+                            <td class="numeric">{live_view(move || if since > 0 { format::elapsed(now.get() - since) } else { String::new() })}</td>
+                            <td>{live_view(move || {
                                 let m = mark(&mark_id);
                                 (m != ChatMark::None).then(|| view! { <span class=m.class() role="img" aria-label=m.label() title=m.label()></span> })
                             })}</td>
                         </tr>
-                    }
+                    }.into_any()
                 } />
-                {live(move || spacer(slice().below))}
+                {live_view(move || spacer(slice().below))}
             </tbody>
         </table>
-        {live(move || shown.with(Vec::is_empty).then(|| view! { <p class="empty">"No agents to show."</p> }))}
+        {live_view(move || shown.with(Vec::is_empty).then(|| view! { <p class="empty">"No agents to show."</p> }))}
     }
 }
 
@@ -295,7 +302,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
 /// first item of a menu that just opened.
 fn focus_first() -> NodeRef<leptos::html::Button> {
     let node = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(button) = node.get() {
             let _ = button.focus();
         }

@@ -4,13 +4,13 @@
 use crate::components::agent_list::ChatMark;
 use crate::components::console::ConsoleContext;
 use crate::format;
-use crate::live::live;
+use crate::live::{effect, handler, live, live_view};
 use crate::state::ConsoleState;
 use crate::visible_rows::varied;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 use protocol::{AgentId, ChatId, ChatStatus, ClientFrame};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 
 /// How far beyond the transcript's view messages are rendered (px).
@@ -79,19 +79,19 @@ pub fn ChatTab() -> impl IntoView {
                         view! {
                             <tr class:current=live(is_current.clone()) class:pending=view.pending aria-current=live(move || is_current().then_some("true"))>
                                 <td><span class=mark.class() role="img" aria-label=mark.label() title=mark.label()></span></td>
-                                <td><button class="row-link" on:click=choose>{view.with.name.clone()}</button></td>
+                                <td><button class="row-link" on:click=handler(choose)>{view.with.name.clone()}</button></td>
                                 <td>{view.with.group.to_string()}</td>
-                                <td class="numeric">{live(move || waiting_since.map(|t| format::elapsed(now.get() - t)).unwrap_or_default())}</td>
-                                <td class="numeric">{(view.unread > 0).then(|| view! { <span class="unread" aria-label=format!("{} unread", view.unread)>{view.unread}</span> })}</td>
+                                <td class="numeric">{live_view(move || waiting_since.map(|t| format::elapsed(now.get() - t)).unwrap_or_default())}</td>
+                                <td class="numeric">{(view.unread > 0).then(|| view! { <span class="unread" aria-label=format!("{} unread", view.unread)>{view.unread}</span> }.into_any())}</td>
                             </tr>
-                        }
+                        }.into_any()
                     } />
                 </tbody>
             </table>
-            {live(move || rows().is_empty().then(|| view! {
+            {live_view(move || rows().is_empty().then(|| view! {
                 <p class="empty">"No chats yet. Open Agents, click an agent's name and choose Start a chat."</p>
             }))}
-            {live(move || current.get().map(|id| view! { <ChatWindow chat=id /> }))}
+            {live_view(move || current.get().map(|id| view! { <ChatWindow chat=id /> }))}
         </div>
     }
 }
@@ -156,7 +156,7 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
     {
         let (ctx, chat) = (ctx.clone(), chat.clone());
         let visible = ctx.visible;
-        Effect::new(move |_| {
+        effect(move || {
             if !visible.get() {
                 return;
             }
@@ -217,44 +217,44 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
     view! {
         <section class="chat-window" aria-label="Chat window">
             <header class="chat-header">
-                {live(move || header().map(|(name, group, interaction)| view! {
+                {live_view(move || header().map(|(name, group, interaction)| view! {
                     <h2>{format!("Chat with {name}")}</h2>
                     <span class="muted">{group}</span>
-                    {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> })}
+                    {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> }.into_any())}
                 }))}
             </header>
             <div class="transcript" role="log" aria-label="Transcript" aria-live="polite" node_ref=list
-                on:scroll=move |_| shown.scrolled()>
+                on:scroll=handler(move |_| shown.scrolled())>
                 <ol style:padding-top=live(move || format!("{}px", shown.get().above.round() as i64))
                     style:padding-bottom=live(move || format!("{}px", shown.get().below.round() as i64))>
                 <For each=transcript key=|line| line.key.clone() children=|line| view! {
                     <li class:mine=line.mine class:theirs=!line.mine data-line=line.id.attribute()>
                         <div class="meta"><span class="sender">{line.who}</span>" "<span class="time">{line.time}</span></div>
                         <div class="body">{line.body}</div>
-                        {line.seen.then(|| view! { <div class="seen">"Seen"</div> })}
+                        {line.seen.then(|| view! { <div class="seen">"Seen"</div> }.into_any())}
                     </li>
-                } />
+                }.into_any() />
             </ol></div>
-            <p class="typing" aria-live="polite">{live(typing_note)}</p>
-            {live(move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> }))}
+            <p class="typing" aria-live="polite">{live_view(typing_note)}</p>
+            {live_view(move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> }))}
             <div class="composer">
                 <label for="your-message">"Your Message"</label>
                 <textarea id="your-message" node_ref=input rows="3"
                     prop:value=live(draft.clone())
                     disabled=live(ended_for_input)
-                    on:input=move |ev| {
+                    on:input=handler(move |ev| {
                         set_draft(event_target_value(&ev));
                         announce_typing();
-                    }
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    })
+                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                             ev.prevent_default();
                             send_on_enter();
                         }
-                    }></textarea>
+                    })></textarea>
                 <div class="actions">
-                    <button class="primary" on:click=move |_| send_on_click() disabled=live(ended_for_send)>"Send"</button>
-                    <button class="danger" on:click=end disabled=live(ended_for_end)>"End"</button>
+                    <button class="primary" on:click=handler(move |_| send_on_click()) disabled=live(ended_for_send)>"Send"</button>
+                    <button class="danger" on:click=handler(end) disabled=live(ended_for_end)>"End"</button>
                 </div>
             </div>
         </section>
@@ -262,7 +262,7 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
 }
 
 /// A line of the transcript: a stored message, or a send not acknowledged yet.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum LineId {
     Stored(u64),
     Sending(String),
@@ -297,7 +297,7 @@ struct TranscriptView {
     scroll: RwSignal<(f64, f64)>,
     /// Whether the view is at the bottom: new lines keep it there.
     at_bottom: RwSignal<bool>,
-    heights: StoredValue<HashMap<LineId, f64>>,
+    heights: StoredValue<BTreeMap<LineId, f64>>,
     measured: RwSignal<u64>,
 }
 
@@ -394,7 +394,7 @@ fn transcript(
     impl Fn() -> Vec<Line> + Clone + Send + Sync + 'static,
     TranscriptView,
 ) {
-    let heights = StoredValue::new(HashMap::<LineId, f64>::new());
+    let heights = StoredValue::new(BTreeMap::<LineId, f64>::new());
     let measured = RwSignal::new(0u64);
     // Every line's id, in order (the stored messages, then the sends on their way), and
     // where each starts (px), measured or guessed from those measured.
@@ -442,7 +442,7 @@ fn transcript(
         heights,
         measured,
     };
-    Effect::new(move |_| {
+    effect(move || {
         layout.track();
         scroll.track();
         request_animation_frame(move || view.rendered());

@@ -6,7 +6,7 @@ use crate::api::{self, Link, LinkTargets};
 use crate::components::agent_list::AgentList;
 use crate::components::chat_tab::ChatTab;
 use crate::components::transcripts::Transcripts;
-use crate::live::live;
+use crate::live::{effect, handler, live, live_view};
 use crate::state::{ConsoleState, Notice};
 use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
@@ -49,7 +49,7 @@ pub struct ConsoleContext {
     pub alerts: RwSignal<AlertSettings>,
     pub refusal: RwSignal<Option<String>>,
     /// What she has typed and not sent, per chat: switching chats keeps each draft.
-    pub drafts: RwSignal<std::collections::HashMap<ChatId, String>>,
+    pub drafts: RwSignal<std::collections::BTreeMap<ChatId, String>>,
     outbound: UnboundedSender<ClientFrame>,
 }
 
@@ -138,20 +138,20 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         visible: page_visibility(),
         alerts: RwSignal::new(AlertSettings::load()),
         refusal: RwSignal::new(None),
-        drafts: RwSignal::new(std::collections::HashMap::new()),
+        drafts: RwSignal::new(std::collections::BTreeMap::new()),
         outbound,
     };
     ctx.refresh_agents();
     provide_context(ctx.clone());
 
-    Effect::new(move |_| {
+    effect(move || {
         if signed_out.get() {
             session.set(None);
         }
     });
     {
         let ctx = ctx.clone();
-        Effect::new(move |_| {
+        effect(move || {
             if notices.with(Vec::is_empty) {
                 return;
             }
@@ -165,7 +165,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         });
     }
     let marked = StoredValue::new(false);
-    Effect::new(move |_| {
+    effect(move || {
         if link.get() == Link::Online && !marked.get_value() {
             marked.set_value(true);
             request_animation_frame(|| {
@@ -176,7 +176,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         }
     });
     // The page title carries the count of chats that require a response.
-    Effect::new(move |_| {
+    effect(move || {
         let pending = state.with(|s| s.pending_chats);
         let title = if pending > 0 {
             format!("({pending}) Agent Console")
@@ -220,7 +220,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         })
     };
     let refresh_ctx = ctx.clone();
-    Effect::new(move |_| {
+    effect(move || {
         if matches!(
             tab.get(),
             Tab::StatusAgentStatus | Tab::PhoneAgents | Tab::ChatAgents
@@ -239,42 +239,42 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                 </span>
                 <MyState />
                 <AlertToggles />
-                <button class="quiet" on:click=move |_| {
+                <button class="quiet" on:click=handler(move |_| {
                     session.set(None);
                     crate::oidc::end_session(&crate::config::sign_in());
-                }>"Sign out"</button>
+                })>"Sign out"</button>
             </header>
             <main class="main">
-            {live(move || match link.get() {
+            {live_view(move || match link.get() {
                 Link::Online => None,
                 Link::Connecting => Some(view! { <div class="banner" role="status">"Connecting…"</div> }),
                 Link::Offline => Some(view! { <div class="banner offline" role="status">"Connection lost. Reconnecting… Messages you send are kept and delivered when the connection is back."</div> }),
             })}
-            {live(move || refusal.get().map(|message| view! {
+            {live_view(move || refusal.get().map(|message| view! {
                 <div class="alert" role="alert">
                     {message}
-                    <button class="quiet" on:click=move |_| refusal.set(None)>"Dismiss"</button>
+                    <button class="quiet" on:click=handler(move |_| refusal.set(None))>"Dismiss"</button>
                 </div>
             }))}
             <nav class="tabs" aria-label="Control Panel">
                 <div class="tablist" role="tablist" aria-label="Control Panel">
                     <button role="tab" id="tab-status" aria-controls="panel" aria-selected=live(move || (top() == "status").to_string())
-                        class:active=live(move || top() == "status") on:click=move |_| select_top("status")>"Status"</button>
+                        class:active=live(move || top() == "status") on:click=handler(move |_| select_top("status"))>"Status"</button>
                     <button role="tab" id="tab-phone" aria-controls="panel" aria-selected=live(move || (top() == "phone").to_string())
-                        class:active=live(move || top() == "phone") on:click=move |_| select_top("phone")>"Phone"</button>
+                        class:active=live(move || top() == "phone") on:click=handler(move |_| select_top("phone"))>"Phone"</button>
                     <button role="tab" id="tab-chat" class="with-count" aria-controls="panel" aria-describedby="chat-count"
                         aria-selected=live(move || (top() == "chat").to_string())
-                        class:active=live(move || top() == "chat") on:click=move |_| select_top("chat")>"Chat"</button>
+                        class:active=live(move || top() == "chat") on:click=handler(move |_| select_top("chat"))>"Chat"</button>
                 </div>
                 // The count sits over the Chat tab; for assistive technology it is the tab's
                 // description and a status that is announced when it changes.
-                <span class=live(count_class) aria-hidden="true">{live(pending)}</span>
+                <span class=live(count_class) aria-hidden="true">{live_view(pending)}</span>
                 <span id="chat-count" class="visually-hidden" role="status">
-                    {live(move || format!("{} chats require your response", pending()))}
+                    {live_view(move || format!("{} chats require your response", pending()))}
                 </span>
             </nav>
             <section id="panel" class="panel" role="tabpanel" aria-labelledby=live(move || format!("tab-{}", top()))>
-                {live(move || match tab.get() {
+                {live_view(move || match tab.get() {
                     Tab::StatusAgentStatus => view! {
                         <SubTabs entries=vec![("Agent Status", Tab::StatusAgentStatus)] />
                         <AgentList label="Agent Status" />
@@ -369,8 +369,8 @@ fn SubTabs(entries: Vec<(&'static str, Tab)>) -> impl IntoView {
         <div class="subtabs" role="tablist">
             {entries.into_iter().map(|(label, target)| view! {
                 <button role="tab" aria-selected=live(move || (tab.get() == target).to_string())
-                    class:active=live(move || tab.get() == target) on:click=move |_| tab.set(target)>{label}</button>
-            }).collect_view()}
+                    class:active=live(move || tab.get() == target) on:click=handler(move |_| tab.set(target))>{label}</button>
+            }).map(IntoAny::into_any).collect_view()}
         </div>
     }
 }
@@ -394,10 +394,10 @@ fn MyState() -> impl IntoView {
     view! {
         <span class="my-state">
             <label for="my-state">"My State"</label>
-            <select id="my-state" on:change=choose prop:value=live(move || state_value(current()))>
+            <select id="my-state" on:change=handler(choose) prop:value=live(move || state_value(current()))>
                 {AgentState::ALL.into_iter().filter(|s| *s != AgentState::LoggedOut).map(|s| view! {
                     <option value=state_value(s)>{s.label()}</option>
-                }).collect_view()}
+                }).map(IntoAny::into_any).collect_view()}
             </select>
         </span>
     }
@@ -448,12 +448,12 @@ fn AlertToggles() -> impl IntoView {
         <span class="alert-toggles">
             <label>
                 <input type="checkbox" prop:checked=live(move || settings.get().notify)
-                    on:change=change(|s, on| s.notify = on) />
+                    on:change=handler(change(|s, on| s.notify = on)) />
                 "Notifications"
             </label>
             <label>
                 <input type="checkbox" prop:checked=live(move || settings.get().sound)
-                    on:change=change(|s, on| s.sound = on) />
+                    on:change=handler(change(|s, on| s.sound = on)) />
                 "Sound"
             </label>
         </span>

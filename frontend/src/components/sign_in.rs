@@ -1,7 +1,7 @@
 //! The sign-in: the identity provider's page when the console has one (in AWS), or the
 //! development sign-in of the local server (pick a demo agent).
 
-use crate::live::live;
+use crate::live::{handler, live, live_view};
 use crate::{api, config, oidc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -43,9 +43,9 @@ fn ProviderSignIn(
             <div class="sign-in-card">
                 <h1>"Agent Console"</h1>
                 <p class="lead">"Sign in with your contact-center account."</p>
-                {live(move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> }))}
-                <button class="primary" on:click=go disabled=live(move || busy.get())>
-                    {live(move || if busy.get() { "Signing in…" } else { "Sign in" })}
+                {live_view(move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> }))}
+                <button class="primary" on:click=handler(go) disabled=live(move || busy.get())>
+                    {live_view(move || if busy.get() { "Signing in…" } else { "Sign in" })}
                 </button>
             </div>
         </main>
@@ -67,8 +67,8 @@ fn DevSignIn(
             <div class="sign-in-card">
                 <h1>"Agent Console"</h1>
                 <p class="lead">"Development sign-in: choose who you are."</p>
-                {live(move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> }))}
-                {live(move || match directory.get() {
+                {live_view(move || error.get().map(|message| view! { <p class="alert" role="alert">{message}</p> }))}
+                {live_view(move || match directory.get() {
                     None => view! { <p>"Loading the directory…"</p> }.into_any(),
                     Some(Err(failure)) => view! { <p class="alert" role="alert">{failure.message}</p> }.into_any(),
                     Some(Ok(directory)) => directory.tenants.into_iter().map(|tenant| {
@@ -84,7 +84,7 @@ fn DevSignIn(
                                         let detail = format!("{}{}", agent.group, role);
                                         view! {
                                             <li>
-                                                <button class="choice" on:click=move |_| {
+                                                <button class="choice" on:click=handler(move |_| {
                                                     let (tenant_id, agent_id) = (tenant_id.clone(), agent_id.clone());
                                                     spawn_local(async move {
                                                         match api::dev_sign_in(tenant_id, agent_id).await {
@@ -92,17 +92,17 @@ fn DevSignIn(
                                                             Err(failure) => error.set(Some(failure.message)),
                                                         }
                                                     });
-                                                }>
+                                                })>
                                                     {agent.name.clone()}
                                                 </button>
                                                 <span class="muted">{detail}</span>
                                             </li>
                                         }
-                                    }).collect_view()}
+                                    }).map(IntoAny::into_any).collect_view()}
                                 </ul>
                             </section>
                         }
-                    }).collect_view().into_any(),
+                    }).map(IntoAny::into_any).collect_view().into_any(),
                 })}
             </div>
         </main>

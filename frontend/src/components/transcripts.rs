@@ -4,7 +4,7 @@
 use crate::api;
 use crate::components::console::ConsoleContext;
 use crate::format;
-use crate::live::live;
+use crate::live::{handler, live, live_view};
 use crate::sorting::stable_sort_by;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -138,25 +138,25 @@ pub fn Transcripts() -> impl IntoView {
     };
     view! {
         <section class="transcripts" aria-label="Transcripts">
-            <form class="transcript-filters" on:submit=on_submit>
-                <label>"Search text"<input type="search" prop:value=live(move || text.get()) on:input=move |ev| text.set(event_target_value(&ev)) /></label>
+            <form class="transcript-filters" on:submit=handler(on_submit)>
+                <label>"Search text"<input type="search" prop:value=live(move || text.get()) on:input=handler(move |ev| text.set(event_target_value(&ev))) /></label>
                 <label>"Agent"
-                    <select on:change=move |ev| agent.set(event_target_value(&ev))>
+                    <select on:change=handler(move |ev| agent.set(event_target_value(&ev)))>
                         <option value="">"Any agent"</option>
-                        {live(move || agents().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view())}
+                        {live_view(move || agents().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).map(IntoAny::into_any).collect_view())}
                     </select>
                 </label>
                 <label>"Group"
-                    <select on:change=move |ev| group.set(event_target_value(&ev))>
+                    <select on:change=handler(move |ev| group.set(event_target_value(&ev)))>
                         <option value="">"Any group"</option>
-                        {live(move || groups().into_iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view())}
+                        {live_view(move || groups().into_iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).map(IntoAny::into_any).collect_view())}
                     </select>
                 </label>
-                <label>"From"<input type="date" on:change=move |ev| from.set(event_target_value(&ev)) /></label>
-                <label>"To"<input type="date" on:change=move |ev| to.set(event_target_value(&ev)) /></label>
+                <label>"From"<input type="date" on:change=handler(move |ev| from.set(event_target_value(&ev))) /></label>
+                <label>"To"<input type="date" on:change=handler(move |ev| to.set(event_target_value(&ev))) /></label>
                 <button class="primary" type="submit">"Search"</button>
             </form>
-            {live(move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> }))}
+            {live_view(move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> }))}
             <table class="transcript-list" aria-label="Transcripts found">
                 <thead>
                     <tr>
@@ -169,7 +169,7 @@ pub fn Transcripts() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {live(move || results.get().unwrap_or_default().into_iter().map(|t| {
+                    {live_view(move || results.get().unwrap_or_default().into_iter().map(|t| {
                         let names = t.participants.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(" · ");
                         let mut groups: Vec<String> = t.participants.iter().map(|p| p.group.to_string()).collect();
                         groups.dedup();
@@ -183,23 +183,23 @@ pub fn Transcripts() -> impl IntoView {
                                 <td class="numeric">{t.messages}</td>
                                 <td>{if t.status == protocol::ChatStatus::Ended { "Ended" } else { "Open" }}</td>
                                 <td class="row-actions">
-                                    <button class="quiet-dark" aria-label=format!("Read the chat of {names}") on:click=move |_| read(id_read.clone())>"Read"</button>
-                                    <button class="quiet-dark" aria-label=format!("Download the chat of {names} as text") on:click=move |_| download_text(id_text.clone(), "text")>"Text"</button>
-                                    <button class="quiet-dark" aria-label=format!("Download the chat of {names} as JSON") on:click=move |_| download_json(id_json.clone(), "json")>"JSON"</button>
+                                    <button class="quiet-dark" aria-label=format!("Read the chat of {names}") on:click=handler(move |_| read(id_read.clone()))>"Read"</button>
+                                    <button class="quiet-dark" aria-label=format!("Download the chat of {names} as text") on:click=handler(move |_| download_text(id_text.clone(), "text"))>"Text"</button>
+                                    <button class="quiet-dark" aria-label=format!("Download the chat of {names} as JSON") on:click=handler(move |_| download_json(id_json.clone(), "json"))>"JSON"</button>
                                 </td>
                             </tr>
                         }
-                    }).collect_view())}
+                    }).map(IntoAny::into_any).collect_view())}
                 </tbody>
             </table>
-            {live(move || (results.get().is_some_and(|r| r.is_empty())).then(|| view! { <p class="empty">"No transcripts match."</p> }))}
-            {live(move || open.get().map(|t| {
+            {live_view(move || (results.get().is_some_and(|r| r.is_empty())).then(|| view! { <p class="empty">"No transcripts match."</p> }))}
+            {live_view(move || open.get().map(|t| {
                 let names: Vec<(protocol::AgentId, String)> = t.chat.participants.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
                 let title = names.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(" and ");
                 view! {
                     <article class="transcript-reader" aria-label=format!("Transcript of {title}")>
                         <h2>{format!("Chat between {title}")}</h2>
-                        {t.chat.interaction.clone().map(|i| view! { <p class="interaction">{format!("About interaction {i}")}</p> })}
+                        {t.chat.interaction.clone().map(|i| view! { <p class="interaction">{format!("About interaction {i}")}</p> }.into_any())}
                         <div class="transcript"><ol>
                             {t.messages.into_iter().map(|m| {
                                 let who = names.iter().find(|(id, _)| *id == m.from).map(|(_, n)| n.clone()).unwrap_or_else(|| m.from.to_string());
@@ -209,9 +209,9 @@ pub fn Transcripts() -> impl IntoView {
                                         <div class="body">{m.body}</div>
                                     </li>
                                 }
-                            }).collect_view()}
+                            }).map(IntoAny::into_any).collect_view()}
                         </ol></div>
-                        <button class="quiet-dark" on:click=move |_| open.set(None)>"Close transcript"</button>
+                        <button class="quiet-dark" on:click=handler(move |_| open.set(None))>"Close transcript"</button>
                     </article>
                 }
             }))}
