@@ -138,16 +138,29 @@ impl ChatService<'_> {
         Ok(message.view())
     }
 
-    /// Pushes a stored message to every connection of both participants, and the chat's
-    /// new state to both.
+    /// Pushes a stored message to every connection of both participants, each followed by
+    /// the chat's new state as that participant sees it. Everything is read and encoded
+    /// before the first push, and the other agent's connections come first: once a
+    /// socket is handed its message, only the other pushes stand between it and the wire
+    /// (in the local server, a socket woken by a push waits for the handler that woke it
+    /// to finish or to wait).
     async fn deliver(&self, chat: &Chat, message: &Message) -> Result<(), DomainError> {
-        let frame = ServerFrame::Message {
+        let frame = super::encode(&ServerFrame::Message {
             message: message.view(),
-        };
-        for agent in chat.participants() {
-            self.push_to_agent(&chat.tenant, agent, &frame).await?;
+        });
+        let mut participants = chat.participants();
+        participants.sort_by_key(|agent| **agent == message.from);
+        let mut outgoing = Vec::with_capacity(participants.len());
+        for agent in participants {
+            let chat_frame = super::encode(&self.chat_frame(chat, agent).await?);
+            let connections = self.store.connections_of(&chat.tenant, agent).await?;
+            outgoing.push((connections, chat_frame));
         }
-        self.push_chat_to_participants(chat).await
+        for (connections, chat_frame) in outgoing {
+            self.post_all(connections.clone(), &frame).await;
+            self.post_all(connections, &chat_frame).await;
+        }
+        Ok(())
     }
 
     /// Tells the sending connection that its message is stored, under which sequence.

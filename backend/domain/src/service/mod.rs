@@ -131,14 +131,19 @@ impl ChatService<'_> {
 
     async fn push_chat_to_participants(&self, chat: &Chat) -> Result<(), DomainError> {
         for agent in chat.participants() {
-            let all = self.store.chats_of(&chat.tenant, agent).await?;
-            let frame = ServerFrame::Chat {
-                chat: self.chat_view(chat, agent).await?,
-                pending_chats: count_pending(&all, agent),
-            };
+            let frame = self.chat_frame(chat, agent).await?;
             self.push_to_agent(&chat.tenant, agent, &frame).await?;
         }
         Ok(())
+    }
+
+    /// The chat's state as `agent` sees it, with her count of pending chats.
+    async fn chat_frame(&self, chat: &Chat, agent: &AgentId) -> Result<ServerFrame, DomainError> {
+        let all = self.store.chats_of(&chat.tenant, agent).await?;
+        Ok(ServerFrame::Chat {
+            chat: self.chat_view(chat, agent).await?,
+            pending_chats: count_pending(&all, agent),
+        })
     }
 
     /// Pushes a frame to every connection of one agent; a connection that is gone is
