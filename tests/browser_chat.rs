@@ -489,6 +489,96 @@ async fn messages_typed_while_offline_are_delivered_once_in_order_on_reconnect()
 }
 
 /// Wraps the page's WebSocket listeners (before the console opens its socket) so that a
+/// test can hold a reconnect half-way: once `window.__hold` is true, a `welcome` and
+/// every frame after it on its socket wait in `window.__held` until `window.__release()`.
+const HOLD_THE_WELCOME: &str = r#"
+    window.__hold = false;
+    window.__held = [];
+    window.__release = () => {
+        window.__hold = false;
+        for (const [deliver, socket, event] of window.__held.splice(0)) deliver.call(socket, event);
+    };
+    const addEventListener = WebSocket.prototype.addEventListener;
+    WebSocket.prototype.addEventListener = function (type, listener, options) {
+        if (type === 'message') {
+            const deliver = listener;
+            let holding = false;
+            listener = function (event) {
+                if (window.__hold && !holding && JSON.parse(event.data).type === 'welcome') holding = true;
+                if (holding && window.__hold) {
+                    window.__held.push([deliver, this, event]);
+                    return;
+                }
+                return deliver.call(this, event);
+            };
+        }
+        return addEventListener.call(this, type, listener, options);
+    };
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_while_the_console_reconnects_goes_out_on_the_new_connection()
+-> anyhow::Result<()> {
+    let mut server = TestServer::start().await?;
+    let driver = Driver::start().await?;
+    let ann = driver.browser("ann-5").await?;
+    let bob = driver.browser("bob-5").await?;
+    sign_in(&ann, &server.url(), "Ann Lee").await?;
+    bob.client.goto(&server.url()).await?;
+    bob.client.execute(HOLD_THE_WELCOME, Vec::new()).await?;
+    bob.by_role("button", "Bob Stone").await?.click().await?;
+    bob.by_role("button", "Ann Lee").await?.click().await?;
+    bob.by_role("menuitem", "Start a chat")
+        .await?
+        .click()
+        .await?;
+    bob.wait_for_text("Chat with Ann Lee").await?;
+
+    // The server restarts. Bob's console opens a new socket and says hello; the
+    // server's welcome is held back, so the console is still connecting when Bob sends.
+    server.stop().await;
+    bob.wait_for_text("Connection lost").await?;
+    bob.client
+        .execute("window.__hold = true;", Vec::new())
+        .await?;
+    server.start_again().await?;
+    eventually("Bob's welcome to be held", PATIENCE, || async {
+        let held = bob
+            .client
+            .execute("return window.__held.length;", Vec::new())
+            .await?;
+        Ok((held.as_i64() > Some(0)).then_some(()))
+    })
+    .await?;
+    bob.wait_for_text("Connecting…").await?;
+    bob.by_role("textbox", "Your Message")
+        .await?
+        .send_keys(&format!("Sent while connecting.{ENTER}"))
+        .await?;
+    bob.client
+        .execute("window.__release();", Vec::new())
+        .await?;
+
+    ann.by_role("tab", "Chat").await?.click().await?;
+    ann.wait_for_text("Sent while connecting.").await?;
+    eventually("Bob's send to be acknowledged", PATIENCE, || async {
+        let page = bob.text_of("body").await?;
+        Ok((page.contains("Sent while connecting.") && !page.contains("Sending…")).then_some(()))
+    })
+    .await?;
+    let transcript = ann.text_of(".transcript").await?;
+    assert_eq!(
+        transcript.matches("Sent while connecting.").count(),
+        1,
+        "once: {transcript}"
+    );
+    for browser in [ann, bob] {
+        browser.client.clone().close().await?;
+    }
+    Ok(())
+}
+
+/// Wraps the page's WebSocket listeners (before the console opens its socket) so that a
 /// test can lose pushes on the way: every frame for which `window.__lose(frame)` is true
 /// is dropped and its type recorded in `window.__lost`. `window.__sockets` counts the
 /// sockets the console opened, to tell a catch-up from a reconnect's resume.

@@ -216,6 +216,16 @@ async fn run_link(
             TimeoutFuture::new(pause_ms).await;
             continue;
         };
+        // Frames handed over while the link was down are dropped: the outbox below holds
+        // every message among them. From here on, what is handed over goes out after
+        // the `hello`, even before the `welcome` comes back.
+        loop {
+            match outbound.next().now_or_never() {
+                Some(Some(_)) => continue,
+                Some(None) => return,
+                None => break,
+            }
+        }
         let hello = ClientFrame::Hello {
             protocol: PROTOCOL_VERSION,
             resume: targets.state.with_untracked(|s| s.resume_points()),

@@ -207,6 +207,8 @@ fn test(args: &[String]) -> Result<(), String> {
     let output = env.root.join("test-output");
     let tests = Step::new("Unit, integration and end-to-end tests (real browsers, real sockets)")
         .env("E2E_OUTPUT", output.as_os_str())
+        // A test that fails says why in its last lines, not above a backtrace.
+        .env("RUST_LIB_BACKTRACE", "0")
         .env("CHROMEDRIVER", env.chromedriver.as_os_str())
         .env("CHROMIUM", env.chromium.as_os_str())
         .env("AXE_CORE", env.axe_core.as_os_str())

@@ -54,12 +54,11 @@ pub struct ConsoleContext {
 }
 
 impl ConsoleContext {
-    /// Sends a frame now if the link is up. Sends of messages are also kept in the
-    /// outbox, so a frame lost here is sent again on reconnect.
+    /// Hands a frame to the link. It goes out on the open socket, or after the `hello`
+    /// of the one being opened; while the link is down it is dropped, and sends of
+    /// messages go out from the outbox with the next `hello` instead.
     pub fn send(&self, frame: ClientFrame) {
-        if self.link.get_untracked() == Link::Online {
-            let _ = self.outbound.unbounded_send(frame);
-        }
+        let _ = self.outbound.unbounded_send(frame);
     }
 
     /// Reloads the agent list.
