@@ -489,11 +489,13 @@ async fn messages_typed_while_offline_are_delivered_once_in_order_on_reconnect()
 }
 
 /// Wraps the page's WebSocket listeners (before the console opens its socket) so that a
-/// test can hold a reconnect half-way: once `window.__hold` is true, a `welcome` and
-/// every frame after it on its socket wait in `window.__held` until `window.__release()`.
+/// test can hold a reconnect half-way: while `window.__hold` is true, every frame that
+/// comes in waits in `window.__held` (its type in `window.__heldTypes`) until
+/// `window.__release()` hands them over in order.
 const HOLD_THE_WELCOME: &str = r#"
     window.__hold = false;
     window.__held = [];
+    window.__heldTypes = [];
     window.__release = () => {
         window.__hold = false;
         for (const [deliver, socket, event] of window.__held.splice(0)) deliver.call(socket, event);
@@ -502,11 +504,10 @@ const HOLD_THE_WELCOME: &str = r#"
     WebSocket.prototype.addEventListener = function (type, listener, options) {
         if (type === 'message') {
             const deliver = listener;
-            let holding = false;
             listener = function (event) {
-                if (window.__hold && !holding && JSON.parse(event.data).type === 'welcome') holding = true;
-                if (holding && window.__hold) {
+                if (window.__hold) {
                     window.__held.push([deliver, this, event]);
+                    window.__heldTypes.push(JSON.parse(event.data).type);
                     return;
                 }
                 return deliver.call(this, event);
@@ -534,8 +535,8 @@ async fn a_message_sent_while_the_console_reconnects_goes_out_on_the_new_connect
         .await?;
     bob.wait_for_text("Chat with Ann Lee").await?;
 
-    // The server restarts. Bob's console opens a new socket and says hello; the
-    // server's welcome is held back, so the console is still connecting when Bob sends.
+    // The server restarts. Bob's console opens a new socket and says hello; what the
+    // server sends back is held, so the console is still connecting when Bob sends.
     server.stop().await;
     bob.wait_for_text("Connection lost").await?;
     bob.client
@@ -545,9 +546,9 @@ async fn a_message_sent_while_the_console_reconnects_goes_out_on_the_new_connect
     eventually("Bob's welcome to be held", PATIENCE, || async {
         let held = bob
             .client
-            .execute("return window.__held.length;", Vec::new())
+            .execute("return window.__heldTypes.includes('welcome');", Vec::new())
             .await?;
-        Ok((held.as_i64() > Some(0)).then_some(()))
+        Ok((held.as_bool() == Some(true)).then_some(()))
     })
     .await?;
     bob.wait_for_text("Connecting…").await?;
