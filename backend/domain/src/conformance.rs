@@ -263,6 +263,19 @@ async fn appends_are_gapless_and_idempotent(store: &dyn Store) {
             .expect("append to nothing"),
         Appended::NoSuchChat
     );
+    // Only its participants write to a chat: to anyone else (even one who names a
+    // send of theirs) it does not exist, and nothing is stored.
+    for client_msg_id in ["m0", "m9"] {
+        assert_eq!(
+            store
+                .append_message(&t1, &c1, &"cara".into(), client_msg_id, "x", 600)
+                .await
+                .expect("append by an outsider"),
+            Appended::NoSuchChat
+        );
+    }
+    let after = store.chat(&t1, &c1).await.expect("chat").expect("exists");
+    assert_eq!(after.last_seq, 3, "nothing was appended");
 }
 
 async fn ended_chats_take_no_messages(store: &dyn Store) {

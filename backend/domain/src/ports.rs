@@ -105,7 +105,8 @@ pub trait ChatStore: Send + Sync {
     /// Every chat an agent takes part in, open or ended.
     async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError>;
     /// Appends a message atomically: the next sequence number, both inboxes, and the
-    /// idempotency key `(chat, from, client_msg_id)`. Durable before it returns.
+    /// idempotency key `(chat, from, client_msg_id)`. Durable before it returns. A chat
+    /// `from` takes no part in is [`Appended::NoSuchChat`] to them.
     #[allow(clippy::too_many_arguments)]
     async fn append_message(
         &self,
@@ -202,6 +203,11 @@ pub enum PushOutcome {
 #[async_trait]
 pub trait Pusher: Send + Sync {
     async fn post(&self, connection: &ConnectionId, payload: &str) -> PushOutcome;
+
+    /// Called once what matters most is posted (a message, to the other agent): lets the
+    /// sockets it was posted to write it before the caller goes on, where posting only
+    /// hands it over (the local server's in-process sockets). Nothing to do by default.
+    async fn let_sockets_write(&self) {}
 }
 
 /// Time and fresh ids.

@@ -75,18 +75,27 @@ impl LocalPusher {
 
 #[async_trait]
 impl Pusher for LocalPusher {
+    /// Hands the frame to the socket's task.
     async fn post(&self, connection: &ConnectionId, payload: &str) -> PushOutcome {
-        match self.socket(connection) {
-            Some(socket)
-                if socket
-                    .outbox
-                    .send(Outbound::Frame(payload.to_owned()))
-                    .is_ok() =>
-            {
-                PushOutcome::Delivered
-            }
-            _ => PushOutcome::Gone,
+        let handed = self.socket(connection).is_some_and(|socket| {
+            socket
+                .outbox
+                .send(Outbound::Frame(payload.to_owned()))
+                .is_ok()
+        });
+        if handed {
+            PushOutcome::Delivered
+        } else {
+            PushOutcome::Gone
         }
+    }
+
+    /// Woken from a runtime thread, a socket's task waits for the caller to finish
+    /// everything else it does (tokio runs it next on that thread, and no other thread
+    /// takes it): yielding lets it write first. Once per message, not per push: under
+    /// a saturating load, a yield after every push cost about a fifth of the throughput.
+    async fn let_sockets_write(&self) {
+        tokio::task::yield_now().await;
     }
 }
 

@@ -541,7 +541,11 @@ impl ChatStore for DynamoStore {
         at: i64,
     ) -> Result<Appended, StoreError> {
         for _ in 0..RACE_RETRIES {
-            let Some((mut chat, version)) = self.chat_versioned(tenant, chat_id).await? else {
+            let Some((mut chat, version)) = self
+                .chat_versioned(tenant, chat_id)
+                .await?
+                .filter(|(chat, _)| chat.has_participant(from))
+            else {
                 return Ok(Appended::NoSuchChat);
             };
             if let Some(message) = self

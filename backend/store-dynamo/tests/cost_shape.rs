@@ -168,14 +168,16 @@ async fn one_message_costs_the_same_with_10_100_and_1000_agents_connected() {
     // Pushes: the message and the chat update to each participant's connection, and
     // the acknowledgement to the sender's.
     assert_eq!(costs[0].2, 5);
-    // Requests: 5 GetItem, 4 Query (each participant's chats and connections), 2
-    // BatchGetItem, 1 TransactWriteItems (the message, its send key and the chat, at
-    // once) and 1 UpdateItem — the sending connection's send quota (docs/protocol.md,
-    // "Rate limits"), one conditional update.
+    // Requests: 4 GetItem (the chat and the send key, read by the append, which also
+    // checks that the sender takes part; the other agent, for each participant's view of
+    // the chat), 4 Query (each participant's chats and connections), 2 BatchGetItem, 1
+    // TransactWriteItems (the message, its send key and the chat, at once) and 1
+    // UpdateItem — the sending connection's send quota (docs/protocol.md, "Rate
+    // limits"), one conditional update.
     assert_eq!(
         costs[0].1.get("UpdateItem"),
         Some(&1),
         "the send quota is one UpdateItem"
     );
-    assert_eq!(costs[0].0, 13, "requests per message: {:?}", costs[0].1);
+    assert_eq!(costs[0].0, 12, "requests per message: {:?}", costs[0].1);
 }

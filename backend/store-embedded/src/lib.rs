@@ -627,7 +627,9 @@ impl ChatStore for EmbeddedStore {
         let (from, client_msg_id, body) = (from.clone(), client_msg_id.to_owned(), body.to_owned());
         self.durably(move |tx| {
             let mut chats = tx.open(CHATS)?;
-            let Some(mut chat) = read::<Chat>(&*chats, &chat_key)? else {
+            let Some(mut chat) =
+                read::<Chat>(&*chats, &chat_key)?.filter(|chat| chat.has_participant(&from))
+            else {
                 return Ok(Appended::NoSuchChat);
             };
             let mut send_keys = tx.open(SEND_KEYS)?;

@@ -117,7 +117,7 @@ impl ChatService<'_> {
                 quota_text(self.send_quota)
             )));
         }
-        self.participant_chat(who, chat_id).await?;
+        // The store refuses a chat the sender takes no part in, as if it did not exist.
         let turn = super::order::turn(chat_id).await;
         // A duplicate is delivered again too: the attempt that stored it may have failed
         // before its pushes (consoles drop what they hold already, by sequence number).
@@ -139,31 +139,27 @@ impl ChatService<'_> {
     }
 
     /// Pushes a stored message to every connection of both participants, each followed by
-    /// the chat's new state as that participant sees it. Everything is read and encoded
-    /// before the first push, and the other agent's connections come first: once a
-    /// socket is handed its message, only the other pushes stand between it and the wire
-    /// (in the local server, a socket woken by a push waits for the handler that woke it
-    /// to finish or to wait).
+    /// the chat's new state as that participant sees it. The other agent comes first, and
+    /// gets the message before anything else is read: the chat's state (which takes reads
+    /// of the store) follows it.
     async fn deliver(&self, chat: &Chat, message: &Message) -> Result<(), DomainError> {
         let frame = super::encode(&ServerFrame::Message {
             message: message.view(),
         });
         let mut participants = chat.participants();
         participants.sort_by_key(|agent| **agent == message.from);
-        let mut outgoing = Vec::with_capacity(participants.len());
-        for agent in participants {
-            let chat_frame = super::encode(&self.chat_frame(chat, agent).await?);
+        for (n, agent) in participants.into_iter().enumerate() {
             let connections = self.store.connections_of(&chat.tenant, agent).await?;
-            outgoing.push((connections, chat_frame));
-        }
-        for (connections, chat_frame) in outgoing {
             self.post_all(connections.clone(), &frame).await;
+            if n == 0 {
+                self.pusher.let_sockets_write().await;
+            }
+            let chat_frame = super::encode(&self.chat_frame(chat, agent).await?);
             self.post_all(connections, &chat_frame).await;
         }
         Ok(())
     }
 
-    /// Tells the sending connection that its message is stored, under which sequence.
     async fn ack(&self, connection: &ConnectionId, message: &Message) {
         self.push_to_connection(
             connection,
