@@ -18,6 +18,8 @@ mod support;
 
 // The parts of this benchmark live in `delivery/` (files right in `benches/` would each
 // be taken for a benchmark of their own).
+#[path = "delivery/floor.rs"]
+mod floor;
 #[path = "delivery/fsync.rs"]
 mod fsync;
 #[path = "delivery/idle.rs"]
@@ -37,7 +39,7 @@ mod stats;
 #[path = "delivery/throughput.rs"]
 mod throughput;
 
-use fsync::FsyncFigures;
+use floor::{FloorSamples, Round};
 use latency::{Chatter, SizeFigures};
 use open_files::OpenFiles;
 use report::{Goal, Section, Table, count, megabytes};
@@ -48,8 +50,11 @@ use std::time::Duration;
 use support::dice::{Dice, seed};
 use throughput::{ThroughputFigures, Workload};
 
-const USAGE: &str =
-    "usage: cargo bench -p console-local --bench delivery -- [--smoke] [--out FILE.md]";
+const USAGE: &str = "usage: cargo bench -p console-local --bench delivery -- [--smoke] [--out FILE.md] [--latency-at N,N,... | --throughput-only]
+
+  --latency-at       only the latency, at these numbers of agents (with its floor)
+  --throughput-only  only the throughput
+  (both for comparing a change quickly)";
 
 /// The latency goals are judged with this many agents connected.
 const LATENCY_GOAL_AGENTS: usize = 1_000;
@@ -69,6 +74,16 @@ const MEMORY_GOAL_BYTES: u64 = 500_000_000;
 struct Options {
     smoke: bool,
     out: Option<PathBuf>,
+    only: Only,
+}
+
+/// What a run measures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Only {
+    Everything,
+    /// The latency at these sizes, with its floor.
+    Latency(Vec<usize>),
+    Throughput,
 }
 
 /// The sizes of a run.
@@ -149,6 +164,7 @@ fn options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         smoke: false,
         out: None,
+        only: Only::Everything,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -157,6 +173,16 @@ fn options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                 let file = args.next().ok_or("--out needs a file")?;
                 options.out = Some(PathBuf::from(file));
             }
+            "--latency-at" => {
+                let sizes = args.next().ok_or("--latency-at needs numbers of agents")?;
+                let sizes = sizes
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| format!("--latency-at {sizes}: not a list of numbers"))?;
+                options.only = Only::Latency(sizes);
+            }
+            "--throughput-only" => options.only = Only::Throughput,
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
         }
@@ -170,6 +196,11 @@ async fn run(options: Options) -> ExitCode {
     } else {
         Sizes::full()
     };
+    match &options.only {
+        Only::Everything => {}
+        Only::Latency(only) => sizes.latency_agents = only.clone(),
+        Only::Throughput => sizes.latency_agents.clear(),
+    }
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let mut notes = Vec::new();
     let open_files = match OpenFiles::raise() {
@@ -209,30 +240,20 @@ async fn run(options: Options) -> ExitCode {
     let dice = Dice::new(seed("DELIVERY_SEED"));
     let load_at_start = load_average();
 
-    eprintln!("floor: fsync of a small append…");
-    let fsync_dir = root.path().to_path_buf();
-    let fsync_samples = sizes.fsync_samples;
-    let fsync_gap = sizes.chatter.gap();
-    let fsync_dice = dice.derive(3);
-    let fsync = guarded(async move {
-        let measured = tokio::task::spawn_blocking(move || {
-            fsync::measure(&fsync_dir, fsync_samples, fsync_gap, &fsync_dice)
-        })
-        .await??;
-        Ok(measured)
-    })
-    .await;
-
-    eprintln!("floor: bare WebSocket relay…");
+    // The floor in rounds: one before the first size and one after each, half the
+    // samples each, so that every size has one just before and one just after it.
     let chatter = sizes.chatter;
-    let relay_workload = relay::Workload {
-        pairs: chatter.pairs,
-        per_client: chatter.messages / (2 * chatter.pairs),
-        pace: chatter.pace,
+    let round = Round {
+        chatter: Chatter {
+            messages: chatter.messages / 2,
+            ..chatter
+        },
+        fsync_samples: sizes.fsync_samples / 2,
     };
-    let relay_dice = dice.derive(1);
-    let relay = guarded(async move { relay::measure(relay_workload, &relay_dice).await }).await;
-
+    let mut floors = Vec::new();
+    if !sizes.latency_agents.is_empty() {
+        floors.push(floor_round(root.path(), round, &dice, 0).await);
+    }
     let mut latencies = Vec::new();
     for (n, agents) in sizes.latency_agents.iter().copied().enumerate() {
         eprintln!("delivery latency with {agents} agents connected…");
@@ -242,14 +263,21 @@ async fn run(options: Options) -> ExitCode {
             guarded(async move { latency::measure(&data, agents, chatter, &size_dice).await })
                 .await;
         latencies.push((agents, figures));
+        floors.push(floor_round(root.path(), round, &dice, n + 1).await);
     }
 
-    eprintln!("throughput with {} agents…", sizes.throughput.agents);
-    let data = root.path().join("throughput");
-    let workload = sizes.throughput;
-    let throughput_dice = dice.derive(2);
-    let throughput =
-        guarded(async move { throughput::measure(&data, workload, &throughput_dice).await }).await;
+    let throughput = if !matches!(options.only, Only::Latency(_)) {
+        eprintln!("throughput with {} agents…", sizes.throughput.agents);
+        let data = root.path().join("throughput");
+        let workload = sizes.throughput;
+        let throughput_dice = dice.derive(2);
+        Some(
+            guarded(async move { throughput::measure(&data, workload, &throughput_dice).await })
+                .await,
+        )
+    } else {
+        None
+    };
 
     // Other work on the machine shows in every figure: say how busy it was.
     let machine = format!(
@@ -257,15 +285,20 @@ async fn run(options: Options) -> ExitCode {
         load_at_start,
         load_average()
     );
-    let mut latency = latency_section(&options, cores, chatter, &fsync, &relay, &latencies, &notes);
-    latency.notes.push(machine.clone());
-    let mut throughput = throughput_section(&options, cores, &throughput);
-    throughput.notes.push(machine);
-    let sections = [
-        latency,
-        throughput,
-        memory_section(&options, &latencies, &notes),
-    ];
+    let mut sections = Vec::new();
+    if options.only != Only::Throughput {
+        let mut latency = latency_section(&options, cores, chatter, &floors, &latencies, &notes);
+        latency.notes.push(machine.clone());
+        sections.push(latency);
+    }
+    if let Some(throughput) = &throughput {
+        let mut throughput = throughput_section(&options, cores, throughput);
+        throughput.notes.push(machine);
+        sections.push(throughput);
+    }
+    if options.only == Only::Everything {
+        sections.push(memory_section(&options, &latencies, &notes));
+    }
     let failed = sections.iter().any(|s| s.failure.is_some())
         || latencies.iter().any(|(_, figures)| figures.is_err());
     let fragment: String = sections.iter().map(ToString::to_string).collect();
@@ -289,6 +322,21 @@ fn load_average() -> String {
         .ok()
         .and_then(|text| text.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// Measures round `n` of the floor, beside the stores in `dir`.
+async fn floor_round(
+    dir: &std::path::Path,
+    round: Round,
+    dice: &Dice,
+    n: usize,
+) -> Result<FloorSamples, String> {
+    eprintln!(
+        "floor, round {}: fsync of a small append, bare WebSocket relay…",
+        n + 1
+    );
+    let (dir, dice) = (dir.to_path_buf(), dice.derive(1_000 + n as u64));
+    guarded(floor::measure(dir, round, dice)).await
 }
 
 /// Runs one measure as a task of its own: an error or a panic (the shared test helpers
@@ -354,15 +402,14 @@ fn latency_section(
     options: &Options,
     cores: usize,
     chatter: Chatter,
-    fsync: &Result<FsyncFigures, String>,
-    relay: &Result<Percentiles, String>,
+    floors: &[Result<FloorSamples, String>],
     latencies: &[(usize, Result<SizeFigures, String>)],
     notes: &[String],
 ) -> Section {
     let mut section = Section {
         title: "Delivery latency".into(),
         how: format!(
-            "{}Send on agent A's WebSocket to arrival of the pushed message on agent B's, through the real `agent-console-local` binary (release build, a child process, its durable embedded store in a temp dir) on {cores} cores: with N agents each holding an open, welcomed socket, {} pairs chat (each console sends at most one message every {} ms, one unacknowledged at a time, starting at a random moment) and the rest stay idle; a sample is the time from just before A's console writes its `send` frame to when B's console reads the `message` frame. The floor is measured in the same run: the same pairs at the same pace through a bare tokio + tokio-tungstenite relay that only forwards text frames, plus one `sync_data` after appending {} bytes to a file beside the stores, at the pace the consoles send together (a random pause averaging {} ms before each: on these virtual machines a sync right after another costs about half of one after a pause, so syncs back to back, shown too, would be a floor no store reaches at this pace); floor = relay + fsync.",
+            "{}Send on agent A's WebSocket to arrival of the pushed message on agent B's, through the real `agent-console-local` binary (release build, a child process, its durable embedded store in a temp dir) on {cores} cores: with N agents each holding an open, welcomed socket, {} pairs chat (each console sends at most one message every {} ms, one unacknowledged at a time, starting at a random moment) and the rest stay idle; a sample is the time from just before A's console writes its `send` frame to when B's console reads the `message` frame. The floor is measured in the same run: the same pairs at the same pace through a bare tokio + tokio-tungstenite relay that only forwards text frames, plus one `sync_data` after appending {} bytes to a file beside the stores, at the pace the consoles send together (a random pause averaging {} ms before each: on these virtual machines a sync right after another costs about half of one after a pause, so syncs back to back, shown too, would be a floor no store reaches at this pace); floor = relay + fsync. The floor is measured in rounds, one before the first size and one after each, and each size is held to the floor of the rounds just before and just after it: on this shared machine both halves of the floor drift by tens of percent within minutes.",
             smoke_line(options),
             chatter.pairs,
             chatter.pace.as_millis(),
@@ -371,9 +418,27 @@ fn latency_section(
         ),
         ..Section::default()
     };
-    let floor_p50 = match (relay, fsync) {
-        (Ok(relay), Ok(fsync)) => Some(relay.p50 + fsync.paced.p50),
-        _ => None,
+    let mut failures: Vec<String> = floors
+        .iter()
+        .enumerate()
+        .filter_map(|(n, round)| {
+            round
+                .as_ref()
+                .err()
+                .map(|error| format!("the floor's round {}: {error}", n + 1))
+        })
+        .collect();
+    // Size n ran between rounds n and n + 1.
+    let floor_around = |n: usize| {
+        FloorSamples::pooled(
+            floors
+                .iter()
+                .skip(n)
+                .take(2)
+                .filter_map(|r| r.as_ref().ok()),
+        )
+        .figures()
+        .map(|f| f.p50())
     };
     let mut sizes = Table::new(&[
         "Agents connected",
@@ -382,11 +447,12 @@ fn latency_section(
         "p99 (ms)",
         "p99.9 (ms)",
         "max (ms)",
+        "Floor p50 (ms), rounds before and after",
         "p50 / floor p50",
     ]);
-    let mut failures = Vec::new();
     let mut measured = Vec::new();
-    for (agents, figures) in latencies {
+    for (n, (agents, figures)) in latencies.iter().enumerate() {
+        let floor = floor_around(n);
         match figures {
             Ok(figures) => {
                 let l = figures.latency;
@@ -397,7 +463,8 @@ fn latency_section(
                     ms(l.p99),
                     ms(l.p999),
                     ms(l.max),
-                    floor_p50.map_or("–".into(), |floor| {
+                    floor.map_or("–".into(), ms),
+                    floor.map_or("–".into(), |floor| {
                         format!("{:.2}×", l.p50 as f64 / floor.max(1) as f64)
                     }),
                 ]);
@@ -415,64 +482,65 @@ fn latency_section(
                         figures.idle_closed
                     ));
                 }
-                measured.push((*agents, l));
+                measured.push((*agents, (l, floor)));
             }
             Err(error) => {
-                sizes.row(vec![
-                    count(*agents as u64),
-                    "–".into(),
-                    "–".into(),
-                    "–".into(),
-                    "–".into(),
-                    "–".into(),
-                    "–".into(),
-                ]);
+                let mut row = vec![count(*agents as u64)];
+                row.extend(std::iter::repeat_n("–".to_string(), 7));
+                sizes.row(row);
                 failures.push(format!("with {agents} agents: {error}"));
             }
         }
     }
     section.tables.push(sizes);
 
-    let mut floor = Table::new(&["Floor", "Samples", "p50 (ms)", "p99 (ms)", "p99.9 (ms)"]);
-    match relay {
-        Ok(r) => floor.row(vec![
-            "Bare WebSocket relay".into(),
-            count(r.count as u64),
-            ms(r.p50),
-            ms(r.p99),
-            ms(r.p999),
-        ]),
-        Err(error) => failures.push(format!("the relay: {error}")),
-    }
-    match fsync {
-        Ok(f) => floor.row(vec![
+    let rounds: Vec<&FloorSamples> = floors.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let mut floor = Table::new(&[
+        &format!("Floor, all {} rounds together", rounds.len()),
+        "Samples",
+        "p50 (ms)",
+        "p99 (ms)",
+        "p99.9 (ms)",
+    ]);
+    if let Some(all) = FloorSamples::pooled(rounds.iter().copied()).figures() {
+        let row = |name: String, p: &Percentiles| {
+            vec![
+                name,
+                count(p.count as u64),
+                ms(p.p50),
+                ms(p.p99),
+                ms(p.p999),
+            ]
+        };
+        floor.row(row("Bare WebSocket relay".into(), &all.relay));
+        floor.row(row(
             format!(
                 "fsync of a {}-byte append, one every {} ms on average (the consoles' pace)",
                 fsync::RECORD_BYTES,
                 chatter.gap().as_secs_f64() * 1000.0
             ),
-            count(f.paced.count as u64),
-            ms(f.paced.p50),
-            ms(f.paced.p99),
-            ms(f.paced.p999),
-        ]),
-        Err(error) => failures.push(format!("the fsync: {error}")),
-    }
-    if let (Ok(r), Ok(f)) = (relay, fsync) {
+            &all.paced,
+        ));
         floor.row(vec![
             "Floor (relay + fsync)".into(),
             "–".into(),
-            ms(r.p50 + f.paced.p50),
-            ms(r.p99 + f.paced.p99),
+            ms(all.p50()),
+            ms(all.relay.p99 + all.paced.p99),
             "–".into(),
         ]);
-        floor.row(vec![
+        floor.row(row(
             "*Not in the floor:* the same fsync back to back".into(),
-            count(f.back_to_back.count as u64),
-            ms(f.back_to_back.p50),
-            ms(f.back_to_back.p99),
-            ms(f.back_to_back.p999),
-        ]);
+            &all.back_to_back,
+        ));
+        let per_round: Vec<String> = rounds
+            .iter()
+            .filter_map(|round| round.figures())
+            .map(|f| ms(f.p50()))
+            .collect();
+        section.notes.push(format!(
+            "The floor's p50 in each round, in order (ms): {}.",
+            per_round.join(", ")
+        ));
     }
     section.tables.push(floor);
     section.notes.extend(notes.iter().cloned());
@@ -486,17 +554,17 @@ fn latency_section(
         P99_GOAL_US / 1000
     );
     match judged_at(&measured, LATENCY_GOAL_AGENTS) {
-        Some((agents, l)) => {
+        Some((agents, (l, floor))) => {
             let at = at_size(*agents, LATENCY_GOAL_AGENTS, "agents");
-            section.goals.push(match floor_p50 {
+            section.goals.push(match floor {
                 Some(floor) => Goal {
                     goal: goal_p50,
-                    met: Some(l.p50 as f64 <= P50_GOAL_FLOORS * floor as f64),
+                    met: Some(l.p50 as f64 <= P50_GOAL_FLOORS * *floor as f64),
                     figure: format!(
-                        "p50 {} ms = {:.2}× the floor of {} ms, {at}",
+                        "p50 {} ms = {:.2}× the floor of {} ms around it, {at}",
                         ms(l.p50),
-                        l.p50 as f64 / floor.max(1) as f64,
-                        ms(floor)
+                        l.p50 as f64 / (*floor).max(1) as f64,
+                        ms(*floor)
                     ),
                 },
                 None => Goal {

@@ -7,7 +7,6 @@
 //! back would make the floor lower than any store could reach at that pace. They are
 //! measured too, and reported beside it.
 
-use crate::stats::Percentiles;
 use crate::support::dice::Dice;
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -17,14 +16,14 @@ use std::time::{Duration, Instant};
 /// The size of one appended record: about one stored chat message.
 pub const RECORD_BYTES: usize = 200;
 
-/// The two ways of timing it.
-#[derive(Debug, Clone, Copy)]
-pub struct FsyncFigures {
+/// The two ways of timing it, each sample in µs.
+#[derive(Debug, Clone, Default)]
+pub struct FsyncSamples {
     /// One sync every `gap` on average (uniformly between none and twice that): the
     /// floor.
-    pub paced: Percentiles,
+    pub paced: Vec<u64>,
     /// Syncs back to back.
-    pub back_to_back: Percentiles,
+    pub back_to_back: Vec<u64>,
 }
 
 /// Appends `samples` records of [`RECORD_BYTES`] to a new file in `dir` (on the disk of
@@ -35,18 +34,18 @@ pub fn measure(
     samples: usize,
     gap: Duration,
     dice: &Dice,
-) -> std::io::Result<FsyncFigures> {
+) -> std::io::Result<FsyncSamples> {
     let paced = syncs(dir, samples, || {
         std::thread::sleep(dice.between(Duration::ZERO, 2 * gap))
     })?;
     let back_to_back = syncs(dir, samples, || {})?;
-    Ok(FsyncFigures {
+    Ok(FsyncSamples {
         paced,
         back_to_back,
     })
 }
 
-fn syncs(dir: &Path, samples: usize, pause: impl Fn()) -> std::io::Result<Percentiles> {
+fn syncs(dir: &Path, samples: usize, pause: impl Fn()) -> std::io::Result<Vec<u64>> {
     let path = dir.join("fsync-probe.log");
     let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
     let record = [b'm'; RECORD_BYTES];
@@ -60,5 +59,5 @@ fn syncs(dir: &Path, samples: usize, pause: impl Fn()) -> std::io::Result<Percen
     }
     drop(file);
     std::fs::remove_file(&path)?;
-    Percentiles::of(times).ok_or_else(|| std::io::Error::other("no fsync samples"))
+    Ok(times)
 }
