@@ -9,6 +9,7 @@ use crate::push::LocalPusher;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::{any, get, post};
+use axum::serve::ListenerExt;
 use console_domain::ports::DirectoryStore;
 use console_domain::{Clock, Store};
 use console_handlers::auth::OidcIssuer;
@@ -160,6 +161,14 @@ pub async fn start_with(config: Config, backend: Backend) -> anyhow::Result<Runn
             http::HeaderValue::from_static("no-referrer"),
         ));
     let mut stopped = stopping;
+    // Frames are small and each is awaited by an agent: sent as soon as written, not held
+    // back until the previous one is acknowledged (Nagle), which on loopback meant up to
+    // the receiver's 40 ms delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     let task = tokio::spawn(async move {
         let served = axum::serve(
             listener,

@@ -382,7 +382,10 @@ impl EmbeddedStore {
         self.writer.write(false, f).await
     }
 
+    /// A read of everything answered so far (a write answered a moment ago may still be
+    /// on its way into redb: the read waits for it).
     fn read_txn(&self) -> Result<redb::ReadTransaction, StoreError> {
+        self.writer.wait_committed();
         self.db.begin_read().map_err(fail)
     }
 

@@ -10,8 +10,11 @@
 //! sync and nothing more — no hand-off to the writer thread and back. It holds its
 //! runtime thread for that sync; the other runtime threads go on serving, and while it
 //! commits every other write queues for the writer thread, so at most one runtime thread
-//! ever waits on the disk. The writer thread also makes the checkpoints, when the journal
-//! asks for one, between commits.
+//! ever waits on the disk. Once its record is synced, the caller is answered and goes on
+//! (to push the message) while the writer thread commits the transaction into redb;
+//! reads wait for that commit ([`Writer::wait_committed`]), so nothing is read before it
+//! is on disk, and whatever was answered is read. The writer thread also makes the
+//! checkpoints, when the journal asks for one, between commits.
 //!
 //! A batch is the same as its writes one after another: each sees what the earlier ones
 //! wrote. If one of them fails, the whole transaction is dropped (nothing of it is
@@ -22,7 +25,7 @@ use crate::fail;
 use crate::journal::Journal;
 use crate::tx::Tx;
 use console_domain::ports::StoreError;
-use redb::{Database, Durability};
+use redb::{Database, Durability, WriteTransaction};
 use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -61,6 +64,14 @@ struct State {
     /// The store is being dropped: the writer thread finishes the queue, makes a last
     /// checkpoint and stops.
     stopping: bool,
+    /// A transaction whose record is on disk and whose caller was answered, for the
+    /// writer thread to commit into redb first thing.
+    pending: Option<WriteTransaction>,
+    /// `pending` is not committed yet: reads wait.
+    committing: bool,
+    /// Such a commit failed: redb lacks what the journal holds and was answered, so no
+    /// write may build on it; a restart applies the journal.
+    failed: Option<String>,
 }
 
 /// What the committing threads share.
@@ -71,6 +82,8 @@ struct Shared {
     state: Mutex<State>,
     /// Rung when the writer thread is handed the commit, or the store is dropped.
     bell: Condvar,
+    /// Rung when a pending commit is done.
+    committed: Condvar,
 }
 
 impl Shared {
@@ -110,6 +123,7 @@ impl Writer {
             journal: Mutex::new(journal),
             state: Mutex::default(),
             bell: Condvar::new(),
+            committed: Condvar::new(),
         });
         let thread = {
             let shared = shared.clone();
@@ -137,12 +151,30 @@ impl Writer {
         match self.enter(durable, write)? {
             Turn::Commit(write) => {
                 // Let go even if the write panics, or every later write would wait.
-                let _leave = Leave(self);
-                let mut outputs = commit_together(&self.shared, durable, &[&write])
-                    .map_err(|(_, error)| error)?;
+                let mut leave = Leave {
+                    writer: self,
+                    pending: None,
+                };
+                let (mut outputs, staged) =
+                    stage(&self.shared, durable, &[&write]).map_err(|(_, error)| error)?;
+                // Its record is on disk: the writer thread commits it into redb while the
+                // caller goes on.
+                leave.pending = staged.map(|(txn, _)| txn);
                 Ok(outputs.pop().expect("one output per write"))
             }
             Turn::Wait(answer) => answer.await.map_err(|_| closed())?,
+        }
+    }
+
+    /// Waits until every write answered so far is committed into redb: before a read.
+    pub fn wait_committed(&self) {
+        let mut state = self.shared.lock();
+        while state.committing {
+            state = self
+                .shared
+                .committed
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
     }
 
@@ -155,6 +187,12 @@ impl Writer {
         let mut state = self.shared.lock();
         if state.stopping {
             return Err(closed());
+        }
+        if let Some(failed) = &state.failed {
+            return Err(StoreError::permanent(format!(
+                "embedded store: a commit failed after its journal record was written \
+                 ({failed}); restart the server, which applies the journal"
+            )));
         }
         if !state.busy {
             state.busy = true;
@@ -176,11 +214,17 @@ impl Writer {
     }
 
     /// Lets go of the commit after committing on the caller's thread: to the next write,
-    /// or to the writer thread if writes queued meanwhile or a checkpoint is due.
-    fn leave(&self) {
+    /// or to the writer thread if there is a transaction to commit into redb, writes
+    /// queued meanwhile or a checkpoint is due.
+    fn leave(&self, pending: Option<WriteTransaction>) {
         let due = self.shared.journal().checkpoint_due();
         let mut state = self.shared.lock();
-        if state.queue.is_empty() && !due {
+        if pending.is_some() {
+            state.pending = pending;
+            state.committing = true;
+            state.handed = true;
+            self.shared.bell.notify_one();
+        } else if state.queue.is_empty() && !due {
             state.busy = false;
         } else {
             state.handed = true;
@@ -189,12 +233,15 @@ impl Writer {
     }
 }
 
-/// Lets go of the commit when dropped.
-struct Leave<'a>(&'a Writer);
+/// Lets go of the commit when dropped, handing over the transaction to commit if any.
+struct Leave<'a> {
+    writer: &'a Writer,
+    pending: Option<WriteTransaction>,
+}
 
 impl Drop for Leave<'_> {
     fn drop(&mut self) {
-        self.0.leave();
+        self.writer.leave(self.pending.take());
     }
 }
 
@@ -220,6 +267,8 @@ impl Drop for Writer {
 
 /// What the writer thread does next.
 enum Work {
+    /// Commit a transaction whose record is on disk and whose caller was answered.
+    Commit(Box<WriteTransaction>),
     Batch(Vec<Job>),
     Checkpoint,
     Stop,
@@ -243,6 +292,9 @@ fn write_batches(shared: &Shared) {
                     state.handed = true;
                 }
                 if state.handed {
+                    if let Some(txn) = state.pending.take() {
+                        break Work::Commit(Box::new(txn));
+                    }
                     if !checkpoint_failed && shared.journal().checkpoint_due() {
                         break Work::Checkpoint;
                     }
@@ -264,6 +316,15 @@ fn write_batches(shared: &Shared) {
             }
         };
         match work {
+            Work::Commit(txn) => {
+                let failed = txn.commit().err();
+                let mut state = shared.lock();
+                if let Some(error) = failed {
+                    state.failed = Some(error.to_string());
+                }
+                state.committing = false;
+                shared.committed.notify_all();
+            }
             Work::Batch(batch) => {
                 // A write that panics drops its batch's answers (its callers are told the
                 // writer stopped), not the thread: later writes still commit.
@@ -339,9 +400,39 @@ fn commit_together<R>(
     durable: bool,
     writes: &[&WriteFn<R>],
 ) -> Result<Vec<R>, (Option<usize>, StoreError)> {
-    fn whole(error: impl std::fmt::Display) -> (Option<usize>, StoreError) {
-        (None, fail(error))
+    let (outputs, staged) = stage(shared, durable, writes)?;
+    let Some((txn, changes)) = staged else {
+        return Ok(outputs);
+    };
+    if let Err(error) = txn.commit() {
+        // The record must not be applied at the next start either.
+        let mut journal = shared.journal();
+        if let Err(undo) = journal.take_back(changes) {
+            return Err(whole(format_args!(
+                "{error}; and its journal record could not be taken back ({undo}): it may \
+                 reappear after a restart"
+            )));
+        }
+        return Err(whole(error));
     }
+    Ok(outputs)
+}
+
+fn whole(error: impl std::fmt::Display) -> (Option<usize>, StoreError) {
+    (None, fail(error))
+}
+
+/// Runs `writes` in order in one transaction and writes their changes to the journal
+/// (synced if `durable`); returns the transaction to commit into redb, with how many
+/// changes its record holds — none if nothing changed. On any error nothing of it is
+/// written, and the error comes with the index of the write that failed (none if the
+/// transaction did).
+#[allow(clippy::type_complexity)]
+fn stage<R>(
+    shared: &Shared,
+    durable: bool,
+    writes: &[&WriteFn<R>],
+) -> Result<(Vec<R>, Option<(WriteTransaction, usize)>), (Option<usize>, StoreError)> {
     let mut txn = shared.db.begin_write().map_err(whole)?;
     txn.set_durability(Durability::None).map_err(whole)?;
     let tx = Tx::new(&txn);
@@ -352,7 +443,7 @@ fn commit_together<R>(
     let changes = tx.into_changes();
     if changes.is_empty() {
         // Nothing changed: nothing to journal or to wait for.
-        return Ok(outputs);
+        return Ok((outputs, None));
     }
     let mut journal = shared.journal();
     journal.append(&changes, durable).map_err(|e| {
@@ -361,17 +452,7 @@ fn commit_together<R>(
             journal.path().display()
         ))
     })?;
-    if let Err(error) = txn.commit() {
-        // The record must not be applied at the next start either.
-        if let Err(undo) = journal.take_back(changes.len()) {
-            return Err(whole(format_args!(
-                "{error}; and its journal record could not be taken back ({undo}): it may \
-                 reappear after a restart"
-            )));
-        }
-        return Err(whole(error));
-    }
-    Ok(outputs)
+    Ok((outputs, Some((txn, changes.len()))))
 }
 
 #[cfg(test)]
@@ -446,6 +527,28 @@ mod tests {
         for (key, stored) in [("a", true), ("b", true), ("c", false), ("d", true)] {
             assert_eq!(table.get(key).expect("get").is_some(), stored, "{key}");
         }
+    }
+
+    #[test]
+    fn what_was_answered_is_read_at_once_though_redb_commits_it_after_the_answer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
+        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        const KEYS: [&str; 8] = ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"];
+        let runs = Arc::default();
+        for round in 0..50 {
+            let key = KEYS[round % KEYS.len()];
+            let written = move |tx: &Tx<'_>| {
+                tx.open(T)?.insert(key, round as u64)?;
+                Ok(())
+            };
+            block_on(writer.write(true, written)).expect("write");
+            writer.wait_committed();
+            let txn = db.begin_read().expect("read");
+            let seen = txn.open_table(T).expect("t").get(key).expect("get");
+            assert_eq!(seen.map(|v| v.value()), Some(round as u64), "round {round}");
+        }
+        block_on(writer.write(true, put("last", &runs, false, Duration::ZERO))).expect("last");
     }
 
     #[test]
