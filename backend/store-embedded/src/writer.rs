@@ -188,11 +188,8 @@ impl Writer {
         if state.stopping {
             return Err(closed());
         }
-        if let Some(failed) = &state.failed {
-            return Err(StoreError::permanent(format!(
-                "embedded store: a commit failed after its journal record was written \
-                 ({failed}); restart the server, which applies the journal"
-            )));
+        if state.failed.is_some() {
+            return Err(broken(&state));
         }
         if !state.busy {
             state.busy = true;
@@ -251,6 +248,15 @@ enum Turn<W, R> {
     Wait(oneshot::Receiver<Result<R, StoreError>>),
 }
 
+/// The refusal of every write after a commit into redb failed (see `State::failed`).
+fn broken(state: &State) -> StoreError {
+    StoreError::permanent(format!(
+        "embedded store: a commit failed after its journal record was written ({}); \
+         restart the server, which applies the journal",
+        state.failed.as_deref().unwrap_or("unknown error")
+    ))
+}
+
 fn closed() -> StoreError {
     StoreError::permanent("embedded store: the writer has stopped")
 }
@@ -295,7 +301,12 @@ fn write_batches(shared: &Shared) {
                     if let Some(txn) = state.pending.take() {
                         break Work::Commit(Box::new(txn));
                     }
-                    if !checkpoint_failed && shared.journal().checkpoint_due() {
+                    // After a failed commit the journal holds what redb lacks: a checkpoint
+                    // would start it over and lose that.
+                    if !checkpoint_failed
+                        && state.failed.is_none()
+                        && shared.journal().checkpoint_due()
+                    {
                         break Work::Checkpoint;
                     }
                     if !state.queue.is_empty() {
@@ -325,6 +336,11 @@ fn write_batches(shared: &Shared) {
                 state.committing = false;
                 shared.committed.notify_all();
             }
+            Work::Batch(batch) if shared.lock().failed.is_some() => {
+                for job in batch {
+                    (job.answer)(Err(broken(&shared.lock())));
+                }
+            }
             Work::Batch(batch) => {
                 // A write that panics drops its batch's answers (its callers are told the
                 // writer stopped), not the thread: later writes still commit.
@@ -336,7 +352,9 @@ fn write_batches(shared: &Shared) {
                 checkpoint_failed = checkpoint(&shared.db, &mut shared.journal()).is_err();
             }
             Work::Stop => {
-                let _ = checkpoint(&shared.db, &mut shared.journal());
+                if shared.lock().failed.is_none() {
+                    let _ = checkpoint(&shared.db, &mut shared.journal());
+                }
                 return;
             }
         }
@@ -549,6 +567,30 @@ mod tests {
             assert_eq!(seen.map(|v| v.value()), Some(round as u64), "round {round}");
         }
         block_on(writer.write(true, put("last", &runs, false, Duration::ZERO))).expect("last");
+    }
+
+    #[test]
+    fn after_a_failed_commit_into_redb_every_write_is_refused_with_the_way_out() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
+        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        let runs = Arc::default();
+        block_on(writer.write(true, put("a", &runs, false, Duration::ZERO))).expect("a");
+        writer.wait_committed();
+        // What the writer thread records when such a commit fails.
+        writer.shared.lock().failed = Some("the disk is gone".into());
+        let refused = block_on(writer.write(true, put("b", &runs, false, Duration::ZERO)))
+            .expect_err("refused");
+        assert!(
+            refused.to_string().contains("the disk is gone")
+                && refused.to_string().contains("restart the server"),
+            "{refused}"
+        );
+        // The journal still holds the record of `a`, for the next start to apply.
+        drop(writer);
+        drop(db);
+        let (_, records) = Journal::open(&dir.path().join("w.journal")).expect("journal");
+        assert_eq!(records.len(), 1, "the record of `a` is still there");
     }
 
     #[test]
