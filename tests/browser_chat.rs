@@ -44,6 +44,30 @@ async fn sign_in(browser: &Browser, url: &str, agent_name: &str) -> anyhow::Resu
     Ok(())
 }
 
+/// Clicks `name` in the agent list and chooses "Start a chat"; waits for the chat window.
+async fn start_chat_with(browser: &Browser, name: &str) -> anyhow::Result<()> {
+    browser.by_role("button", name).await?.click().await?;
+    browser
+        .by_role("menuitem", "Start a chat")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for_text(&format!("Chat with {name}")).await
+}
+
+/// Waits until `browser` shows `text` as sent and stored (no longer "Sending…").
+async fn stored(browser: &Browser, text: &str) -> anyhow::Result<()> {
+    eventually(
+        &format!("{}'s send to be stored", browser.name),
+        PATIENCE,
+        || async {
+            let page = browser.text_of("body").await?;
+            Ok((page.contains(text) && !page.contains("Sending…")).then_some(()))
+        },
+    )
+    .await
+}
+
 /// The number on the Chat tab and its classes ("blink" while it blinks red); checks that
 /// the Chat tab's description says the same.
 async fn chat_count(browser: &Browser) -> anyhow::Result<(String, String)> {
@@ -184,12 +208,7 @@ async fn two_agents_chat_from_the_agent_list_and_the_chat_survives_a_restart() -
         .send_keys("Draft for Bob")
         .await?;
     ann.by_role("tab", "Agents").await?.click().await?;
-    ann.by_role("button", "Cara Diaz").await?.click().await?;
-    ann.by_role("menuitem", "Start a chat")
-        .await?
-        .click()
-        .await?;
-    ann.wait_for_text("Chat with Cara Diaz").await?;
+    start_chat_with(&ann, "Cara Diaz").await?;
     let cara_draft = ann
         .by_role("textbox", "Your Message")
         .await?
@@ -528,12 +547,7 @@ async fn a_message_sent_while_the_console_reconnects_goes_out_on_the_new_connect
     bob.client.goto(&server.url()).await?;
     bob.client.execute(HOLD_THE_WELCOME, Vec::new()).await?;
     bob.by_role("button", "Bob Stone").await?.click().await?;
-    bob.by_role("button", "Ann Lee").await?.click().await?;
-    bob.by_role("menuitem", "Start a chat")
-        .await?
-        .click()
-        .await?;
-    bob.wait_for_text("Chat with Ann Lee").await?;
+    start_chat_with(&bob, "Ann Lee").await?;
 
     // The server restarts. Bob's console opens a new socket and says hello; what the
     // server sends back is held, so the console is still connecting when Bob sends.
@@ -562,11 +576,7 @@ async fn a_message_sent_while_the_console_reconnects_goes_out_on_the_new_connect
 
     ann.by_role("tab", "Chat").await?.click().await?;
     ann.wait_for_text("Sent while connecting.").await?;
-    eventually("Bob's send to be acknowledged", PATIENCE, || async {
-        let page = bob.text_of("body").await?;
-        Ok((page.contains("Sent while connecting.") && !page.contains("Sending…")).then_some(()))
-    })
-    .await?;
+    stored(&bob, "Sent while connecting.").await?;
     let transcript = ann.text_of(".transcript").await?;
     assert_eq!(
         transcript.matches("Sent while connecting.").count(),
@@ -628,12 +638,7 @@ async fn a_lost_push_is_noticed_and_fetched_without_waiting_for_a_reconnect() ->
         .execute(LOSE_PUSHES_ON_DEMAND, Vec::new())
         .await?;
     ann.by_role("button", "Ann Lee").await?.click().await?;
-    ann.by_role("button", "Bob Stone").await?.click().await?;
-    ann.by_role("menuitem", "Start a chat")
-        .await?
-        .click()
-        .await?;
-    ann.wait_for_text("Chat with Bob Stone").await?;
+    start_chat_with(&ann, "Bob Stone").await?;
     bob.by_role("tab", "Chat").await?.click().await?;
     let say = |text: &'static str| {
         let bob = &bob;
@@ -642,11 +647,7 @@ async fn a_lost_push_is_noticed_and_fetched_without_waiting_for_a_reconnect() ->
                 .await?
                 .send_keys(&format!("{text}{ENTER}"))
                 .await?;
-            eventually("Bob's send to be stored", PATIENCE, || async {
-                let page = bob.text_of("body").await?;
-                Ok((page.contains(text) && !page.contains("Sending…")).then_some(()))
-            })
-            .await
+            stored(bob, text).await
         }
     };
     say("One, delivered.").await?;

@@ -160,6 +160,7 @@ impl ChatService<'_> {
         Ok(())
     }
 
+    /// Tells the sending connection that its message is stored, under which sequence.
     async fn ack(&self, connection: &ConnectionId, message: &Message) {
         self.push_to_connection(
             connection,
