@@ -358,6 +358,8 @@ impl EmbeddedStore {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        // A transaction left to commit holds redb's write lock.
+        self.writer.wait_committed();
         let txn = self.db.begin_write().map_err(fail)?;
         let result = f(&txn)?;
         txn.commit().map_err(fail)?;

@@ -11,10 +11,12 @@
 //! runtime thread for that sync; the other runtime threads go on serving, and while it
 //! commits every other write queues for the writer thread, so at most one runtime thread
 //! ever waits on the disk. Once its record is synced, the caller is answered and goes on
-//! (to push the message) while the writer thread commits the transaction into redb;
-//! reads wait for that commit ([`Writer::wait_committed`]), so nothing is read before it
-//! is on disk, and whatever was answered is read. The writer thread also makes the
-//! checkpoints, when the journal asks for one, between commits.
+//! (to push the message); the transaction is committed into redb later, by the next read
+//! or write on its own thread ([`Writer::wait_committed`]), or by the writer thread if it
+//! has work then — waking it for that alone would cost the caller a wake-up of another
+//! core before its push. Reads wait for that commit, so nothing is read before it is on
+//! disk, and whatever was answered is read. The writer thread also makes the checkpoints,
+//! when the journal asks for one, between commits.
 //!
 //! A batch is the same as its writes one after another: each sees what the earlier ones
 //! wrote. If one of them fails, the whole transaction is dropped (nothing of it is
@@ -64,8 +66,9 @@ struct State {
     /// The store is being dropped: the writer thread finishes the queue, makes a last
     /// checkpoint and stops.
     stopping: bool,
-    /// A transaction whose record is on disk and whose caller was answered, for the
-    /// writer thread to commit into redb first thing.
+    /// A transaction whose record is on disk and whose caller was answered, to commit
+    /// into redb: by the writer thread first thing if `handed`, else by the next read or
+    /// write. It holds the commit (`busy`) until then.
     pending: Option<WriteTransaction>,
     /// `pending` is not committed yet: reads wait.
     committing: bool,
@@ -91,6 +94,16 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records that the pending transaction's commit is done (or failed) and wakes the
+    /// reads waiting for it.
+    fn committed(&self, state: &mut State, failed: Option<redb::CommitError>) {
+        if let Some(error) = failed {
+            state.failed = Some(error.to_string());
+        }
+        state.committing = false;
+        self.committed.notify_all();
     }
 
     fn journal(&self) -> MutexGuard<'_, Journal> {
@@ -148,6 +161,9 @@ impl Writer {
         durable: bool,
         write: impl Fn(&Tx<'_>) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
+        // The last write's transaction, if it was left to commit, is committed here rather
+        // than by the writer thread after a hand-over.
+        let _ = self.commit_left(self.shared.lock());
         match self.enter(durable, write)? {
             Turn::Commit(write) => {
                 // Let go even if the write panics, or every later write would wait.
@@ -166,16 +182,47 @@ impl Writer {
         }
     }
 
-    /// Waits until every write answered so far is committed into redb: before a read.
+    /// Waits until every write answered so far is committed into redb: before a read. A
+    /// transaction left for the next reader or writer is committed here, on this thread.
     pub fn wait_committed(&self) {
         let mut state = self.shared.lock();
         while state.committing {
-            state = self
-                .shared
-                .committed
-                .wait(state)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = match self.commit_left(state) {
+                Ok(()) => return,
+                Err(state) => self
+                    .shared
+                    .committed
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            };
         }
+    }
+
+    /// Commits the transaction left for the next reader or writer, if there is one, on
+    /// this thread, and lets go of the commit; else gives the lock back.
+    fn commit_left<'s>(
+        &'s self,
+        mut state: MutexGuard<'s, State>,
+    ) -> Result<(), MutexGuard<'s, State>> {
+        if state.handed {
+            return Err(state);
+        }
+        let Some(txn) = state.pending.take() else {
+            return Err(state);
+        };
+        drop(state);
+        let failed = txn.commit().err();
+        let mut state = self.shared.lock();
+        self.shared.committed(&mut state, failed);
+        // It was left only when nothing was queued, no checkpoint was due and the store
+        // was not stopping; writes queued since go to the writer thread.
+        if state.queue.is_empty() && !state.stopping {
+            state.busy = false;
+        } else {
+            state.handed = true;
+            self.shared.bell.notify_one();
+        }
+        Ok(())
     }
 
     /// Takes the commit if no other write holds it; else queues `write` for the writer
@@ -195,6 +242,12 @@ impl Writer {
             state.busy = true;
             return Ok(Turn::Commit(write));
         }
+        if !state.handed && state.pending.is_some() {
+            // A transaction left for the next reader or writer holds the commit: the
+            // writer thread commits it, then this write.
+            state.handed = true;
+            self.shared.bell.notify_one();
+        }
         let (reply, answer) = oneshot::channel::<Result<R, StoreError>>();
         state.queue.push_back(Job {
             durable,
@@ -211,21 +264,22 @@ impl Writer {
     }
 
     /// Lets go of the commit after committing on the caller's thread: to the next write,
-    /// or to the writer thread if there is a transaction to commit into redb, writes
-    /// queued meanwhile or a checkpoint is due.
+    /// or to the writer thread if writes were queued meanwhile or a checkpoint is due. A
+    /// transaction still to commit into redb keeps the commit: the writer thread commits
+    /// it first if it has work, else the next read or write does.
     fn leave(&self, pending: Option<WriteTransaction>) {
         let due = self.shared.journal().checkpoint_due();
         let mut state = self.shared.lock();
-        if pending.is_some() {
+        let parked = pending.is_some();
+        if parked {
             state.pending = pending;
             state.committing = true;
+        }
+        if !state.queue.is_empty() || due || state.stopping {
             state.handed = true;
             self.shared.bell.notify_one();
-        } else if state.queue.is_empty() && !due {
+        } else if !parked {
             state.busy = false;
-        } else {
-            state.handed = true;
-            self.shared.bell.notify_one();
         }
     }
 }
@@ -292,7 +346,7 @@ fn write_batches(shared: &Shared) {
         let work = {
             let mut state = shared.lock();
             loop {
-                if state.stopping && !state.busy {
+                if state.stopping && (!state.busy || (!state.handed && state.pending.is_some())) {
                     // Nothing commits on a caller's thread any more: take the rest.
                     state.busy = true;
                     state.handed = true;
@@ -329,12 +383,7 @@ fn write_batches(shared: &Shared) {
         match work {
             Work::Commit(txn) => {
                 let failed = txn.commit().err();
-                let mut state = shared.lock();
-                if let Some(error) = failed {
-                    state.failed = Some(error.to_string());
-                }
-                state.committing = false;
-                shared.committed.notify_all();
+                shared.committed(&mut shared.lock(), failed);
             }
             Work::Batch(batch) if shared.lock().failed.is_some() => {
                 for job in batch {
@@ -567,6 +616,93 @@ mod tests {
             assert_eq!(seen.map(|v| v.value()), Some(round as u64), "round {round}");
         }
         block_on(writer.write(true, put("last", &runs, false, Duration::ZERO))).expect("last");
+    }
+
+    #[test]
+    fn a_lone_write_is_left_for_the_next_read_to_commit_on_its_own_thread() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
+        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        let runs = Arc::default();
+        block_on(writer.write(true, put("a", &runs, false, Duration::ZERO))).expect("a");
+        {
+            let state = writer.shared.lock();
+            assert!(
+                state.pending.is_some() && !state.handed && state.busy,
+                "answered, its transaction left to commit, the writer thread not woken"
+            );
+        }
+        writer.wait_committed();
+        {
+            let state = writer.shared.lock();
+            assert!(state.pending.is_none() && !state.committing && !state.busy);
+        }
+        let txn = db.begin_read().expect("read");
+        assert!(
+            txn.open_table(T)
+                .expect("t")
+                .get("a")
+                .expect("get")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn writes_and_reads_from_many_threads_each_see_every_write_answered_before_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
+        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        const THREADS: u64 = 4;
+        const WRITES: u64 = 150;
+        let answered: Vec<AtomicUsize> = (0..THREADS).map(|_| AtomicUsize::new(0)).collect();
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let (writer, db, answered) = (&writer, &db, &answered);
+                scope.spawn(move || {
+                    const U: TableDefinition<u64, u64> = TableDefinition::new("u");
+                    for n in 1..=WRITES {
+                        let durable = n % 3 != 0;
+                        block_on(writer.write(durable, move |tx: &Tx<'_>| {
+                            tx.open(U)?.insert(thread, n)?;
+                            Ok(())
+                        }))
+                        .expect("write");
+                        answered[thread as usize].store(n as usize, Ordering::SeqCst);
+                        // Every other round, read what every thread had answered so far.
+                        if n % 2 == 0 {
+                            let before: Vec<usize> =
+                                answered.iter().map(|a| a.load(Ordering::SeqCst)).collect();
+                            writer.wait_committed();
+                            let txn = db.begin_read().expect("read");
+                            let table = txn.open_table(U).expect("u");
+                            for (other, &at_least) in before.iter().enumerate() {
+                                let seen = table
+                                    .get(other as u64)
+                                    .expect("get")
+                                    .map_or(0, |v| v.value() as usize);
+                                assert!(
+                                    seen >= at_least,
+                                    "thread {thread} read {seen} for thread {other}, which had been answered for {at_least}"
+                                );
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        drop(writer);
+        drop(db);
+        let db = Database::create(dir.path().join("w.redb")).expect("reopens");
+        let txn = db.begin_read().expect("read");
+        let table = txn
+            .open_table(TableDefinition::<u64, u64>::new("u"))
+            .expect("u");
+        for thread in 0..THREADS {
+            assert_eq!(
+                table.get(thread).expect("get").map(|v| v.value()),
+                Some(WRITES)
+            );
+        }
     }
 
     #[test]
