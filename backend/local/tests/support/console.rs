@@ -149,7 +149,9 @@ pub struct Report {
     /// Messages sent before a resume after a stall that the console got only through
     /// that resume: missed by the live pushes.
     pub missed_live: u64,
-    /// Send to arrival, for the other agent's messages, in microseconds.
+    /// Send to arrival, for the other agent's messages, in microseconds: from just before
+    /// the sender's console builds its frame to when this console reads the pushed one
+    /// (before taking it in).
     pub latencies_us: Vec<u64>,
     pub sends: u64,
     pub resends: u64,
@@ -355,7 +357,9 @@ impl Tab {
                 }
                 frame = socket.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
-                        if let Some(end) = self.receive(text.as_str(), &mut session) {
+                        // A message's arrival is when its frame is read, before it is taken in.
+                        let arrived = self.shared.epoch.elapsed().as_micros() as u64;
+                        if let Some(end) = self.receive(text.as_str(), arrived, &mut session) {
                             return end;
                         }
                     }
@@ -459,8 +463,8 @@ impl Tab {
         None
     }
 
-    /// Takes in one server frame.
-    fn receive(&mut self, text: &str, session: &mut Session) -> Option<End> {
+    /// Takes in one server frame, read `arrived` µs after the epoch.
+    fn receive(&mut self, text: &str, arrived: u64, session: &mut Session) -> Option<End> {
         let frame = match serde_json::from_str::<ServerFrame>(text) {
             Ok(frame) => frame,
             Err(error) => {
@@ -485,7 +489,7 @@ impl Tab {
             ServerFrame::Chat { chat, .. } | ServerFrame::ChatStarted { chat } => {
                 self.learn(chat);
             }
-            ServerFrame::Message { message } => self.hold(message, session),
+            ServerFrame::Message { message } => self.hold(message, arrived, session),
             ServerFrame::Ack {
                 chat_id,
                 client_msg_id,
@@ -551,7 +555,7 @@ impl Tab {
         }
     }
 
-    fn hold(&mut self, message: MessageView, session: &mut Session) {
+    fn hold(&mut self, message: MessageView, arrived: u64, session: &mut Session) {
         self.report.deliveries += 1;
         let chat = message.chat_id.clone();
         if !session.seen.insert((chat.clone(), message.seq)) {
@@ -608,8 +612,7 @@ impl Tab {
         if message.from != self.plan.who.agent
             && let Some(sent) = sent
         {
-            let now = self.shared.epoch.elapsed().as_micros() as u64;
-            self.report.latencies_us.push(now.saturating_sub(sent));
+            self.report.latencies_us.push(arrived.saturating_sub(sent));
         }
     }
 
