@@ -532,6 +532,20 @@ fn latency_section(
             "*Not in the floor:* the same fsync back to back".into(),
             &all.back_to_back,
         ));
+        match &all.direct {
+            Some(direct) => floor.row(row(
+                "*Not in the floor:* what the store's journal does instead, one direct, \
+                 synchronous write (`O_DIRECT | O_DSYNC`) of the 4 KiB block holding the \
+                 record, at the same pace"
+                    .into(),
+                direct,
+            )),
+            None => section.notes.push(
+                "This file system refused direct I/O: the store's journal syncs through \
+                 the page cache here, as the floor does."
+                    .into(),
+            ),
+        }
         let per_round: Vec<String> = rounds
             .iter()
             .filter_map(|round| round.figures())

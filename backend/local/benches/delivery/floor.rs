@@ -26,6 +26,9 @@ pub struct FloorFigures {
     pub paced: Percentiles,
     /// Back to back: shown, not part of the floor.
     pub back_to_back: Percentiles,
+    /// Direct block writes, as the store's journal makes them: shown, not part of the
+    /// floor; none where the file system refuses direct I/O.
+    pub direct: Option<Percentiles>,
 }
 
 impl FloorFigures {
@@ -43,6 +46,7 @@ impl FloorSamples {
             all.relay.extend(&round.relay);
             all.fsync.paced.extend(&round.fsync.paced);
             all.fsync.back_to_back.extend(&round.fsync.back_to_back);
+            all.fsync.direct.extend(&round.fsync.direct);
         }
         all
     }
@@ -52,6 +56,7 @@ impl FloorSamples {
             relay: Percentiles::of(self.relay.clone())?,
             paced: Percentiles::of(self.fsync.paced.clone())?,
             back_to_back: Percentiles::of(self.fsync.back_to_back.clone())?,
+            direct: Percentiles::of(self.fsync.direct.clone()),
         })
     }
 }

@@ -6,10 +6,15 @@
 //! comes after a pause (the virtual disk and the vCPUs are still awake), so syncs back to
 //! back would make the floor lower than any store could reach at that pace. They are
 //! measured too, and reported beside it.
+//!
+//! Also beside it, not in it: the write the embedded store's journal makes instead, one
+//! direct, synchronous write (`O_DIRECT | O_DSYNC`) of the 4 KiB block that holds the
+//! record, at the same pace.
 
 use crate::support::dice::Dice;
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -24,11 +29,15 @@ pub struct FsyncSamples {
     pub paced: Vec<u64>,
     /// Syncs back to back.
     pub back_to_back: Vec<u64>,
+    /// Direct, synchronous block writes at the pace of `paced`; none where the file
+    /// system refuses direct I/O.
+    pub direct: Vec<u64>,
 }
 
 /// Appends `samples` records of [`RECORD_BYTES`] to a new file in `dir` (on the disk of
 /// the store), each followed by `sync_data`, timing each append and sync together: once
-/// with a random pause averaging `gap` before each, once back to back.
+/// with a random pause averaging `gap` before each, once back to back; then as many
+/// direct block writes, paced.
 pub fn measure(
     dir: &Path,
     samples: usize,
@@ -39,10 +48,56 @@ pub fn measure(
         std::thread::sleep(dice.between(Duration::ZERO, 2 * gap))
     })?;
     let back_to_back = syncs(dir, samples, || {})?;
+    let direct = direct_writes(dir, samples, || {
+        std::thread::sleep(dice.between(Duration::ZERO, 2 * gap))
+    })?;
     Ok(FsyncSamples {
         paced,
         back_to_back,
+        direct,
     })
+}
+
+/// The block size of a direct write.
+const BLOCK: usize = 4096;
+
+/// Appends records to a file of zeros as the journal does: each time the block (or two)
+/// that the new record ends in, with the records before it in that block, with
+/// `O_DIRECT | O_DSYNC`; the time of each write (µs), none if the file system refuses
+/// direct I/O.
+fn direct_writes(dir: &Path, samples: usize, pause: impl Fn()) -> std::io::Result<Vec<u64>> {
+    let path = dir.join("direct-probe.log");
+    let blocks = (samples * RECORD_BYTES).div_ceil(BLOCK) + 1;
+    std::fs::write(&path, vec![0; blocks * BLOCK])?;
+    let opened = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_DIRECT | libc::O_DSYNC)
+        .open(&path);
+    let mut times = Vec::with_capacity(samples);
+    if let Ok(file) = opened {
+        let mut memory = vec![0u8; 3 * BLOCK];
+        let offset = (BLOCK - memory.as_ptr().addr() % BLOCK) % BLOCK;
+        let aligned = &mut memory[offset..offset + 2 * BLOCK];
+        for n in 0..samples {
+            pause();
+            let end = (n + 1) * RECORD_BYTES;
+            let start = (end - RECORD_BYTES) / BLOCK * BLOCK;
+            let blocks = &mut aligned[..(end - start).next_multiple_of(BLOCK)];
+            let started = Instant::now();
+            blocks.fill(0);
+            blocks[..end - start].fill(b'm');
+            match file.write_all_at(blocks, start as u64) {
+                Ok(()) => times.push(started.elapsed().as_micros() as u64),
+                Err(error) if error.raw_os_error() == Some(libc::EINVAL) => break,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    std::fs::remove_file(&path)?;
+    if times.len() < samples {
+        times.clear();
+    }
+    Ok(times)
 }
 
 fn syncs(dir: &Path, samples: usize, pause: impl Fn()) -> std::io::Result<Vec<u64>> {
