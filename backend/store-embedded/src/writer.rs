@@ -538,6 +538,14 @@ mod tests {
         journal
     }
 
+    /// A writer on a new database and journal in a temporary folder.
+    fn started() -> (tempfile::TempDir, Arc<Database>, Writer) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
+        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        (dir, db, writer)
+    }
+
     /// A write that puts `key` and counts its runs, failing after writing if `fails`.
     fn put(
         key: &'static str,
@@ -559,9 +567,7 @@ mod tests {
 
     #[test]
     fn a_failing_write_fails_alone_and_the_rest_of_its_batch_is_committed() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
-        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        let (_dir, db, writer) = started();
         let runs: Vec<Arc<AtomicUsize>> = (0..4).map(|_| Arc::default()).collect();
         let none = Duration::ZERO;
         // The first write commits on its own thread, alone, and long enough for the
@@ -598,9 +604,7 @@ mod tests {
 
     #[test]
     fn what_was_answered_is_read_at_once_though_redb_commits_it_after_the_answer() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
-        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        let (_dir, db, writer) = started();
         const KEYS: [&str; 8] = ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"];
         let runs = Arc::default();
         for round in 0..50 {
@@ -620,9 +624,7 @@ mod tests {
 
     #[test]
     fn a_lone_write_is_left_for_the_next_read_to_commit_on_its_own_thread() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
-        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        let (_dir, db, writer) = started();
         let runs = Arc::default();
         block_on(writer.write(true, put("a", &runs, false, Duration::ZERO))).expect("a");
         {
@@ -649,9 +651,7 @@ mod tests {
 
     #[test]
     fn writes_and_reads_from_many_threads_each_see_every_write_answered_before_them() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
-        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        let (dir, db, writer) = started();
         const THREADS: u64 = 4;
         const WRITES: u64 = 150;
         let answered: Vec<AtomicUsize> = (0..THREADS).map(|_| AtomicUsize::new(0)).collect();
@@ -707,9 +707,7 @@ mod tests {
 
     #[test]
     fn after_a_failed_commit_into_redb_every_write_is_refused_with_the_way_out() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Arc::new(Database::create(dir.path().join("w.redb")).expect("db"));
-        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
+        let (dir, db, writer) = started();
         let runs = Arc::default();
         block_on(writer.write(true, put("a", &runs, false, Duration::ZERO))).expect("a");
         writer.wait_committed();
@@ -731,10 +729,8 @@ mod tests {
 
     #[test]
     fn a_write_after_the_store_is_dropped_is_refused_and_the_file_is_closed() {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let (dir, db, writer) = started();
         let path = dir.path().join("w.redb");
-        let db = Arc::new(Database::create(&path).expect("db"));
-        let writer = Writer::start(db.clone(), journal(dir.path())).expect("writer");
         let runs = Arc::default();
         block_on(writer.write(true, put("a", &runs, false, Duration::ZERO))).expect("a");
         drop(writer);
