@@ -546,6 +546,13 @@ mod tests {
         (dir, db, writer)
     }
 
+    /// Whether `db` holds `key` in the table `T`.
+    fn holds(db: &Database, key: &str) -> bool {
+        let txn = db.begin_read().expect("read");
+        let table = txn.open_table(T).expect("t");
+        table.get(key).expect("get").is_some()
+    }
+
     /// A write that puts `key` and counts its runs, failing after writing if `fails`.
     fn put(
         key: &'static str,
@@ -595,10 +602,8 @@ mod tests {
             "b and c ran as one batch, which c failed; then b again, c alone, and d"
         );
         drop(writer);
-        let txn = db.begin_read().expect("read");
-        let table = txn.open_table(T).expect("table");
         for (key, stored) in [("a", true), ("b", true), ("c", false), ("d", true)] {
-            assert_eq!(table.get(key).expect("get").is_some(), stored, "{key}");
+            assert_eq!(holds(&db, key), stored, "{key}");
         }
     }
 
@@ -639,14 +644,7 @@ mod tests {
             let state = writer.shared.lock();
             assert!(state.pending.is_none() && !state.committing && !state.busy);
         }
-        let txn = db.begin_read().expect("read");
-        assert!(
-            txn.open_table(T)
-                .expect("t")
-                .get("a")
-                .expect("get")
-                .is_some()
-        );
+        assert!(holds(&db, "a"));
     }
 
     #[test]
@@ -737,13 +735,6 @@ mod tests {
         drop(db);
         // The writer thread let go of the file: it opens again at once.
         let again = Database::create(&path).expect("reopens");
-        let txn = again.begin_read().expect("read");
-        assert!(
-            txn.open_table(T)
-                .expect("t")
-                .get("a")
-                .expect("get")
-                .is_some()
-        );
+        assert!(holds(&again, "a"));
     }
 }
