@@ -44,13 +44,10 @@ pub fn measure(
     gap: Duration,
     dice: &Dice,
 ) -> std::io::Result<FsyncSamples> {
-    let paced = syncs(dir, samples, || {
-        std::thread::sleep(dice.between(Duration::ZERO, 2 * gap))
-    })?;
+    let pause = || std::thread::sleep(dice.between(Duration::ZERO, 2 * gap));
+    let paced = syncs(dir, samples, pause)?;
     let back_to_back = syncs(dir, samples, || {})?;
-    let direct = direct_writes(dir, samples, || {
-        std::thread::sleep(dice.between(Duration::ZERO, 2 * gap))
-    })?;
+    let direct = direct_writes(dir, samples, pause)?;
     Ok(FsyncSamples {
         paced,
         back_to_back,
