@@ -57,18 +57,23 @@ pub struct AgentList {
     pub agents: Vec<AgentView>,
 }
 
-/// `GET /api/chats`: your chats.
+/// `GET /api/chats?status=open|ended&cursor=&limit=`: a page of your chats — the open
+/// ones in the order of their ids, or the ended ones, the most recently ended first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatList {
     pub chats: Vec<ChatView>,
+    /// Where the next page starts (`cursor=`), if there is one.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
-/// `GET /api/chats/{id}/messages?after=N&limit=M`: a page of a transcript in sequence
-/// order.
+/// `GET /api/chats/{id}/messages?after=N&limit=M` (or `before=N`): a page of a
+/// transcript in sequence order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagePage {
     pub messages: Vec<MessageView>,
-    /// True when more messages follow the last one of this page.
+    /// With `after`: true when more messages follow the last one of this page. With
+    /// `before`: true when older messages precede its first one.
     pub more: bool,
 }
 

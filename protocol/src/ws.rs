@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// The first frame on a new connection. `resume` holds, per chat the console already
-    /// knows, the last sequence number it has; the server replies with `welcome` and then
-    /// every message after those.
+    /// knows, the last sequence number it has; the server replies with `welcome`, then
+    /// for each chat named the messages after that number (the latest page of them at
+    /// most), and for each open chat of the `welcome` not named its latest page.
     Hello {
         protocol: u32,
         #[serde(default)]
@@ -62,11 +63,17 @@ impl ClientFrame {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
-    /// The answer to `hello`: who you are and every chat you take part in.
+    /// The answer to `hello`: who you are, your open chats (a page of them: as many as
+    /// fit in a frame) and how many chats require your response.
     Welcome {
         protocol: u32,
         me: AgentView,
+        /// Open chats, in the order of their ids.
         chats: Vec<ChatView>,
+        /// Where the rest of your open chats start, if this page does not hold them all:
+        /// `GET /api/chats?status=open&cursor=…`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        more_open: Option<String>,
         /// How many chats require your response.
         pending_chats: u32,
     },
