@@ -109,6 +109,9 @@ pub struct Chat {
     pub waiting_since: Option<i64>,
     /// The customer interaction this chat is about, if any.
     pub interaction: Option<String>,
+    /// The start of the last message, for lists of chats (see [`protocol::last_line`]).
+    #[serde(default)]
+    pub last_line: Option<String>,
 }
 
 impl Chat {
@@ -146,6 +149,7 @@ impl Chat {
             last_from: None,
             waiting_since: None,
             interaction,
+            last_line: None,
         }
     }
 
@@ -207,6 +211,7 @@ impl Chat {
     /// Records a new message (see [`Chat::record_message`]) and returns it as stored.
     pub fn append(&mut self, from: &AgentId, client_msg_id: &str, body: &str, at: i64) -> Message {
         let seq = self.record_message(from, at);
+        self.last_line = Some(protocol::last_line(body));
         Message {
             chat_id: self.id.clone(),
             seq,
@@ -248,6 +253,24 @@ impl Chat {
         self.status = ChatStatus::Ended;
         self.ended_by = Some(by.clone());
         self.ended_at = Some(at);
+    }
+
+    /// How a change of this chat from `before` (`None`: it is new) to `self` changes each
+    /// participant's count of chats requiring her response: one entry per participant
+    /// whose count moves, by +1 or −1. The stores apply it in the transaction that makes
+    /// the change, so the counts are kept, never recounted.
+    pub fn pending_changes(&self, before: Option<&Chat>) -> Vec<(AgentId, i64)> {
+        self.participants()
+            .into_iter()
+            .filter_map(|agent| {
+                let was = before.is_some_and(|chat| chat.pending_for(agent));
+                match (was, self.pending_for(agent)) {
+                    (false, true) => Some((agent.clone(), 1)),
+                    (true, false) => Some((agent.clone(), -1)),
+                    _ => None,
+                }
+            })
+            .collect()
     }
 }
 
@@ -331,6 +354,34 @@ mod tests {
         assert!(chat.mark_seen(&"b".into(), 99));
         assert_eq!(chat.seen_by(&"b".into()), 2);
         assert!(!chat.mark_seen(&"b".into(), 0));
+    }
+
+    #[test]
+    fn pending_changes_follow_who_must_respond() {
+        let new = chat();
+        assert!(new.pending_changes(None).is_empty(), "a new chat waits on nobody");
+        let mut asked = new.clone();
+        asked.append(&"a".into(), "m1", "Can you take a transfer?", 10);
+        assert_eq!(asked.pending_changes(Some(&new)), vec![("b".into(), 1)]);
+        let mut again = asked.clone();
+        again.append(&"a".into(), "m2", "It is urgent", 11);
+        assert!(again.pending_changes(Some(&asked)).is_empty(), "still b's turn");
+        let mut answered = again.clone();
+        answered.append(&"b".into(), "m3", "Yes", 12);
+        assert_eq!(
+            answered.pending_changes(Some(&again)),
+            vec![("a".into(), 1), ("b".into(), -1)]
+        );
+        let mut ended = answered.clone();
+        ended.end(&"b".into(), 13);
+        assert_eq!(ended.pending_changes(Some(&answered)), vec![("a".into(), -1)]);
+    }
+
+    #[test]
+    fn a_message_sets_the_chat_s_last_line() {
+        let mut chat = chat();
+        chat.append(&"a".into(), "m1", "Transfer received.\nThanks", 10);
+        assert_eq!(chat.last_line.as_deref(), Some("Transfer received.…"));
     }
 
     #[test]

@@ -93,7 +93,28 @@ pub enum Appended {
     Ended,
 }
 
-/// Chats, their messages and each participant's inbox state.
+/// Where a page of ended chats goes on: after this chat, which ended at `ended_at`
+/// (pages run from the most recently ended back).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndedCursor {
+    pub ended_at: i64,
+    pub chat: ChatId,
+}
+
+impl EndedCursor {
+    /// The cursor that follows `chat` (an ended chat).
+    pub fn after(chat: &Chat) -> Self {
+        EndedCursor {
+            ended_at: chat.ended_at.unwrap_or(0),
+            chat: chat.id.clone(),
+        }
+    }
+}
+
+/// Chats, their messages and each participant's inbox state: her open chats, her ended
+/// chats by when they ended, everyone she has had a chat with, and her count of chats
+/// requiring her response — all kept in the transaction that changes a chat, so that no
+/// read has to go through her history.
 #[async_trait]
 pub trait ChatStore: Send + Sync {
     /// Stores `chat` unless an open chat between the same two agents exists; returns the
@@ -102,10 +123,47 @@ pub trait ChatStore: Send + Sync {
     async fn chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError>;
     /// Every chat of a tenant, for supervisors' transcripts.
     async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError>;
-    /// Every chat an agent takes part in, open or ended.
-    async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError>;
-    /// Appends a message atomically: the next sequence number, both inboxes, and the
-    /// idempotency key `(chat, from, client_msg_id)`. Durable before it returns. A chat
+    /// Every chat an agent takes part in, open or ended: for her transcripts only.
+    async fn every_chat_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<Chat>, StoreError>;
+    /// At most `limit` of `agent`'s open chats, in the order of their ids, from the first
+    /// id after `after`.
+    async fn open_chats_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        after: Option<&ChatId>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError>;
+    /// At most `limit` of `agent`'s ended chats, the most recently ended first, from the
+    /// one after `before`.
+    async fn ended_chats_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        before: Option<&EndedCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError>;
+    /// How many chats require `agent`'s response (see [`Chat::pending_for`]), as kept.
+    async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError>;
+    /// Everyone `agent` has (or had) a chat with.
+    async fn partners_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<AgentId>, StoreError>;
+    /// True when `agent` has (or had) a chat with `other`.
+    async fn has_partner(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        other: &AgentId,
+    ) -> Result<bool, StoreError>;
+    /// Appends a message atomically: the next sequence number, both inboxes (their counts
+    /// of pending chats by [`Chat::pending_changes`]), and the idempotency key `(chat, from, client_msg_id)`. Durable before it returns. A chat
     /// `from` takes no part in is [`Appended::NoSuchChat`] to them.
     #[allow(clippy::too_many_arguments)]
     async fn append_message(
@@ -126,7 +184,9 @@ pub trait ChatStore: Send + Sync {
         from: &AgentId,
         client_msg_id: &str,
     ) -> Result<Option<Message>, StoreError>;
-    /// Ends an open chat; returns the chat as it is now, or `None` if there is no such chat.
+    /// Ends an open chat — it moves from both participants' open chats to their ended
+    /// ones, and their counts of pending chats follow — and returns the chat as it is
+    /// now, or `None` if there is no such chat.
     async fn end_chat(
         &self,
         tenant: &TenantId,
@@ -149,6 +209,14 @@ pub trait ChatStore: Send + Sync {
         tenant: &TenantId,
         chat: &ChatId,
         after: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// The last `limit` messages with `seq < before`, in sequence order.
+    async fn messages_before(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        before: u64,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError>;
 }

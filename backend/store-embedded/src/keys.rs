@@ -46,3 +46,21 @@ pub fn pair(tenant: &TenantId, a: &AgentId, b: &AgentId) -> String {
 pub fn send(tenant: &TenantId, chat: &ChatId, from: &AgentId, client_msg_id: &str) -> String {
     format!("{tenant}{SEP}{chat}{SEP}{from}{SEP}{client_msg_id}")
 }
+
+/// An agent's ended chat, under when it ended: the most recently ended sorts first.
+pub fn ended_chat(tenant: &TenantId, agent: &AgentId, ended_at: i64, chat: &ChatId) -> String {
+    format!(
+        "{tenant}{SEP}{agent}{SEP}{}{SEP}{chat}",
+        newest_first(ended_at)
+    )
+}
+
+/// A time as a key part that sorts the latest first (20 digits).
+pub fn newest_first(at: i64) -> String {
+    format!("{:020}", i64::MAX - at.max(0))
+}
+
+/// An agent's count of pending chats.
+pub fn pending(tenant: &TenantId, who: &AgentId) -> String {
+    agent(tenant, who)
+}

@@ -16,8 +16,8 @@ mod writer;
 use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, Quota, StoreError,
-    TicketStore,
+    Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
+    StoreError, TicketStore,
 };
 use journal::{Change, Journal};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
@@ -43,6 +43,31 @@ const AGENT_CHATS: TableDefinition<&str, ()> = TableDefinition::new("agent_chats
 const OPEN_PAIRS: TableDefinition<&str, &str> = TableDefinition::new("open_pairs");
 const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("messages");
 const SEND_KEYS: TableDefinition<&str, u64> = TableDefinition::new("send_keys");
+/// Each agent's open chats: `tenant, agent, chat`.
+const OPEN_CHATS: TableDefinition<&str, ()> = TableDefinition::new("open_chats");
+/// Each agent's ended chats, the most recently ended first (see [`keys::ended_chat`]).
+const ENDED_CHATS: TableDefinition<&str, ()> = TableDefinition::new("ended_chats");
+/// Everyone each agent has had a chat with: `tenant, agent, partner`.
+const PARTNERS: TableDefinition<&str, ()> = TableDefinition::new("partners");
+/// Each agent's count of chats requiring her response.
+const PENDING: TableDefinition<&str, u64> = TableDefinition::new("pending");
+/// What the file holds beyond its tables: [`INBOX_VERSION_KEY`].
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Under [`META`]: the version of the inbox tables (open, ended, partners, pending)
+/// the file's chats are indexed by. A file without it was written before they existed:
+/// they are built from its chats once, when it is opened.
+const INBOX_VERSION_KEY: &str = "inbox_version";
+const INBOX_VERSION: u64 = 1;
+
+/// How many tickets are issued between two sweeps of the expired ones.
+const TICKET_SWEEP_EVERY: u64 = 256;
+/// A ticket is swept once it expired this long before the newest one did (tickets all
+/// live as long, so no clock is needed: the newest ticket's expiry is "now" plus that).
+const TICKET_SWEEP_GRACE_MS: i64 = 60_000;
+/// How many rate-limit checks pass between two sweeps of the keys not used for an hour.
+const LIMIT_SWEEP_EVERY: u64 = 4096;
+/// How long a rate-limit key is kept unused (far longer than any window).
+const LIMIT_KEPT_MS: i64 = 3_600_000;
 
 /// How many quota takes pass between two sweeps of finished windows.
 const QUOTA_SWEEP_EVERY: u64 = 1024;
@@ -50,6 +75,8 @@ const QUOTA_SWEEP_EVERY: u64 = 1024;
 /// The store port over one redb file.
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    /// Tickets issued since the store opened, to sweep the expired ones now and then.
+    tickets_issued: std::sync::atomic::AtomicU64,
     writer: Writer,
     /// Rate limits: in memory, as a restart may lose them (a quota's window is seconds).
     limits: Mutex<Limits>,
@@ -85,6 +112,9 @@ struct Limits {
     /// Quota takes so far, to sweep finished windows now and then: a connection's key
     /// outlives the connection, and a long-running local server must not grow for it.
     takes: u64,
+    /// Checks of `last` so far, to sweep its keys now and then (one per agent and chat
+    /// typed in: they would grow with the history).
+    checks: u64,
 }
 
 /// Everything durable the store holds — the directory, chats, messages and send keys —
@@ -183,6 +213,10 @@ fn apply_change(txn: &redb::WriteTransaction, change: &Change<'_>) -> Result<(),
         name if name == OPEN_PAIRS.name() => apply(txn, OPEN_PAIRS, change),
         name if name == MESSAGES.name() => apply(txn, MESSAGES, change),
         name if name == SEND_KEYS.name() => apply(txn, SEND_KEYS, change),
+        name if name == OPEN_CHATS.name() => apply(txn, OPEN_CHATS, change),
+        name if name == ENDED_CHATS.name() => apply(txn, ENDED_CHATS, change),
+        name if name == PARTNERS.name() => apply(txn, PARTNERS, change),
+        name if name == PENDING.name() => apply(txn, PENDING, change),
         other => Err(StoreError::permanent(format!(
             "embedded store: its journal changes a table this version does not have: {other}"
         ))),
@@ -234,6 +268,114 @@ fn suffixes_under(
     Ok(out)
 }
 
+/// Keeps both participants' inboxes in step with a chat that changes from `before`
+/// (`None`: it is new) to `after`, in the transaction that changes it: its place among
+/// their open and ended chats, their partners, and their counts of pending chats.
+fn update_inboxes(tx: &Tx<'_>, before: Option<&Chat>, after: &Chat) -> Result<(), StoreError> {
+    let tenant = &after.tenant;
+    if before.is_none() {
+        let mut every = tx.open(AGENT_CHATS)?;
+        let mut open = tx.open(OPEN_CHATS)?;
+        let mut partners = tx.open(PARTNERS)?;
+        for agent in after.participants() {
+            every.insert(keys::agent_chat(tenant, agent, &after.id).as_str(), ())?;
+            open.insert(keys::agent_chat(tenant, agent, &after.id).as_str(), ())?;
+            let partner = keys::agent_chat(tenant, agent, &after.other(agent).as_str().into());
+            partners.insert(partner.as_str(), ())?;
+        }
+    }
+    let was_open = before.is_none_or(|chat| chat.status == ChatStatus::Open);
+    if was_open && after.status == ChatStatus::Ended {
+        let mut open = tx.open(OPEN_CHATS)?;
+        let mut ended = tx.open(ENDED_CHATS)?;
+        let at = after.ended_at.unwrap_or(0);
+        for agent in after.participants() {
+            open.remove(keys::agent_chat(tenant, agent, &after.id).as_str())?;
+            ended.insert(keys::ended_chat(tenant, agent, at, &after.id).as_str(), ())?;
+        }
+    }
+    let changes = after.pending_changes(before);
+    if !changes.is_empty() {
+        let mut pending = tx.open(PENDING)?;
+        for (agent, change) in changes {
+            let key = keys::pending(tenant, &agent);
+            let count = pending.get(key.as_str()).map_err(fail)?.map_or(0, |v| v.value());
+            pending.insert(key.as_str(), count.saturating_add_signed(change))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the inbox tables from every chat of a file written before they existed (once,
+/// on opening it, before it serves anyone).
+fn index_inboxes(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let chats: Vec<Chat> = {
+        let table = txn.open_table(CHATS).map_err(fail)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(fail)? {
+            out.push(decode(entry.map_err(fail)?.1.value())?);
+        }
+        out
+    };
+    let mut open = txn.open_table(OPEN_CHATS).map_err(fail)?;
+    let mut ended = txn.open_table(ENDED_CHATS).map_err(fail)?;
+    let mut partners = txn.open_table(PARTNERS).map_err(fail)?;
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for chat in &chats {
+        for agent in chat.participants() {
+            let key = keys::agent_chat(&chat.tenant, agent, &chat.id);
+            match chat.ended_at {
+                Some(at) if chat.status == ChatStatus::Ended => {
+                    let key = keys::ended_chat(&chat.tenant, agent, at, &chat.id);
+                    ended.insert(key.as_str(), ()).map_err(fail)?;
+                }
+                _ => {
+                    open.insert(key.as_str(), ()).map_err(fail)?;
+                }
+            }
+            let partner = keys::agent_chat(&chat.tenant, agent, &chat.other(agent).as_str().into());
+            partners.insert(partner.as_str(), ()).map_err(fail)?;
+            if chat.pending_for(agent) {
+                *counts.entry(keys::pending(&chat.tenant, agent)).or_default() += 1;
+            }
+        }
+    }
+    let mut pending = txn.open_table(PENDING).map_err(fail)?;
+    for (key, count) in counts {
+        pending.insert(key.as_str(), count).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The chats named by an index's keys under `prefix`, from the first key after `from`,
+/// at most `limit`; each key's last part is the chat's id.
+fn chats_listed(
+    txn: &redb::ReadTransaction,
+    index: TableDefinition<&str, ()>,
+    tenant: &TenantId,
+    prefix: &str,
+    from: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Chat>, StoreError> {
+    let index = txn.open_table(index).map_err(fail)?;
+    let chats = txn.open_table(CHATS).map_err(fail)?;
+    let end = keys::prefix_end(prefix);
+    let start = from.map_or(Bound::Included(prefix), Bound::Excluded);
+    let mut out = Vec::new();
+    for entry in index
+        .range::<&str>((start, Bound::Excluded(end.as_str())))
+        .map_err(fail)?
+        .take(limit)
+    {
+        let (key, _) = entry.map_err(fail)?;
+        let id = key.value().rsplit(keys::SEP).next().unwrap_or_default().to_owned();
+        if let Some(chat) = read(&chats, &keys::chat(tenant, &id.as_str().into()))? {
+            out.push(chat);
+        }
+    }
+    Ok(out)
+}
+
 impl EmbeddedStore {
     /// Opens (or creates) the store file at `path`, creating every table.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -257,6 +399,7 @@ impl EmbeddedStore {
         let store = EmbeddedStore {
             writer: Writer::start(db.clone(), journal)?,
             db,
+            tickets_issued: Default::default(),
             limits: Mutex::default(),
             connections: Mutex::default(),
         };
@@ -269,6 +412,16 @@ impl EmbeddedStore {
             txn.open_table(OPEN_PAIRS).map_err(fail)?;
             txn.open_table(MESSAGES).map_err(fail)?;
             txn.open_table(SEND_KEYS).map_err(fail)?;
+            txn.open_table(OPEN_CHATS).map_err(fail)?;
+            txn.open_table(ENDED_CHATS).map_err(fail)?;
+            txn.open_table(PARTNERS).map_err(fail)?;
+            txn.open_table(PENDING).map_err(fail)?;
+            let mut meta = txn.open_table(META).map_err(fail)?;
+            let indexed = meta.get(INBOX_VERSION_KEY).map_err(fail)?.map(|v| v.value());
+            if indexed != Some(INBOX_VERSION) {
+                index_inboxes(txn)?;
+                meta.insert(INBOX_VERSION_KEY, INBOX_VERSION).map_err(fail)?;
+            }
             Ok(())
         })?;
         Ok(store)
@@ -308,10 +461,20 @@ impl EmbeddedStore {
         tables.insert("tenants", records(&txn.open_table(TENANTS).map_err(fail)?)?);
         tables.insert("agents", records(&txn.open_table(AGENTS).map_err(fail)?)?);
         tables.insert("chats", records(&txn.open_table(CHATS).map_err(fail)?)?);
-        tables.insert(
-            "agent_chats",
-            index(&txn.open_table(AGENT_CHATS).map_err(fail)?)?,
-        );
+        for (name, table) in [
+            ("agent_chats", AGENT_CHATS),
+            ("open_chats", OPEN_CHATS),
+            ("ended_chats", ENDED_CHATS),
+            ("partners", PARTNERS),
+        ] {
+            tables.insert(name, index(&txn.open_table(table).map_err(fail)?)?);
+        }
+        let mut pending = BTreeMap::new();
+        for entry in txn.open_table(PENDING).map_err(fail)?.iter().map_err(fail)? {
+            let (key, value) = entry.map_err(fail)?;
+            pending.insert(text(key.value()), value.value().to_string());
+        }
+        tables.insert("pending", pending);
         let mut pairs = BTreeMap::new();
         for entry in txn
             .open_table(OPEN_PAIRS)
@@ -484,10 +647,34 @@ impl DirectoryStore for EmbeddedStore {
 
 #[async_trait]
 impl TicketStore for EmbeddedStore {
+    /// Stores a ticket; every [`TICKET_SWEEP_EVERY`] tickets, the expired ones (issued
+    /// and never used) are removed in the same write, so unused tickets never pile up.
     async fn put_ticket(&self, ticket: &Ticket) -> Result<(), StoreError> {
         let ticket = ticket.clone();
-        self.volatile(move |tx| write(&mut tx.open(TICKETS)?, &ticket.id, &ticket))
-            .await
+        let issued = self
+            .tickets_issued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sweep = (issued + 1).is_multiple_of(TICKET_SWEEP_EVERY);
+        self.volatile(move |tx| {
+            let mut table = tx.open(TICKETS)?;
+            if sweep {
+                let mut expired = Vec::new();
+                for entry in table.iter().map_err(fail)? {
+                    let (id, value) = entry.map_err(fail)?;
+                    let stored: Ticket = decode(value.value())?;
+                    // Issued at the same time as this one, with the same lifetime: any
+                    // that expires before it has been expired for a while.
+                    if stored.expires_at < ticket.expires_at - TICKET_SWEEP_GRACE_MS {
+                        expired.push(id.value().to_owned());
+                    }
+                }
+                for id in expired {
+                    table.remove(id.as_str())?;
+                }
+            }
+            write(&mut table, &ticket.id, &ticket)
+        })
+        .await
     }
 
     async fn take_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
@@ -584,10 +771,7 @@ impl ChatStore for EmbeddedStore {
             }
             pairs.insert(pair.as_str(), chat.id.as_str())?;
             write(&mut chats, &keys::chat(&chat.tenant, &chat.id), &chat)?;
-            let mut index = tx.open(AGENT_CHATS)?;
-            for agent in chat.participants() {
-                index.insert(keys::agent_chat(&chat.tenant, agent, &chat.id).as_str(), ())?;
-            }
+            update_inboxes(tx, None, &chat)?;
             Ok((chat.clone(), true))
         })
         .await
@@ -605,17 +789,78 @@ impl ChatStore for EmbeddedStore {
         )
     }
 
-    async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError> {
+    async fn every_chat_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<Chat>, StoreError> {
         let txn = self.read_txn()?;
-        let index = txn.open_table(AGENT_CHATS).map_err(fail)?;
-        let chats = txn.open_table(CHATS).map_err(fail)?;
-        let mut out = Vec::new();
-        for id in suffixes_under(&index, &keys::agent_prefix(tenant, agent))? {
-            if let Some(chat) = read(&chats, &keys::chat(tenant, &id.as_str().into()))? {
-                out.push(chat);
-            }
-        }
-        Ok(out)
+        chats_listed(&txn, AGENT_CHATS, tenant, &keys::agent_prefix(tenant, agent), None, usize::MAX)
+    }
+
+    async fn open_chats_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        after: Option<&ChatId>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        let txn = self.read_txn()?;
+        let from = after.map(|id| keys::agent_chat(tenant, agent, id));
+        chats_listed(&txn, OPEN_CHATS, tenant, &keys::agent_prefix(tenant, agent), from.as_deref(), limit)
+    }
+
+    async fn ended_chats_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        before: Option<&EndedCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        let txn = self.read_txn()?;
+        let from = before.map(|at| keys::ended_chat(tenant, agent, at.ended_at, &at.chat));
+        chats_listed(&txn, ENDED_CHATS, tenant, &keys::agent_prefix(tenant, agent), from.as_deref(), limit)
+    }
+
+    async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError> {
+        let txn = self.read_txn()?;
+        let table = txn.open_table(PENDING).map_err(fail)?;
+        let count = table
+            .get(keys::pending(tenant, agent).as_str())
+            .map_err(fail)?
+            .map_or(0, |v| v.value());
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn partners_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<AgentId>, StoreError> {
+        let txn = self.read_txn()?;
+        Ok(suffixes_under(
+            &txn.open_table(PARTNERS).map_err(fail)?,
+            &keys::agent_prefix(tenant, agent),
+        )?
+        .iter()
+        .map(|id| AgentId::from(id.as_str()))
+        .collect())
+    }
+
+    async fn has_partner(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        other: &AgentId,
+    ) -> Result<bool, StoreError> {
+        let txn = self.read_txn()?;
+        let key = keys::agent_chat(tenant, agent, &other.as_str().into());
+        Ok(txn
+            .open_table(PARTNERS)
+            .map_err(fail)?
+            .get(key.as_str())
+            .map_err(fail)?
+            .is_some())
     }
 
     async fn append_message(
@@ -645,11 +890,13 @@ impl ChatStore for EmbeddedStore {
             if chat.status == ChatStatus::Ended {
                 return Ok(Appended::Ended);
             }
+            let before = chat.clone();
             let message = chat.append(&from, &client_msg_id, &body, at);
             let seq = message.seq;
             messages.insert((chat_key.as_str(), seq), encode(&message)?.as_slice())?;
             send_keys.insert(send_key.as_str(), seq)?;
             write(&mut chats, &chat_key, &chat)?;
+            update_inboxes(tx, Some(&before), &chat)?;
             Ok(Appended::Stored { chat, message })
         })
         .await
@@ -686,11 +933,13 @@ impl ChatStore for EmbeddedStore {
                 return Ok(None);
             };
             if chat.status == ChatStatus::Open {
+                let before = chat.clone();
                 chat.end(&by, at);
                 write(&mut chats, &chat_key, &chat)?;
                 let [a, b] = chat.participants();
                 tx.open(OPEN_PAIRS)?
                     .remove(keys::pair(&tenant, a, b).as_str())?;
+                update_inboxes(tx, Some(&before), &chat)?;
             }
             Ok(Some(chat))
         })
@@ -742,6 +991,30 @@ impl ChatStore for EmbeddedStore {
         }
         Ok(out)
     }
+
+    async fn messages_before(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        before: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let txn = self.read_txn()?;
+        let table = txn.open_table(MESSAGES).map_err(fail)?;
+        let chat_key = keys::chat(tenant, chat_id);
+        let mut out = Vec::new();
+        for entry in table
+            .range((chat_key.as_str(), 0)..(chat_key.as_str(), before))
+            .map_err(fail)?
+            .rev()
+            .take(limit)
+        {
+            let (_, value) = entry.map_err(fail)?;
+            out.push(decode::<Message>(value.value())?);
+        }
+        out.reverse();
+        Ok(out)
+    }
 }
 
 impl EmbeddedStore {
@@ -756,6 +1029,10 @@ impl EmbeddedStore {
 impl LimitStore for EmbeddedStore {
     async fn allow(&self, key: &str, window_ms: i64, now: i64) -> Result<bool, StoreError> {
         let mut limits = self.limits();
+        limits.checks += 1;
+        if limits.checks.is_multiple_of(LIMIT_SWEEP_EVERY) {
+            limits.last.retain(|_, last| now - *last < LIMIT_KEPT_MS);
+        }
         if limits
             .last
             .get(key)

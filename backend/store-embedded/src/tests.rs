@@ -152,6 +152,9 @@ fn a_snapshot_holds_what_is_durable_and_leaves_out_what_a_restart_may_lose() {
         "open_pairs",
         "messages",
         "send_keys",
+        "open_chats",
+        "partners",
+        "pending",
     ] {
         assert!(
             differences
@@ -160,7 +163,89 @@ fn a_snapshot_holds_what_is_durable_and_leaves_out_what_a_restart_may_lose() {
             "{table} is in the snapshot: {differences:?}"
         );
     }
-    assert_eq!(after.len(), before.len() + 6);
+    assert_eq!(after.len(), before.len() + 11);
+}
+
+#[test]
+fn expired_tickets_are_swept_so_unused_tickets_do_not_pile_up() {
+    let (_dir, store) = fresh();
+    let held = |store: &EmbeddedStore| {
+        let txn = store.read_txn().expect("read");
+        redb::ReadableTableMetadata::len(&txn.open_table(TICKETS).expect("tickets")).expect("len")
+    };
+    // Tickets issued a second apart, never used: 20,000 of them, as a console that asks
+    // for tickets and never connects would leave.
+    for n in 0..20_000_i64 {
+        let ticket = Ticket {
+            id: format!("ticket-{n}"),
+            tenant: "t1".into(),
+            agent: "ann".into(),
+            expires_at: n * 1000 + 30_000,
+        };
+        block_on(store.put_ticket(&ticket)).expect("ticket");
+    }
+    let most = TICKET_SWEEP_EVERY + (TICKET_SWEEP_GRACE_MS / 1000) as u64 + 1;
+    assert!(
+        held(&store) <= most,
+        "{} tickets held, at most {most} expected",
+        held(&store)
+    );
+    let newest = block_on(store.take_ticket("ticket-19999")).expect("take");
+    assert!(newest.is_some(), "a ticket within its lifetime is kept");
+}
+
+#[test]
+fn rate_limit_keys_unused_for_an_hour_are_swept() {
+    let (_dir, store) = fresh();
+    for n in 0..LIMIT_SWEEP_EVERY {
+        let key = format!("typing {n}");
+        assert!(block_on(store.allow(&key, 1000, 0)).expect("allow"));
+    }
+    let later = LIMIT_KEPT_MS + 1;
+    for n in 0..LIMIT_SWEEP_EVERY {
+        block_on(store.allow("typing now", 1000, later + n as i64 * 1000)).expect("allow");
+    }
+    assert!(
+        store.limits().last.len() < 10,
+        "{} keys kept",
+        store.limits().last.len()
+    );
+}
+
+#[test]
+fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.redb");
+    let tenant = TenantId::from("t1");
+    {
+        let store = EmbeddedStore::open(&path).expect("open");
+        let chat = Chat::new(tenant.clone(), "c1".into(), "ann".into(), "bob".into(), 1, None);
+        block_on(store.open_chat(&chat)).expect("open chat");
+        block_on(store.append_message(&tenant, &"c1".into(), &"ann".into(), "m1", "hi", 2))
+            .expect("append");
+        let other = Chat::new(tenant.clone(), "c2".into(), "ann".into(), "cat".into(), 1, None);
+        block_on(store.open_chat(&other)).expect("open chat");
+        block_on(store.end_chat(&tenant, &"c2".into(), &"cat".into(), 5)).expect("end");
+        // As an earlier version left it: no inbox tables, no version mark.
+        store
+            .write_now(|txn| {
+                for table in [OPEN_CHATS, ENDED_CHATS, PARTNERS] {
+                    txn.delete_table(table).map_err(fail)?;
+                }
+                txn.delete_table(PENDING).map_err(fail)?;
+                txn.delete_table(META).map_err(fail)?;
+                Ok(())
+            })
+            .expect("undo the inbox tables");
+    }
+    let store = EmbeddedStore::open(&path).expect("reopen");
+    let ann = AgentId::from("ann");
+    let open = block_on(store.open_chats_of(&tenant, &ann, None, 10)).expect("open");
+    assert_eq!(open.len(), 1);
+    let ended = block_on(store.ended_chats_of(&tenant, &ann, None, 10)).expect("ended");
+    assert_eq!(ended.len(), 1);
+    assert_eq!(block_on(store.pending_count(&tenant, &"bob".into())).expect("bob"), 1);
+    assert!(block_on(store.has_partner(&tenant, &"cat".into(), &ann)).expect("cat"));
 }
 
 #[test]

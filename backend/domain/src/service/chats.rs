@@ -3,7 +3,7 @@
 use super::{ChatService, MAX_PAGE, not_your_chat};
 use crate::error::DomainError;
 use crate::model::{Chat, ConnectionId, Identity, Message};
-use crate::ports::{Appended, Quota};
+use crate::ports::{Appended, EndedCursor, Quota};
 use crate::rules;
 use protocol::{AgentId, ChatId, ChatStatus, ChatView, MessageView, ServerFrame};
 
@@ -41,7 +41,9 @@ impl ChatService<'_> {
             self.store.agent(&who.tenant, with).await?.ok_or_else(|| {
                 DomainError::NotFound(format!("no agent {with} is visible to you"))
             })?;
-        if !rules::can_see(&me, &other) && !self.partners(who).await?.contains(with) {
+        if !rules::can_see(&me, &other)
+            && !self.store.has_partner(&who.tenant, &who.agent, with).await?
+        {
             return Err(DomainError::Forbidden(format!(
                 "{} is in another functional group; only a supervisor can chat across groups",
                 other.name
@@ -244,16 +246,39 @@ impl ChatService<'_> {
         Ok(())
     }
 
-    /// The chats of `who`, as she sees them. `Unauthorized` once the directory no longer
-    /// has her, as everywhere else.
-    pub async fn chats(&self, who: &Identity) -> Result<Vec<ChatView>, DomainError> {
+    /// A page of the chats of `who`, as she sees them: her open chats in the order of
+    /// their ids, or her ended ones, the most recently ended first; and the cursor of the
+    /// next page, if there is one. `Unauthorized` once the directory no longer has her,
+    /// as everywhere else.
+    pub async fn chats(
+        &self,
+        who: &Identity,
+        page: &ChatPage,
+    ) -> Result<(Vec<ChatView>, Option<String>), DomainError> {
         self.agent(who).await?;
-        let chats = self.store.chats_of(&who.tenant, &who.agent).await?;
-        let mut views = Vec::with_capacity(chats.len());
-        for chat in &chats {
+        let limit = page.limit.clamp(1, MAX_CHAT_PAGE);
+        // One more than asked for tells whether a next page exists.
+        let (chats, next): (Vec<Chat>, fn(&Chat) -> String) = match &page.cursor {
+            ChatCursor::Open(after) => (
+                self.store
+                    .open_chats_of(&who.tenant, &who.agent, after.as_ref(), limit + 1)
+                    .await?,
+                |chat| chat.id.to_string(),
+            ),
+            ChatCursor::Ended(before) => (
+                self.store
+                    .ended_chats_of(&who.tenant, &who.agent, before.as_ref(), limit + 1)
+                    .await?,
+                |chat| ChatCursor::Ended(Some(EndedCursor::after(chat))).text(),
+            ),
+        };
+        let more = chats.len() > limit;
+        let mut views = Vec::with_capacity(limit);
+        for chat in chats.iter().take(limit) {
             views.push(self.chat_view(chat, &who.agent).await?);
         }
-        Ok(views)
+        let next = more.then(|| chats.get(limit - 1).map(next)).flatten();
+        Ok((views, next))
     }
 
     /// A page of a chat's transcript, for a participant who is still in the directory.
@@ -273,6 +298,85 @@ impl ChatService<'_> {
             .await?;
         let more = page.last().is_some_and(|last| last.seq < chat.last_seq);
         Ok((page.iter().map(|m| m.view()).collect(), more))
+    }
+
+    /// The last `limit` messages before `before` of a chat, for a participant who is still
+    /// in the directory; and whether older ones precede them.
+    pub async fn messages_before(
+        &self,
+        who: &Identity,
+        chat_id: &ChatId,
+        before: u64,
+        limit: usize,
+    ) -> Result<(Vec<MessageView>, bool), DomainError> {
+        self.agent(who).await?;
+        self.participant_chat(who, chat_id).await?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let page = self
+            .store
+            .messages_before(&who.tenant, chat_id, before, limit)
+            .await?;
+        let more = page.first().is_some_and(|first| first.seq > 1);
+        Ok((page.iter().map(|m| m.view()).collect(), more))
+    }
+}
+
+/// The most chats one page of `GET /api/chats` holds.
+pub const MAX_CHAT_PAGE: usize = 50;
+
+/// Which page of her chats an agent asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatPage {
+    pub cursor: ChatCursor,
+    pub limit: usize,
+}
+
+/// Where a page of chats starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatCursor {
+    /// Open chats, after this chat id (from the first without one).
+    Open(Option<ChatId>),
+    /// Ended chats, after this one (from the most recently ended without one).
+    Ended(Option<EndedCursor>),
+}
+
+impl ChatCursor {
+    /// The cursor of `status` (`open` or `ended`) that `text` writes (empty: the
+    /// first page), as [`ChatCursor::text`] wrote it.
+    pub fn parse(status: ChatStatus, text: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::BadRequest(format!("{text:?} is not a cursor of {status:?} chats").to_lowercase());
+        if text.is_empty() {
+            return Ok(match status {
+                ChatStatus::Open => ChatCursor::Open(None),
+                ChatStatus::Ended => ChatCursor::Ended(None),
+            });
+        }
+        match status {
+            ChatStatus::Open if !text.contains('.') && text.len() <= 128 => {
+                Ok(ChatCursor::Open(Some(ChatId::from(text))))
+            }
+            ChatStatus::Ended => {
+                let (at, chat) = text.split_once('.').ok_or_else(bad)?;
+                let ended_at = at.parse::<i64>().map_err(|_| bad())?;
+                if chat.is_empty() || chat.len() > 128 {
+                    return Err(bad());
+                }
+                Ok(ChatCursor::Ended(Some(EndedCursor {
+                    ended_at,
+                    chat: ChatId::from(chat),
+                })))
+            }
+            ChatStatus::Open => Err(bad()),
+        }
+    }
+
+    /// The cursor as text, for `cursor=`.
+    pub fn text(&self) -> String {
+        match self {
+            ChatCursor::Open(after) => after.as_ref().map(ToString::to_string).unwrap_or_default(),
+            ChatCursor::Ended(None) => String::new(),
+            ChatCursor::Ended(Some(at)) => format!("{}.{}", at.ended_at, at.chat),
+        }
     }
 }
 
@@ -294,6 +398,32 @@ fn quota_text(quota: Quota) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_read_back_as_they_were_written() {
+        for (status, cursor) in [
+            (ChatStatus::Open, ChatCursor::Open(None)),
+            (ChatStatus::Open, ChatCursor::Open(Some("c-1".into()))),
+            (ChatStatus::Ended, ChatCursor::Ended(None)),
+            (
+                ChatStatus::Ended,
+                ChatCursor::Ended(Some(EndedCursor {
+                    ended_at: 1_700_000_000_000,
+                    chat: "c-2".into(),
+                })),
+            ),
+        ] {
+            assert_eq!(ChatCursor::parse(status, &cursor.text()).ok(), Some(cursor));
+        }
+    }
+
+    #[test]
+    fn a_cursor_of_the_other_status_or_no_cursor_at_all_is_refused() {
+        assert!(ChatCursor::parse(ChatStatus::Open, "1700.c-2").is_err());
+        assert!(ChatCursor::parse(ChatStatus::Ended, "c-1").is_err());
+        assert!(ChatCursor::parse(ChatStatus::Ended, "soon.c-1").is_err());
+        assert!(ChatCursor::parse(ChatStatus::Ended, "1700.").is_err());
+    }
 
     #[test]
     fn the_default_quota_reads_in_whole_seconds() {

@@ -7,7 +7,8 @@ mod presence;
 mod session;
 mod transcripts;
 
-pub use chats::{SEND_QUOTA, TYPING_WINDOW_MS};
+pub use chats::{ChatCursor, ChatPage, MAX_CHAT_PAGE, SEND_QUOTA, TYPING_WINDOW_MS};
+pub use session::{HELLO_QUOTA, MAX_RESUME, RESUME_PAGE, WELCOME_CHATS, welcome_page};
 pub use presence::STATE_CHANGE_WINDOW_MS;
 pub use transcripts::TranscriptFilter;
 
@@ -81,15 +82,10 @@ impl ChatService<'_> {
             .collect())
     }
 
-    /// Everyone `who` has (or had) a chat with.
+    /// Everyone `who` has (or had) a chat with: kept by the store, so as many as there
+    /// are agents she has chatted with, never one per chat.
     async fn partners(&self, who: &Identity) -> Result<Vec<AgentId>, DomainError> {
-        Ok(self
-            .store
-            .chats_of(&who.tenant, &who.agent)
-            .await?
-            .iter()
-            .map(|chat| chat.other(&who.agent).clone())
-            .collect())
+        Ok(self.store.partners_of(&who.tenant, &who.agent).await?)
     }
 
     /// The chat, if `who` takes part in it. Another tenant's or another pair's chat is
@@ -126,6 +122,8 @@ impl ChatService<'_> {
             started_at: chat.started_at,
             ended_at: chat.ended_at,
             interaction: chat.interaction.clone(),
+            last_at: chat.last_at,
+            last_line: chat.last_line.clone(),
         })
     }
 
@@ -137,12 +135,11 @@ impl ChatService<'_> {
         Ok(())
     }
 
-    /// The chat's state as `agent` sees it, with her count of pending chats.
+    /// The chat's state as `agent` sees it, with her count of pending chats (as kept).
     async fn chat_frame(&self, chat: &Chat, agent: &AgentId) -> Result<ServerFrame, DomainError> {
-        let all = self.store.chats_of(&chat.tenant, agent).await?;
         Ok(ServerFrame::Chat {
             chat: self.chat_view(chat, agent).await?,
-            pending_chats: count_pending(&all, agent),
+            pending_chats: self.store.pending_count(&chat.tenant, agent).await?,
         })
     }
 
@@ -176,20 +173,46 @@ impl ChatService<'_> {
 
     async fn post(&self, connection: &ConnectionId, payload: &str) {
         if self.pusher.post(connection, payload).await == PushOutcome::Gone {
-            // The connection's own $disconnect may never come: forget it now.
-            let _ = self.store.delete_connection(connection).await;
+            // The connection's own $disconnect may never come (API Gateway sends it on a
+            // best-effort basis): forget it now, as its $disconnect would — the agent is
+            // Logged Out for those who see her when it was her last. Boxed: that tells
+            // her viewers, which posts again.
+            if let Err(error) = self.forget(connection).await {
+                tracing::warn!(connection = %connection.0, %error, "a gone connection was not forgotten");
+            }
         }
     }
 }
 
-fn encode(frame: &ServerFrame) -> String {
-    serde_json::to_string(frame).unwrap_or_else(|_| {
-        String::from(r#"{"type":"error","code":"internal","message":"encoding failed"}"#)
-    })
+impl<'a> ChatService<'a> {
+    /// [`ChatService::disconnect`], boxed: a post that finds its connection gone calls it,
+    /// and it posts in turn.
+    fn forget<'s>(
+        &'s self,
+        connection: &'s ConnectionId,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DomainError>> + Send + 's>>
+    {
+        Box::pin(self.disconnect(connection))
+    }
 }
 
-fn count_pending(chats: &[Chat], agent: &AgentId) -> u32 {
-    chats.iter().filter(|chat| chat.pending_for(agent)).count() as u32
+/// The frame as JSON. A frame is never larger than API Gateway's limit: the rules that
+/// make every frame (a body's size, a welcome's page) keep it inside; one that would not
+/// fit anyway is reported, and replaced by an `internal` error.
+fn encode(frame: &ServerFrame) -> String {
+    const FAILED: &str = r#"{"type":"error","code":"internal","message":"the server could not write this frame"}"#;
+    match serde_json::to_string(frame) {
+        Ok(json) if json.len() <= protocol::MAX_FRAME_BYTES => json,
+        Ok(json) => {
+            debug_assert!(false, "a frame of {} bytes was made", json.len());
+            tracing::error!(bytes = json.len(), "a frame over the frame limit was not sent");
+            FAILED.into()
+        }
+        Err(error) => {
+            tracing::error!(%error, "a frame could not be encoded");
+            FAILED.into()
+        }
+    }
 }
 
 fn not_your_chat(chat_id: &ChatId) -> DomainError {

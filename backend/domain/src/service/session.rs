@@ -1,11 +1,69 @@
 //! Sessions: WebSocket tickets, connections coming and going, and the `hello` that
 //! (re)starts a console.
 
-use super::{ChatService, MAX_PAGE, TICKET_TTL_MS, count_pending};
+use super::{ChatService, TICKET_TTL_MS, encode};
 use crate::error::DomainError;
-use crate::model::{Connection, ConnectionId, Identity, Ticket};
-use protocol::{AgentState, ChatId, PROTOCOL_VERSION, ServerFrame};
+use crate::model::{Chat, Connection, ConnectionId, Identity, Ticket};
+use crate::ports::Quota;
+use protocol::{AgentState, AgentView, ChatId, ChatView, PROTOCOL_VERSION, ServerFrame};
 use std::collections::BTreeMap;
+
+/// The most open chats a `welcome` is built from (fewer when they do not fit its frame).
+pub const WELCOME_CHATS: usize = 40;
+
+/// The most messages a resume sends of one chat: its latest page.
+pub const RESUME_PAGE: usize = 50;
+
+/// The most chats one `hello` may resume.
+pub const MAX_RESUME: usize = 100;
+
+/// How many `hello`s one connection may send: a console sends one per connection.
+pub const HELLO_QUOTA: Quota = Quota {
+    max: 5,
+    window_ms: 10_000,
+};
+
+/// The `welcome` of `me`, holding as many of `open` (in order) as fit in one frame,
+/// with `more_open` naming where the rest start when some are left out (or `more`
+/// says more follow `open`).
+pub fn welcome_page(
+    me: AgentView,
+    mut open: Vec<ChatView>,
+    more: bool,
+    pending_chats: u32,
+) -> ServerFrame {
+    let frame = |chats: Vec<ChatView>, more_open: Option<String>| ServerFrame::Welcome {
+        protocol: PROTOCOL_VERSION,
+        me: me.clone(),
+        chats,
+        more_open,
+        pending_chats,
+    };
+    // The envelope with the longest cursor it can carry, then each chat in turn while
+    // they fit.
+    let longest_cursor = Some("c".repeat(CURSOR_RESERVE));
+    let mut size = encode(&frame(Vec::new(), longest_cursor)).len();
+    let mut fit = 0;
+    for view in &open {
+        let grown = size + encode_len(view) + 1;
+        if grown > protocol::MAX_FRAME_BYTES {
+            break;
+        }
+        size = grown;
+        fit += 1;
+    }
+    let more = more || fit < open.len();
+    open.truncate(fit);
+    let more_open = more.then(|| open.last().map(|view| view.id.to_string()).unwrap_or_default());
+    frame(open, more_open)
+}
+
+/// Room kept in a `welcome` for its cursor: a chat id (generated, a few dozen bytes).
+const CURSOR_RESERVE: usize = 256;
+
+fn encode_len(view: &ChatView) -> usize {
+    serde_json::to_string(view).map_or(usize::MAX / 2, |json| json.len())
+}
 
 impl ChatService<'_> {
     /// Issues a single-use ticket for opening a WebSocket as `who`.
@@ -79,8 +137,12 @@ impl ChatService<'_> {
         Ok(())
     }
 
-    /// Answers a console's `hello`: who she is, her chats, then every message she lacks
-    /// (after the sequence numbers in `resume`), in order.
+    /// Answers a console's `hello`: who she is, a page of her open chats and her count of
+    /// pending chats (see [`welcome_page`]); then, for each chat `resume` names that the
+    /// welcome does not hold, its state (it may have ended meanwhile); then the messages
+    /// she lacks — per chat named, those after its number, per open chat of the welcome
+    /// not named, its latest page — at most [`RESUME_PAGE`] per chat, in order. The work
+    /// is bounded by the page and by `resume`, never by her history.
     pub async fn hello(
         &self,
         connection: &ConnectionId,
@@ -94,41 +156,86 @@ impl ChatService<'_> {
                 supported: PROTOCOL_VERSION,
             });
         }
+        if resume.len() > MAX_RESUME {
+            return Err(DomainError::BadRequest(format!(
+                "resume names {} chats; at most {MAX_RESUME} may be resumed at once",
+                resume.len()
+            )));
+        }
+        if !self
+            .store
+            .take(&format!("hello\u{1f}{}", connection.0), HELLO_QUOTA, self.clock.now_ms())
+            .await?
+        {
+            return Err(DomainError::RateLimited(
+                "too many hellos on one connection; reconnect in a moment".into(),
+            ));
+        }
         let me = self.agent(who).await?;
-        let chats = self.store.chats_of(&who.tenant, &who.agent).await?;
-        let mut views = Vec::with_capacity(chats.len());
-        for chat in &chats {
+        let open = self
+            .store
+            .open_chats_of(&who.tenant, &who.agent, None, WELCOME_CHATS + 1)
+            .await?;
+        let mut views = Vec::with_capacity(open.len());
+        for chat in open.iter().take(WELCOME_CHATS) {
             views.push(self.chat_view(chat, &who.agent).await?);
         }
-        let pending_chats = count_pending(&chats, &who.agent);
-        self.push_to_connection(
-            connection,
-            &ServerFrame::Welcome {
-                protocol: PROTOCOL_VERSION,
-                me: me.view(),
-                chats: views,
+        let pending_chats = self.store.pending_count(&who.tenant, &who.agent).await?;
+        let welcome = welcome_page(me.view(), views, open.len() > WELCOME_CHATS, pending_chats);
+        let ServerFrame::Welcome { chats: welcomed, .. } = &welcome else {
+            unreachable!("welcome_page makes a welcome");
+        };
+        let welcomed: Vec<ChatId> = welcomed.iter().map(|view| view.id.clone()).collect();
+        self.push_to_connection(connection, &welcome).await;
+
+        let mut to_send: Vec<(Chat, Option<u64>)> = Vec::new();
+        for (chat_id, after) in resume {
+            if let Some(chat) = open.iter().find(|chat| &chat.id == chat_id) {
+                to_send.push((chat.clone(), Some(*after)));
+                continue;
+            }
+            // Not in the welcome: ended meanwhile, or past its page. A chat that is not
+            // hers is passed over in silence, as if it did not exist.
+            let Some(chat) = self.store.chat(&who.tenant, chat_id).await? else {
+                continue;
+            };
+            if !chat.has_participant(&who.agent) {
+                continue;
+            }
+            let frame = ServerFrame::Chat {
+                chat: self.chat_view(&chat, &who.agent).await?,
                 pending_chats,
-            },
-        )
-        .await;
-        for chat in &chats {
-            let mut after = resume.get(&chat.id).copied().unwrap_or(0);
-            while after < chat.last_seq {
-                let page = self
-                    .store
-                    .messages(&who.tenant, &chat.id, after, MAX_PAGE)
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                for message in &page {
-                    self.push_to_connection(
-                        connection,
-                        &ServerFrame::Message {
-                            message: message.view(),
-                        },
-                    )
-                    .await;
+            };
+            self.push_to_connection(connection, &frame).await;
+            to_send.push((chat, Some(*after)));
+        }
+        for chat in open.iter().filter(|chat| welcomed.contains(&chat.id)) {
+            if !resume.contains_key(&chat.id) {
+                to_send.push((chat.clone(), None));
+            }
+        }
+        for (chat, after) in &to_send {
+            let page = match after {
+                Some(after) if chat.last_seq.saturating_sub(*after) <= RESUME_PAGE as u64 => {
+                    self.store
+                        .messages(&who.tenant, &chat.id, *after, RESUME_PAGE)
+                        .await?
                 }
+                _ if chat.last_seq == 0 => Vec::new(),
+                _ => {
+                    self.store
+                        .messages_before(&who.tenant, &chat.id, chat.last_seq + 1, RESUME_PAGE)
+                        .await?
+                }
+            };
+            for message in &page {
+                self.push_to_connection(
+                    connection,
+                    &ServerFrame::Message {
+                        message: message.view(),
+                    },
+                )
+                .await;
             }
         }
         Ok(())

@@ -37,7 +37,7 @@ impl ChatService<'_> {
         let chats = if me.role == Role::Supervisor {
             self.store.chats_in_tenant(&who.tenant).await?
         } else {
-            self.store.chats_of(&who.tenant, &who.agent).await?
+            self.store.every_chat_of(&who.tenant, &who.agent).await?
         };
         let directory = self.directory(&who.tenant).await?;
         let needle = filter
