@@ -229,7 +229,13 @@ fn ids(chats: &[Chat]) -> Vec<String> {
 
 async fn open_and_ended_chats_are_paged_per_agent(store: &dyn Store) {
     let (t1, ann) = (TenantId::from("t1"), AgentId::from("ann"));
-    for (id, with) in [("c3", "cat"), ("c1", "bob"), ("c5", "eve"), ("c2", "dan"), ("c4", "fay")] {
+    for (id, with) in [
+        ("c3", "cat"),
+        ("c1", "bob"),
+        ("c5", "eve"),
+        ("c2", "dan"),
+        ("c4", "fay"),
+    ] {
         store.open_chat(&chat(id, "ann", with)).await.expect("open");
     }
     store
@@ -271,7 +277,10 @@ async fn open_and_ended_chats_are_paged_per_agent(store: &dyn Store) {
         .ended_chats_of(&t1, &"bob".into(), None, 10)
         .await
         .expect("bob's ended chats");
-    assert!(bob_ended.is_empty(), "bob's one chat with ann is still open");
+    assert!(
+        bob_ended.is_empty(),
+        "bob's one chat with ann is still open"
+    );
     let mut partners = store.partners_of(&t1, &ann).await.expect("partners");
     partners.sort();
     assert_eq!(
@@ -279,20 +288,43 @@ async fn open_and_ended_chats_are_paged_per_agent(store: &dyn Store) {
         ["bob", "cat", "dan", "eve", "fay"].map(AgentId::from),
         "everyone she had a chat with, open or ended"
     );
-    assert!(store.has_partner(&t1, &"fay".into(), &ann).await.expect("fay"));
-    assert!(!store.has_partner(&t1, &"fay".into(), &"bob".into()).await.expect("fay, bob"));
     assert!(
-        !store.has_partner(&"t2".into(), &ann, &"bob".into()).await.expect("t2"),
+        store
+            .has_partner(&t1, &"fay".into(), &ann)
+            .await
+            .expect("fay")
+    );
+    assert!(
+        !store
+            .has_partner(&t1, &"fay".into(), &"bob".into())
+            .await
+            .expect("fay, bob")
+    );
+    assert!(
+        !store
+            .has_partner(&"t2".into(), &ann, &"bob".into())
+            .await
+            .expect("t2"),
         "another tenant's ann has no partners"
     );
 }
 
 async fn messages_are_paged_back_from_any_point(store: &dyn Store) {
     let (t1, c1) = (TenantId::from("t1"), ChatId::from("c1"));
-    store.open_chat(&chat("c1", "ann", "bob")).await.expect("open");
+    store
+        .open_chat(&chat("c1", "ann", "bob"))
+        .await
+        .expect("open");
     for n in 1..=7 {
         store
-            .append_message(&t1, &c1, &"ann".into(), &format!("m{n}"), &format!("message {n}"), n)
+            .append_message(
+                &t1,
+                &c1,
+                &"ann".into(),
+                &format!("m{n}"),
+                &format!("message {n}"),
+                n,
+            )
             .await
             .expect("append");
     }
@@ -303,8 +335,17 @@ async fn messages_are_paged_back_from_any_point(store: &dyn Store) {
     assert_eq!(seqs(older), [2, 3, 4]);
     let first = store.messages_before(&t1, &c1, 2, 3).await.expect("first");
     assert_eq!(seqs(first), [1]);
-    assert!(store.messages_before(&t1, &c1, 1, 3).await.expect("none").is_empty());
-    let past_end = store.messages_before(&t1, &c1, u64::MAX, 2).await.expect("past the end");
+    assert!(
+        store
+            .messages_before(&t1, &c1, 1, 3)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    let past_end = store
+        .messages_before(&t1, &c1, u64::MAX, 2)
+        .await
+        .expect("past the end");
     assert_eq!(seqs(past_end), [6, 7]);
 }
 
@@ -315,7 +356,10 @@ async fn recounted(store: &dyn Store, agents: &[AgentId]) -> Vec<(AgentId, u32, 
     for agent in agents {
         let every = store.every_chat_of(&t1, agent).await.expect("every chat");
         let recount = every.iter().filter(|chat| chat.pending_for(agent)).count() as u32;
-        let kept = store.pending_count(&t1, agent).await.expect("pending count");
+        let kept = store
+            .pending_count(&t1, agent)
+            .await
+            .expect("pending count");
         out.push((agent.clone(), kept, recount));
     }
     out
@@ -329,7 +373,9 @@ async fn pending_counts_are_kept_through_sends_seens_and_ends(store: &dyn Store)
     // once to one chat from both sides.
     let mut state: u64 = 0x5eed;
     let mut next = |n: u64| {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 33) % n
     };
     let mut chats: Vec<Chat> = Vec::new();
@@ -373,16 +419,10 @@ async fn pending_counts_are_kept_through_sends_seens_and_ends(store: &dyn Store)
             }
             7 => {
                 let seq = next(10);
-                store
-                    .mark_seen(&t1, &chat.id, &a, seq)
-                    .await
-                    .expect("seen");
+                store.mark_seen(&t1, &chat.id, &a, seq).await.expect("seen");
             }
             _ => {
-                store
-                    .end_chat(&t1, &chat.id, &b, step)
-                    .await
-                    .expect("end");
+                store.end_chat(&t1, &chat.id, &b, step).await.expect("end");
             }
         }
         for (agent, kept, recount) in recounted(store, &agents).await {

@@ -359,13 +359,19 @@ mod tests {
     #[test]
     fn pending_changes_follow_who_must_respond() {
         let new = chat();
-        assert!(new.pending_changes(None).is_empty(), "a new chat waits on nobody");
+        assert!(
+            new.pending_changes(None).is_empty(),
+            "a new chat waits on nobody"
+        );
         let mut asked = new.clone();
         asked.append(&"a".into(), "m1", "Can you take a transfer?", 10);
         assert_eq!(asked.pending_changes(Some(&new)), vec![("b".into(), 1)]);
         let mut again = asked.clone();
         again.append(&"a".into(), "m2", "It is urgent", 11);
-        assert!(again.pending_changes(Some(&asked)).is_empty(), "still b's turn");
+        assert!(
+            again.pending_changes(Some(&asked)).is_empty(),
+            "still b's turn"
+        );
         let mut answered = again.clone();
         answered.append(&"b".into(), "m3", "Yes", 12);
         assert_eq!(
@@ -374,7 +380,10 @@ mod tests {
         );
         let mut ended = answered.clone();
         ended.end(&"b".into(), 13);
-        assert_eq!(ended.pending_changes(Some(&answered)), vec![("a".into(), -1)]);
+        assert_eq!(
+            ended.pending_changes(Some(&answered)),
+            vec![("a".into(), -1)]
+        );
     }
 
     #[test]

@@ -3,14 +3,14 @@
 
 use crate::app::App;
 use crate::download;
-use console_domain::service::TranscriptFilter;
+use console_domain::service::{ChatCursor, ChatPage, TranscriptFilter};
 use console_domain::{DomainError, Identity};
 use lambda_http::{Body, Request, Response};
 use protocol::http::{
     AgentList, ChatList, DevAgent, DevDirectory, DevSignIn, DevTenant, MessagePage, SignedIn,
     TranscriptList, WsTicket,
 };
-use protocol::{ChatId, ErrorBody, ErrorCode};
+use protocol::{ChatId, ChatStatus, ErrorBody, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -118,20 +118,41 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
         }
         ("GET", ["api", "chats"]) => {
             let who = authenticate(request, app)?;
-            json(
-                200,
-                &ChatList {
-                    chats: service.chats(&who).await?,
-                },
-            )
+            let status = match query_text(request, "status").as_deref() {
+                None | Some("open") => ChatStatus::Open,
+                Some("ended") => ChatStatus::Ended,
+                Some(other) => {
+                    return Err(DomainError::BadRequest(format!(
+                        "status must be open or ended, not {other:?}"
+                    )));
+                }
+            };
+            let page = ChatPage {
+                cursor: ChatCursor::parse(
+                    status,
+                    &query_text(request, "cursor").unwrap_or_default(),
+                )?,
+                limit: query_number(request, "limit")?.unwrap_or(20).min(1000) as usize,
+            };
+            let (chats, next) = service.chats(&who, &page).await?;
+            json(200, &ChatList { chats, next })
         }
         ("GET", ["api", "chats", chat, "messages"]) => {
             let who = authenticate(request, app)?;
-            let after = query_number(request, "after")?.unwrap_or(0);
-            let limit = query_number(request, "limit")?.unwrap_or(100) as usize;
-            let (messages, more) = service
-                .messages(&who, &ChatId::from(*chat), after, limit)
-                .await?;
+            let chat = ChatId::from(*chat);
+            let limit = query_number(request, "limit")?.unwrap_or(100).min(1000) as usize;
+            let (messages, more) = match query_number(request, "before")? {
+                Some(_) if query_number(request, "after")?.is_some() => {
+                    return Err(DomainError::BadRequest(
+                        "ask for messages after a number or before one, not both".into(),
+                    ));
+                }
+                Some(before) => service.messages_before(&who, &chat, before, limit).await?,
+                None => {
+                    let after = query_number(request, "after")?.unwrap_or(0);
+                    service.messages(&who, &chat, after, limit).await?
+                }
+            };
             json(200, &MessagePage { messages, more })
         }
         ("GET", ["api", "transcripts"]) => {

@@ -3,11 +3,14 @@
 //! window), typing per agent and chat (once a second, extra frames dropped quietly),
 //! state changes per agent (once per 300 ms). A refused send is not stored, names its
 //! `client_msg_id`, and a retry of a stored send is acknowledged even while refused.
+//! `hello`s per connection (five in each 10-second window). And what becomes of a
+//! connection API Gateway answers `410 Gone` for: forgotten, and the agent Logged Out
+//! when it was her last.
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use console_domain::model::Identity;
-use console_domain::ports::ChatStore;
+use console_domain::ports::{ChatStore, ConnectionStore};
 use console_domain::service::SEND_QUOTA;
 use console_domain::{Chat, Clock, ConnectionId, PushOutcome, Pusher};
 use console_handlers::websocket::handle;
@@ -17,15 +20,19 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Records every push.
+/// Records every push; answers `Gone` for the connections in `gone`.
 #[derive(Default)]
 struct RecordingPusher {
     pushed: Mutex<Vec<(String, Value)>>,
+    gone: Mutex<Vec<String>>,
 }
 
 #[async_trait]
 impl Pusher for RecordingPusher {
     async fn post(&self, connection: &ConnectionId, payload: &str) -> PushOutcome {
+        if self.gone.lock().expect("lock").contains(&connection.0) {
+            return PushOutcome::Gone;
+        }
         self.pushed.lock().expect("lock").push((
             connection.0.clone(),
             serde_json::from_str(payload).expect("JSON"),
@@ -371,4 +378,72 @@ async fn an_agent_changes_state_at_most_once_per_300_ms_from_any_of_her_consoles
         )
         .await;
     assert!(of_type(&bob, "error").is_empty(), "{bob:?}");
+}
+
+#[tokio::test]
+async fn a_connection_says_hello_five_times_in_ten_seconds_at_most() {
+    let world = world().await;
+    let hello = json!({"action": "hello", "protocol": protocol::PROTOCOL_VERSION, "resume": {}});
+    for n in 1..=5 {
+        world.advance(100);
+        let frames = world.frame("ann-1", "ann", hello.clone()).await;
+        assert_eq!(
+            of_type(&frames, "welcome").len(),
+            1,
+            "hello {n} is welcomed"
+        );
+    }
+    let refused = world.frame("ann-1", "ann", hello.clone()).await;
+    assert_eq!(of_type(&refused, "error")[0]["code"], "rate_limited");
+    assert!(
+        of_type(&refused, "welcome").is_empty(),
+        "nothing is sent again"
+    );
+    let other = world.frame("ann-2", "ann", hello.clone()).await;
+    assert_eq!(
+        of_type(&other, "welcome").len(),
+        1,
+        "counted per connection"
+    );
+    world.advance(10_000);
+    let later = world.frame("ann-1", "ann", hello).await;
+    assert_eq!(
+        of_type(&later, "welcome").len(),
+        1,
+        "welcomed in the next window"
+    );
+}
+
+#[tokio::test]
+async fn connections_api_gateway_reports_gone_are_forgotten_and_their_agent_logged_out() {
+    let world = world().await;
+    // Ann's two consoles went away and their $disconnect never came.
+    *world.pusher.gone.lock().expect("lock") = vec!["ann-1".into(), "ann-2".into()];
+    let frames = world
+        .frame(
+            "bob-1",
+            "bob",
+            json!({"action": "send", "chat_id": "c1", "client_msg_id": "b1", "body": "Still there?"}),
+        )
+        .await;
+    assert_eq!(of_type(&frames, "ack").len(), 1, "the message is stored");
+    let ann_seen_by_bob: Vec<&Value> = of_type(&frames, "agent")
+        .into_iter()
+        .filter(|frame| frame["agent"]["id"] == "ann")
+        .collect();
+    assert_eq!(ann_seen_by_bob.len(), 1, "bob is told once: {frames:?}");
+    assert_eq!(ann_seen_by_bob[0]["agent"]["state"], "logged_out");
+    let left = world
+        .store
+        .connections_of(&"acme".into(), &"ann".into())
+        .await
+        .expect("connections");
+    assert!(left.is_empty(), "both records are gone: {left:?}");
+    let cara = world.pusher.take("cara-1");
+    assert!(
+        of_type(&cara, "agent")
+            .iter()
+            .any(|frame| frame["agent"]["id"] == "ann" && frame["agent"]["state"] == "logged_out"),
+        "cara, of ann's group, sees it too: {cara:?}"
+    );
 }

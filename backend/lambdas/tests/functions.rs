@@ -113,7 +113,7 @@ async fn console(addr: SocketAddr, agent: &str) -> Socket {
         .expect("the socket opens");
     send(
         &mut socket,
-        json!({"action": "hello", "protocol": 1, "resume": {}}),
+        json!({"action": "hello", "protocol": protocol::PROTOCOL_VERSION, "resume": {}}),
     )
     .await;
     next_of(&mut socket, "welcome").await;

@@ -3,9 +3,11 @@
 //! For each browser socket it does what API Gateway does: runs the authorizer on the
 //! upgrade request, mints a connection id, sends `$connect`, one event per text frame
 //! (routed on the frame's `action`), and `$disconnect` at the end, with API Gateway's
-//! limits: 32 KB frames, 128 KB messages, 10 minutes idle, 2 hours in all.
+//! limits: 32 KB frames, 128 KB messages, 10 minutes idle, 2 hours in all. Like API
+//! Gateway it disconnects a console that does not read what is pushed to it (once its
+//! socket's queue holds [`push::MAX_QUEUED_BYTES`]).
 
-use crate::push::{LocalPusher, Outbound, Socket, touch};
+use crate::push::{self, LocalPusher, Outbound, Socket, touch};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest,
 };
@@ -24,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// API Gateway's WebSocket frame limit.
 pub const MAX_FRAME_BYTES: usize = 32 * 1024;
@@ -120,6 +122,11 @@ pub async fn upgrade(
 /// How many queued frames a socket writes out together at most, before it flushes.
 const MAX_FRAMES_PER_WRITE: usize = 64;
 
+/// How long a closing socket may take to write what was queued before it went, and its
+/// close frame, before it is dropped anyway: a console that does not read must not keep
+/// its socket task (and what it holds) alive.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How much a socket reads at once. tungstenite's default (128 KiB) is zeroed again on
 /// every read, which cost a quarter of the server's time under load; a chat frame is a few
 /// hundred bytes, and a larger one (up to the frame limit) still reads whole.
@@ -172,7 +179,8 @@ async fn serve_socket(
         event
     };
 
-    let (own_outbox, mut pending) = mpsc::unbounded_channel::<Outbound>();
+    // Bounded (push::MAX_QUEUED_BYTES): a push that does not fit closes the socket.
+    let (own_outbox, mut pending) = push::outbox();
     let last_active = Arc::new(AtomicI64::new(connected_at));
     gateway.pusher.register(
         connection.clone(),
@@ -223,7 +231,7 @@ async fn serve_socket(
                         }
                         Message::Binary(_) => {
                             let refusal = r#"{"type":"error","code":"bad_request","message":"binary frames are not supported; send JSON text frames"}"#;
-                            let _ = own_outbox.send(Outbound::Frame(refusal.into()));
+                            let _ = own_outbox.push(refusal.into());
                         }
                         Message::Close(_) => break,
                         Message::Ping(_) | Message::Pong(_) => {}
@@ -231,6 +239,9 @@ async fn serve_socket(
                 }
                 () = &mut lifetime => break,
                 _ = stopping.changed() => break,
+                // The console does not read what is pushed to it: close the socket, also
+                // while the writing below is stuck on a peer whose TCP window is shut.
+                () = own_outbox.overflow() => break,
             }
         }
     };
@@ -252,8 +263,8 @@ async fn serve_socket(
                     break;
                 }
                 match pending.try_recv() {
-                    Ok(next) => outbound = next,
-                    Err(_) => break,
+                    Some(next) => outbound = next,
+                    None => break,
                 }
             }
             touch(&last_active, gateway.app.clock.now_ms());
@@ -267,14 +278,32 @@ async fn serve_socket(
         () = writing => {}
     }
     gateway.pusher.unregister(&connection);
-    // Deliver what the handlers queued before the socket went, then let it close.
-    while let Ok(Outbound::Frame(payload)) = pending.try_recv() {
-        if sink.send(Message::Text(payload.into())).await.is_err() {
-            break;
-        }
+    let overflowed = pending.overflowed();
+    if !overflowed {
+        // Deliver what the handlers queued before the socket went, then let it close.
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+            while let Some(Outbound::Frame(payload)) = pending.try_recv() {
+                if sink.send(Message::Text(payload.into())).await.is_err() {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        })
+        .await;
     }
-    let _ = sink.close().await;
+    // Whatever is still queued goes now, not after the `$disconnect`.
+    drop((pending, own_outbox));
+    let socket = if overflowed {
+        // Dropped unwritten: its console does not read.
+        drop((sink, stream));
+        None
+    } else {
+        // Held open while the `$disconnect` runs, as before: the console gets to answer
+        // the close frame (dropping it at once would reset a console that is sending).
+        Some((sink, stream))
+    };
     websocket::handle(event("$disconnect", None), &gateway.app).await;
+    drop(socket);
     tracing::debug!(connection = %connection.0, "disconnected");
 }
 

@@ -195,8 +195,8 @@ fn corpus(chats: &Chats, ann: &str, used_ticket: &str, fresh_ticket: &str) -> Ve
         case("a state of the wrong type", frame(json!({"action": "set_state", "state": 3})), Error("bad_request", None)),
         case("an unknown protocol version", frame(json!({"action": "hello", "protocol": 99})), Error("unsupported_protocol", None)),
         case("a protocol version as text", frame(json!({"action": "hello", "protocol": "1"})), Error("bad_request", None)),
-        case("resume as a list", frame(json!({"action": "hello", "protocol": 1, "resume": [own]})), Error("bad_request", None)),
-        case("resuming other agents' and another tenant's chats", frame(json!({"action": "hello", "protocol": 1, "resume": {others.as_str(): 0, other_tenant.as_str(): 0}})), WelcomeWithout(vec![others.clone(), other_tenant.clone()])),
+        case("resume as a list", frame(json!({"action": "hello", "protocol": protocol::PROTOCOL_VERSION, "resume": [own]})), Error("bad_request", None)),
+        case("resuming other agents' and another tenant's chats", frame(json!({"action": "hello", "protocol": protocol::PROTOCOL_VERSION, "resume": {others.as_str(): 0, other_tenant.as_str(): 0}})), WelcomeWithout(vec![others.clone(), other_tenant.clone()])),
         // Frames past API Gateway's limits, and text that is not text: the connection closes.
         case("a text frame over 32 KB", Input::Alone(vec![Message::Text("z".repeat(40 * 1024).into())]), Closed),
         case("100 000 nested arrays", Input::Alone(vec![Message::Text("[".repeat(100_000).into())]), Closed),

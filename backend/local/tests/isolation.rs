@@ -275,7 +275,7 @@ async fn try_cell(world: &mut World, role: Role, target: Target, action: Action)
             let answers = world
                 .frame(
                     me,
-                    json!({"action": "hello", "protocol": 1, "resume": {chat.as_str(): 0}}),
+                    json!({"action": "hello", "protocol": protocol::PROTOCOL_VERSION, "resume": {chat.as_str(): 0}}),
                 )
                 .await;
             assert_eq!(

@@ -7,6 +7,10 @@
 //! | chat | `T#{tenant}` | `CHAT#{chat}` |
 //! | open chat of a pair | `T#{tenant}` | `PAIR#{low}#{high}` |
 //! | an agent's chat (inbox) | `T#{tenant}#INBOX#{agent}` | `CHAT#{chat}` |
+//! | an agent's open chat | `T#{tenant}#INBOX#{agent}` | `OPEN#{chat}` |
+//! | an agent's ended chat | `T#{tenant}#INBOX#{agent}` | `ENDED#{newest first: 20 digits}#{chat}` |
+//! | an agent's partner | `T#{tenant}#INBOX#{agent}` | `P#{partner}` |
+//! | an agent's counts | `T#{tenant}#INBOX#{agent}` | `COUNTS` |
 //! | message | `T#{tenant}#CHAT#{chat}` | `M#{seq, 20 digits}` |
 //! | send key (idempotency) | `T#{tenant}#CHAT#{chat}` | `K#{from}#{client_msg_id}` |
 //! | connection | `CONN#{id}` | `CONN` |
@@ -14,6 +18,25 @@
 //! | ticket | `TICKET#{id}` | `TICKET` |
 //! | rate limit | `LIMIT#{key}` | `LIMIT` |
 //! | quota window | `QUOTA#{key}#W#{window}` | `QUOTA` |
+//!
+//! Access patterns of an inbox (`T#{tenant}#INBOX#{agent}`), each one Query or GetItem
+//! whose cost follows the page asked for, never her history:
+//!
+//! - every chat she takes part in (transcripts only): `begins_with(sk, "CHAT#")`, all pages;
+//! - a page of her open chats, in id order: `begins_with(sk, "OPEN#")` with `Limit`, going
+//!   on from `OPEN#{last chat of the page before}` (its `ExclusiveStartKey`);
+//! - a page of her ended chats, the most recently ended first: `begins_with(sk, "ENDED#")`
+//!   with `Limit`, going on from `ENDED#{newest first}#{chat}` of the last one before; the
+//!   time is `i64::MAX - ended_at`, 20 digits, so ascending keys run from the latest;
+//! - everyone she has had a chat with: `begins_with(sk, "P#")` (as many as her partners
+//!   in the directory), or one of them: GetItem of `P#{other}`;
+//! - her count of chats requiring her response: GetItem of `COUNTS`, a number attribute
+//!   `pending` that the transaction changing a chat moves with `ADD pending :delta`.
+//!
+//! `CHAT#`, `OPEN#` and `ENDED#` items hold the chat's id and `P#` items the partner's id
+//! as their record (`data`). A chat's transactions keep all of them: opening it puts
+//! `CHAT#`, `OPEN#` and `P#` for both participants, ending it moves both from `OPEN#` to
+//! `ENDED#`.
 //!
 //! Ids never contain `#` where it could be mistaken for a separator: directory ids are
 //! `a-z 0-9 . _ -`, chat and connection ids are generated, and a client message id (which
@@ -35,6 +58,8 @@ pub const AT: &str = "at";
 pub const COUNT: &str = "count";
 /// A send key's sequence number.
 pub const SEQ: &str = "seq";
+/// An inbox's count of chats requiring the agent's response.
+pub const PENDING: &str = "pending";
 
 /// The partition of the tenant list.
 pub const TENANTS_PK: &str = "TENANTS";
@@ -69,6 +94,46 @@ pub fn inbox(tenant: &TenantId, agent: &AgentId, chat: &ChatId) -> (String, Stri
 
 pub fn inbox_pk(tenant: &TenantId, agent: &AgentId) -> String {
     format!("T#{tenant}#INBOX#{agent}")
+}
+
+pub const OPEN_PREFIX: &str = "OPEN#";
+
+/// One of an agent's open chats.
+pub fn open_chat(tenant: &TenantId, agent: &AgentId, chat: &ChatId) -> (String, String) {
+    (inbox_pk(tenant, agent), format!("{OPEN_PREFIX}{chat}"))
+}
+
+pub const ENDED_PREFIX: &str = "ENDED#";
+
+/// One of an agent's ended chats, under when it ended: the most recently ended sorts
+/// first.
+pub fn ended_chat(
+    tenant: &TenantId,
+    agent: &AgentId,
+    ended_at: i64,
+    chat: &ChatId,
+) -> (String, String) {
+    (
+        inbox_pk(tenant, agent),
+        format!("{ENDED_PREFIX}{}#{chat}", newest_first(ended_at)),
+    )
+}
+
+/// A time as a key part that sorts the latest first (20 digits).
+fn newest_first(at: i64) -> String {
+    format!("{:020}", i64::MAX - at.max(0))
+}
+
+pub const PARTNER_PREFIX: &str = "P#";
+
+/// Someone an agent has (or had) a chat with.
+pub fn partner(tenant: &TenantId, agent: &AgentId, other: &AgentId) -> (String, String) {
+    (inbox_pk(tenant, agent), format!("{PARTNER_PREFIX}{other}"))
+}
+
+/// An agent's counts (of chats requiring her response: [`PENDING`]).
+pub fn counts(tenant: &TenantId, agent: &AgentId) -> (String, String) {
+    (inbox_pk(tenant, agent), "COUNTS".into())
 }
 
 pub fn chat_pk(tenant: &TenantId, chat: &ChatId) -> String {
@@ -119,4 +184,49 @@ pub fn limit(key: &str) -> (String, String) {
 /// The item counting one window (by its index) of a quota.
 pub fn quota(key: &str, window: i64) -> (String, String) {
     (format!("QUOTA#{key}#W#{window}"), "QUOTA".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(at: i64, chat: &str) -> String {
+        ended_chat(&"t1".into(), &"ann".into(), at, &chat.into()).1
+    }
+
+    #[test]
+    fn ended_chats_sort_the_most_recently_ended_first() {
+        let mut keys = vec![ended(300, "c2"), ended(500, "c4"), ended(400, "c5")];
+        keys.sort();
+        assert_eq!(keys, [ended(500, "c4"), ended(400, "c5"), ended(300, "c2")]);
+        assert!(
+            ended(10_000_000_000_000, "c1") < ended(9, "c1"),
+            "fixed width"
+        );
+        assert!(ended(7, "a") < ended(7, "b"), "at the same time, by id");
+        assert_eq!(ended(-1, "c1"), ended(0, "c1"), "no time before the epoch");
+        assert!(keys.iter().all(|key| key.starts_with(ENDED_PREFIX)));
+    }
+
+    #[test]
+    fn an_inbox_s_kinds_of_items_do_not_share_a_prefix() {
+        let (t1, ann, bob) = (
+            TenantId::from("t1"),
+            AgentId::from("ann"),
+            AgentId::from("bob"),
+        );
+        let sks = [
+            inbox(&t1, &ann, &"c1".into()).1,
+            open_chat(&t1, &ann, &"c1".into()).1,
+            ended_chat(&t1, &ann, 1, &"c1".into()).1,
+            partner(&t1, &ann, &bob).1,
+            counts(&t1, &ann).1,
+        ];
+        let prefixes = [CHAT_PREFIX, OPEN_PREFIX, ENDED_PREFIX, PARTNER_PREFIX];
+        for (n, sk) in sks.iter().enumerate() {
+            for (m, prefix) in prefixes.iter().enumerate() {
+                assert_eq!(sk.starts_with(prefix), n == m, "{sk} under {prefix}");
+            }
+        }
+    }
 }

@@ -6,10 +6,18 @@
 //!   (neither may exist yet) — so sequence numbers stay gapless and a retried send is
 //!   stored once, under any concurrency; a lost race is retried;
 //! - only one open chat per pair of agents, guarded by a pair item written with the chat;
+//! - each participant's inbox — her open and ended chats, her partners, her count of chats
+//!   requiring her response — changes in the transaction that changes the chat (see
+//!   [`keys`] for its items), so a page of her chats or her count is one read, never a
+//!   walk through her history; the count is kept with `ADD`, never recounted;
 //! - tickets are deleted as they are read (single use), rate limits and quotas are one
 //!   conditional update each, connections, tickets and quota windows carry a TTL.
 //!
 //! Every read the rules depend on is strongly consistent. There is no Scan anywhere.
+//!
+//! A transaction that loses a race — its condition fails, or another transaction holds
+//! one of its items (an agent's counts are shared by all her chats) — is tried again
+//! from a fresh read.
 
 mod item;
 pub mod keys;
@@ -20,12 +28,12 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, KeysAndAttributes, Put, PutRequest, ReturnValue, TransactWriteItem,
-    WriteRequest,
+    Update, WriteRequest,
 };
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, Quota, StoreError,
-    TicketStore,
+    Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
+    StoreError, TicketStore,
 };
 use item::{Item, ItemBuilder, fail, key, s};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
@@ -35,6 +43,9 @@ use std::collections::HashMap;
 pub const CONNECTION_TTL_SECONDS: i64 = 3 * 3600;
 /// How many times a write that lost a race is tried again.
 const RACE_RETRIES: usize = 8;
+/// How long a transaction that met another one on an item waits before it is tried
+/// again (times a growing factor).
+const CONFLICT_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// The store port over one DynamoDB table.
 #[derive(Clone, Debug)]
@@ -74,9 +85,22 @@ impl DynamoStore {
 
     /// Every item of a partition whose sort key starts with `prefix`, all pages.
     async fn query(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        self.query_page(pk, prefix, None, usize::MAX).await
+    }
+
+    /// At most `limit` items of a partition whose sort key starts with `prefix`, in the
+    /// order of their sort keys, from the first after the sort key `after` (which need
+    /// not be an item's: DynamoDB starts after any key).
+    async fn query_page(
+        &self,
+        pk: &str,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
-        let mut start = None;
-        loop {
+        let mut start = after.map(|sk| key(pk.to_owned(), sk));
+        while items.len() < limit {
             let out = self
                 .client
                 .query()
@@ -85,6 +109,8 @@ impl DynamoStore {
                 .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":prefix", s(prefix))
                 .consistent_read(true)
+                // No limit for "all of them": a page is then DynamoDB's 1 MB.
+                .set_limit(i32::try_from(limit - items.len()).ok())
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -92,9 +118,27 @@ impl DynamoStore {
             items.extend(out.items.unwrap_or_default().into_iter().map(Item));
             start = out.last_evaluated_key;
             if start.is_none() {
-                return Ok(items);
+                break;
             }
         }
+        Ok(items)
+    }
+
+    /// The chats that inbox items name (each holds a chat's id), in the items' order.
+    async fn chats_named(
+        &self,
+        tenant: &TenantId,
+        items: &[Item],
+    ) -> Result<Vec<Chat>, StoreError> {
+        let ids: Vec<ChatId> = items.iter().map(Item::record).collect::<Result<_, _>>()?;
+        let mut found: HashMap<ChatId, Chat> = self
+            .get_many::<Chat>(ids.iter().map(|id| keys::chat(tenant, id)).collect())
+            .await?
+            .into_iter()
+            .map(|chat| (chat.id.clone(), chat))
+            .collect();
+        // BatchGetItem answers in any order.
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     async fn put(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
@@ -204,36 +248,42 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Writes `items` in one transaction; `Ok(false)` when a condition failed (a race
-    /// lost, or the thing already exists).
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-        match self
+    /// Writes `items` in one transaction (at most 100); `Ok(false)` when it lost a race:
+    /// a condition failed (the thing changed, or already exists), or another transaction
+    /// held one of its items — then only after a short pause, growing with `attempt`
+    /// (from 0), so that the caller's next try, from a fresh read, does not meet it again.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        attempt: usize,
+    ) -> Result<bool, StoreError> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        let error = match self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
             .await
         {
-            Ok(_) => Ok(true),
-            Err(error) => {
-                let cancelled = error
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
-                        _ => None,
-                    })
-                    .is_some_and(|c| {
-                        c.cancellation_reasons().iter().any(|r| {
-                            r.code() == Some("ConditionalCheckFailed")
-                        })
-                    });
-                if cancelled {
-                    Ok(false)
-                } else {
-                    Err(fail(error))
-                }
-            }
+            Ok(_) => return Ok(true),
+            Err(error) => error,
+        };
+        let reasons: Vec<&str> = match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                .cancellation_reasons()
+                .iter()
+                .filter_map(|reason| reason.code())
+                .collect(),
+            _ => Vec::new(),
+        };
+        if reasons.contains(&"ConditionalCheckFailed") {
+            return Ok(false);
         }
+        if reasons.contains(&"TransactionConflict") {
+            tokio::time::sleep(CONFLICT_PAUSE * (attempt as u32 + 1)).await;
+            return Ok(false);
+        }
+        Err(fail(error))
     }
 
     fn put_item(
@@ -262,6 +312,79 @@ impl DynamoStore {
             .build()
             .map_err(fail)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Adds `delta` to a number attribute (which starts at 0), as part of a transaction.
+    fn add_to(
+        &self,
+        (pk, sk): (String, String),
+        attribute: &str,
+        delta: i64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("ADD #n :delta")
+            .expression_attribute_names("#n", attribute)
+            .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
+            .build()
+            .map_err(fail)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// What keeps both participants' inboxes in step with a chat that changes from
+    /// `before` (`None`: it is new) to `after`, to write in the transaction that changes
+    /// it: its place among their chats, open or ended, their partners, and their counts
+    /// of pending chats (by [`Chat::pending_changes`]). At most 4 items per participant,
+    /// each item once (a transaction may not touch one twice).
+    fn inbox_changes(
+        &self,
+        before: Option<&Chat>,
+        after: &Chat,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let tenant = &after.tenant;
+        let ended = |agent: &AgentId| {
+            keys::ended_chat(tenant, agent, after.ended_at.unwrap_or(0), &after.id)
+        };
+        let mut items = Vec::new();
+        for agent in after.participants() {
+            match before {
+                None => {
+                    items.push(self.put_item(
+                        Item::record_item(keys::inbox(tenant, agent, &after.id), &after.id)?,
+                        None,
+                        &[],
+                    )?);
+                    let place = match after.status {
+                        ChatStatus::Open => keys::open_chat(tenant, agent, &after.id),
+                        ChatStatus::Ended => ended(agent),
+                    };
+                    items.push(self.put_item(Item::record_item(place, &after.id)?, None, &[])?);
+                    // Idempotent: the partner of an earlier chat is put again, unchanged.
+                    let other = after.other(agent);
+                    items.push(self.put_item(
+                        Item::record_item(keys::partner(tenant, agent, other), other)?,
+                        None,
+                        &[],
+                    )?);
+                }
+                Some(was)
+                    if was.status == ChatStatus::Open && after.status == ChatStatus::Ended =>
+                {
+                    items.push(self.delete_item(keys::open_chat(tenant, agent, &after.id))?);
+                    items.push(self.put_item(
+                        Item::record_item(ended(agent), &after.id)?,
+                        None,
+                        &[],
+                    )?);
+                }
+                Some(_) => {}
+            }
+        }
+        for (agent, delta) in after.pending_changes(before) {
+            items.push(self.add_to(keys::counts(tenant, &agent), keys::PENDING, delta)?);
+        }
+        Ok(items)
     }
 
     /// A chat write conditioned on the version that was read (optimistic concurrency).
@@ -425,15 +548,25 @@ impl ConnectionStore for DynamoStore {
         else {
             return Ok(None);
         };
-        self.transact(vec![
-            self.delete_item(keys::connection(&id.0))?,
-            self.delete_item(keys::agent_connection(
-                &connection.tenant,
-                &connection.agent,
-                &id.0,
-            ))?,
-        ])
-        .await?;
+        let deleted = self
+            .transact(
+                vec![
+                    self.delete_item(keys::connection(&id.0))?,
+                    self.delete_item(keys::agent_connection(
+                        &connection.tenant,
+                        &connection.agent,
+                        &id.0,
+                    ))?,
+                ],
+                0,
+            )
+            .await?;
+        if !deleted {
+            // No condition: another transaction held one of the items.
+            return Err(StoreError::retryable(
+                "the connection is being changed; try again",
+            ));
+        }
         Ok(Some(connection))
     }
 
@@ -476,20 +609,14 @@ impl ConnectionStore for DynamoStore {
 impl ChatStore for DynamoStore {
     async fn open_chat(&self, chat: &Chat) -> Result<(Chat, bool), StoreError> {
         let [a, b] = chat.participants();
-        for _ in 0..RACE_RETRIES {
+        for attempt in 0..RACE_RETRIES {
             let pair = Item::record_item(keys::pair(&chat.tenant, a, b), &chat.id)?;
             let mut items = vec![
                 self.put_item(pair, Some("attribute_not_exists(pk)"), &[])?,
                 self.put_chat(chat, None)?,
             ];
-            for agent in chat.participants() {
-                items.push(self.put_item(
-                    Item::record_item(keys::inbox(&chat.tenant, agent, &chat.id), &chat.id)?,
-                    None,
-                    &[],
-                )?);
-            }
-            if self.transact(items).await? {
+            items.extend(self.inbox_changes(None, chat)?);
+            if self.transact(items, attempt).await? {
                 return Ok((chat.clone(), true));
             }
             // A chat between them is open already (or was, a moment ago): return it.
@@ -520,15 +647,86 @@ impl ChatStore for DynamoStore {
             .collect()
     }
 
-    async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError> {
-        let ids: Vec<ChatId> = self
+    async fn every_chat_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<Chat>, StoreError> {
+        let listed = self
             .query(&keys::inbox_pk(tenant, agent), keys::CHAT_PREFIX)
+            .await?;
+        self.chats_named(tenant, &listed).await
+    }
+
+    async fn open_chats_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        after: Option<&ChatId>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        let after = after.map(|chat| keys::open_chat(tenant, agent, chat).1);
+        let listed = self
+            .query_page(
+                &keys::inbox_pk(tenant, agent),
+                keys::OPEN_PREFIX,
+                after,
+                limit,
+            )
+            .await?;
+        self.chats_named(tenant, &listed).await
+    }
+
+    async fn ended_chats_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        before: Option<&EndedCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        let after = before.map(|at| keys::ended_chat(tenant, agent, at.ended_at, &at.chat).1);
+        let listed = self
+            .query_page(
+                &keys::inbox_pk(tenant, agent),
+                keys::ENDED_PREFIX,
+                after,
+                limit,
+            )
+            .await?;
+        self.chats_named(tenant, &listed).await
+    }
+
+    async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError> {
+        let count = self
+            .get(keys::counts(tenant, agent))
+            .await?
+            .and_then(|counts| counts.number(keys::PENDING))
+            .unwrap_or(0);
+        Ok(u32::try_from(count.max(0)).unwrap_or(u32::MAX))
+    }
+
+    async fn partners_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<AgentId>, StoreError> {
+        self.query(&keys::inbox_pk(tenant, agent), keys::PARTNER_PREFIX)
             .await?
             .iter()
             .map(Item::record)
-            .collect::<Result<_, _>>()?;
-        self.get_many(ids.iter().map(|id| keys::chat(tenant, id)).collect())
-            .await
+            .collect()
+    }
+
+    async fn has_partner(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        other: &AgentId,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .get(keys::partner(tenant, agent, other))
+            .await?
+            .is_some())
     }
 
     async fn append_message(
@@ -540,7 +738,7 @@ impl ChatStore for DynamoStore {
         body: &str,
         at: i64,
     ) -> Result<Appended, StoreError> {
-        for _ in 0..RACE_RETRIES {
+        for attempt in 0..RACE_RETRIES {
             let Some((mut chat, version)) = self
                 .chat_versioned(tenant, chat_id)
                 .await?
@@ -557,11 +755,12 @@ impl ChatStore for DynamoStore {
             if chat.status == ChatStatus::Ended {
                 return Ok(Appended::Ended);
             }
+            let before = chat.clone();
             let message = chat.append(from, client_msg_id, body, at);
             let seq = message.seq;
             let send_key = item::bare(keys::send_key(tenant, chat_id, from, client_msg_id))
                 .with_number(keys::SEQ, seq as i64);
-            let items = vec![
+            let mut items = vec![
                 self.put_chat(&chat, Some(version))?,
                 self.put_item(
                     Item::record_item(keys::message(tenant, chat_id, seq), &message)?,
@@ -570,7 +769,8 @@ impl ChatStore for DynamoStore {
                 )?,
                 self.put_item(send_key, Some("attribute_not_exists(pk)"), &[])?,
             ];
-            if self.transact(items).await? {
+            items.extend(self.inbox_changes(Some(&before), &chat)?);
+            if self.transact(items, attempt).await? {
                 return Ok(Appended::Stored { chat, message });
             }
             // Another send (or a retry of this one) won the race: read again.
@@ -605,20 +805,22 @@ impl ChatStore for DynamoStore {
         by: &AgentId,
         at: i64,
     ) -> Result<Option<Chat>, StoreError> {
-        for _ in 0..RACE_RETRIES {
+        for attempt in 0..RACE_RETRIES {
             let Some((mut chat, version)) = self.chat_versioned(tenant, chat_id).await? else {
                 return Ok(None);
             };
             if chat.status == ChatStatus::Ended {
                 return Ok(Some(chat));
             }
+            let before = chat.clone();
             chat.end(by, at);
             let [a, b] = chat.participants();
-            let release_pair = self.delete_item(keys::pair(tenant, a, b))?;
-            if self
-                .transact(vec![self.put_chat(&chat, Some(version))?, release_pair])
-                .await?
-            {
+            let mut items = vec![
+                self.put_chat(&chat, Some(version))?,
+                self.delete_item(keys::pair(tenant, a, b))?,
+            ];
+            items.extend(self.inbox_changes(Some(&before), &chat)?);
+            if self.transact(items, attempt).await? {
                 return Ok(Some(chat));
             }
         }
@@ -632,17 +834,18 @@ impl ChatStore for DynamoStore {
         agent: &AgentId,
         seq: u64,
     ) -> Result<Option<Chat>, StoreError> {
-        for _ in 0..RACE_RETRIES {
+        for attempt in 0..RACE_RETRIES {
             let Some((mut chat, version)) = self.chat_versioned(tenant, chat_id).await? else {
                 return Ok(None);
             };
+            let before = chat.clone();
             if !chat.mark_seen(agent, seq) {
                 return Ok(None);
             }
-            if self
-                .transact(vec![self.put_chat(&chat, Some(version))?])
-                .await?
-            {
+            // A seen mark moves no count today; kept in step all the same, as every change.
+            let mut items = vec![self.put_chat(&chat, Some(version))?];
+            items.extend(self.inbox_changes(Some(&before), &chat)?);
+            if self.transact(items, attempt).await? {
                 return Ok(Some(chat));
             }
         }
@@ -674,6 +877,41 @@ impl ChatStore for DynamoStore {
             .into_iter()
             .map(|i| Item(i).record())
             .collect()
+    }
+
+    /// One Query from `before` back (`ScanIndexForward = false`, `Limit`), turned round.
+    async fn messages_before(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        before: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        if before <= 1 || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(&keys::chat_pk(tenant, chat_id)))
+            .expression_attribute_values(":from", s(&keys::message_sk(1)))
+            .expression_attribute_values(":to", s(&keys::message_sk(before - 1)))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(limit.min(1000) as i32)
+            .send()
+            .await
+            .map_err(fail)?;
+        let mut messages = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| Item(i).record())
+            .collect::<Result<Vec<Message>, _>>()?;
+        messages.reverse();
+        Ok(messages)
     }
 }
 

@@ -79,3 +79,62 @@ async fn concurrent_sends_to_one_chat_get_gapless_sequence_numbers() {
         .expect("read");
     assert_eq!(stored.len(), 12);
 }
+
+#[tokio::test]
+async fn a_page_of_chats_goes_on_after_a_chat_that_has_left_the_list_since() {
+    use console_domain::Chat;
+    use console_domain::ports::{ChatStore, EndedCursor};
+    let moto = start_moto();
+    let client = client(&moto.url).await;
+    create_table(&client, "pages").await.expect("table");
+    let store = DynamoStore::new(client, "pages");
+    let (t1, ann) = (
+        protocol::TenantId::from("t1"),
+        protocol::AgentId::from("ann"),
+    );
+    for (id, with) in [("c1", "bob"), ("c2", "cat"), ("c3", "dan"), ("c4", "eve")] {
+        let chat = Chat::new(t1.clone(), id.into(), ann.clone(), with.into(), 1, None);
+        store.open_chat(&chat).await.expect("open");
+    }
+    let ids = |chats: Vec<Chat>| {
+        chats
+            .into_iter()
+            .map(|c| c.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    let first = store
+        .open_chats_of(&t1, &ann, None, 2)
+        .await
+        .expect("first page");
+    assert_eq!(ids(first), ["c1", "c2"]);
+    // The page's last chat ends before the next page is asked for: its key is gone.
+    store
+        .end_chat(&t1, &"c2".into(), &ann, 50)
+        .await
+        .expect("end c2");
+    let next = store
+        .open_chats_of(&t1, &ann, Some(&"c2".into()), 2)
+        .await
+        .expect("next page");
+    assert_eq!(ids(next), ["c3", "c4"], "from the first chat after it");
+    store
+        .end_chat(&t1, &"c3".into(), &ann, 60)
+        .await
+        .expect("end c3");
+    let ended = store
+        .ended_chats_of(&t1, &ann, None, 1)
+        .await
+        .expect("ended");
+    assert_eq!(ids(ended.clone()), ["c3"]);
+    let cursor = EndedCursor::after(&ended[0]);
+    let older = store
+        .ended_chats_of(&t1, &ann, Some(&cursor), 5)
+        .await
+        .expect("older");
+    assert_eq!(ids(older), ["c2"]);
+    assert_eq!(
+        ids(store.open_chats_of(&t1, &ann, None, 0).await.expect("none")),
+        Vec::<String>::new(),
+        "a page of none is empty, never a Query with Limit 0 (which DynamoDB refuses)"
+    );
+}

@@ -299,7 +299,10 @@ fn update_inboxes(tx: &Tx<'_>, before: Option<&Chat>, after: &Chat) -> Result<()
         let mut pending = tx.open(PENDING)?;
         for (agent, change) in changes {
             let key = keys::pending(tenant, &agent);
-            let count = pending.get(key.as_str()).map_err(fail)?.map_or(0, |v| v.value());
+            let count = pending
+                .get(key.as_str())
+                .map_err(fail)?
+                .map_or(0, |v| v.value());
             pending.insert(key.as_str(), count.saturating_add_signed(change))?;
         }
     }
@@ -336,7 +339,9 @@ fn index_inboxes(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
             let partner = keys::agent_chat(&chat.tenant, agent, &chat.other(agent).as_str().into());
             partners.insert(partner.as_str(), ()).map_err(fail)?;
             if chat.pending_for(agent) {
-                *counts.entry(keys::pending(&chat.tenant, agent)).or_default() += 1;
+                *counts
+                    .entry(keys::pending(&chat.tenant, agent))
+                    .or_default() += 1;
             }
         }
     }
@@ -368,7 +373,12 @@ fn chats_listed(
         .take(limit)
     {
         let (key, _) = entry.map_err(fail)?;
-        let id = key.value().rsplit(keys::SEP).next().unwrap_or_default().to_owned();
+        let id = key
+            .value()
+            .rsplit(keys::SEP)
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         if let Some(chat) = read(&chats, &keys::chat(tenant, &id.as_str().into()))? {
             out.push(chat);
         }
@@ -417,10 +427,14 @@ impl EmbeddedStore {
             txn.open_table(PARTNERS).map_err(fail)?;
             txn.open_table(PENDING).map_err(fail)?;
             let mut meta = txn.open_table(META).map_err(fail)?;
-            let indexed = meta.get(INBOX_VERSION_KEY).map_err(fail)?.map(|v| v.value());
+            let indexed = meta
+                .get(INBOX_VERSION_KEY)
+                .map_err(fail)?
+                .map(|v| v.value());
             if indexed != Some(INBOX_VERSION) {
                 index_inboxes(txn)?;
-                meta.insert(INBOX_VERSION_KEY, INBOX_VERSION).map_err(fail)?;
+                meta.insert(INBOX_VERSION_KEY, INBOX_VERSION)
+                    .map_err(fail)?;
             }
             Ok(())
         })?;
@@ -470,7 +484,12 @@ impl EmbeddedStore {
             tables.insert(name, index(&txn.open_table(table).map_err(fail)?)?);
         }
         let mut pending = BTreeMap::new();
-        for entry in txn.open_table(PENDING).map_err(fail)?.iter().map_err(fail)? {
+        for entry in txn
+            .open_table(PENDING)
+            .map_err(fail)?
+            .iter()
+            .map_err(fail)?
+        {
             let (key, value) = entry.map_err(fail)?;
             pending.insert(text(key.value()), value.value().to_string());
         }
@@ -795,7 +814,14 @@ impl ChatStore for EmbeddedStore {
         agent: &AgentId,
     ) -> Result<Vec<Chat>, StoreError> {
         let txn = self.read_txn()?;
-        chats_listed(&txn, AGENT_CHATS, tenant, &keys::agent_prefix(tenant, agent), None, usize::MAX)
+        chats_listed(
+            &txn,
+            AGENT_CHATS,
+            tenant,
+            &keys::agent_prefix(tenant, agent),
+            None,
+            usize::MAX,
+        )
     }
 
     async fn open_chats_of(
@@ -807,7 +833,14 @@ impl ChatStore for EmbeddedStore {
     ) -> Result<Vec<Chat>, StoreError> {
         let txn = self.read_txn()?;
         let from = after.map(|id| keys::agent_chat(tenant, agent, id));
-        chats_listed(&txn, OPEN_CHATS, tenant, &keys::agent_prefix(tenant, agent), from.as_deref(), limit)
+        chats_listed(
+            &txn,
+            OPEN_CHATS,
+            tenant,
+            &keys::agent_prefix(tenant, agent),
+            from.as_deref(),
+            limit,
+        )
     }
 
     async fn ended_chats_of(
@@ -819,7 +852,14 @@ impl ChatStore for EmbeddedStore {
     ) -> Result<Vec<Chat>, StoreError> {
         let txn = self.read_txn()?;
         let from = before.map(|at| keys::ended_chat(tenant, agent, at.ended_at, &at.chat));
-        chats_listed(&txn, ENDED_CHATS, tenant, &keys::agent_prefix(tenant, agent), from.as_deref(), limit)
+        chats_listed(
+            &txn,
+            ENDED_CHATS,
+            tenant,
+            &keys::agent_prefix(tenant, agent),
+            from.as_deref(),
+            limit,
+        )
     }
 
     async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError> {

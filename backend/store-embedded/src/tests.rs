@@ -219,11 +219,25 @@ fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
     let tenant = TenantId::from("t1");
     {
         let store = EmbeddedStore::open(&path).expect("open");
-        let chat = Chat::new(tenant.clone(), "c1".into(), "ann".into(), "bob".into(), 1, None);
+        let chat = Chat::new(
+            tenant.clone(),
+            "c1".into(),
+            "ann".into(),
+            "bob".into(),
+            1,
+            None,
+        );
         block_on(store.open_chat(&chat)).expect("open chat");
         block_on(store.append_message(&tenant, &"c1".into(), &"ann".into(), "m1", "hi", 2))
             .expect("append");
-        let other = Chat::new(tenant.clone(), "c2".into(), "ann".into(), "cat".into(), 1, None);
+        let other = Chat::new(
+            tenant.clone(),
+            "c2".into(),
+            "ann".into(),
+            "cat".into(),
+            1,
+            None,
+        );
         block_on(store.open_chat(&other)).expect("open chat");
         block_on(store.end_chat(&tenant, &"c2".into(), &"cat".into(), 5)).expect("end");
         // As an earlier version left it: no inbox tables, no version mark.
@@ -244,7 +258,10 @@ fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
     assert_eq!(open.len(), 1);
     let ended = block_on(store.ended_chats_of(&tenant, &ann, None, 10)).expect("ended");
     assert_eq!(ended.len(), 1);
-    assert_eq!(block_on(store.pending_count(&tenant, &"bob".into())).expect("bob"), 1);
+    assert_eq!(
+        block_on(store.pending_count(&tenant, &"bob".into())).expect("bob"),
+        1
+    );
     assert!(block_on(store.has_partner(&tenant, &"cat".into(), &ann)).expect("cat"));
 }
 

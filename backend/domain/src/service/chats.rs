@@ -42,7 +42,10 @@ impl ChatService<'_> {
                 DomainError::NotFound(format!("no agent {with} is visible to you"))
             })?;
         if !rules::can_see(&me, &other)
-            && !self.store.has_partner(&who.tenant, &who.agent, with).await?
+            && !self
+                .store
+                .has_partner(&who.tenant, &who.agent, with)
+                .await?
         {
             return Err(DomainError::Forbidden(format!(
                 "{} is in another functional group; only a supervisor can chat across groups",
@@ -344,7 +347,11 @@ impl ChatCursor {
     /// The cursor of `status` (`open` or `ended`) that `text` writes (empty: the
     /// first page), as [`ChatCursor::text`] wrote it.
     pub fn parse(status: ChatStatus, text: &str) -> Result<Self, DomainError> {
-        let bad = || DomainError::BadRequest(format!("{text:?} is not a cursor of {status:?} chats").to_lowercase());
+        let bad = || {
+            DomainError::BadRequest(
+                format!("{text:?} is not a cursor of {status:?} chats").to_lowercase(),
+            )
+        };
         if text.is_empty() {
             return Ok(match status {
                 ChatStatus::Open => ChatCursor::Open(None),

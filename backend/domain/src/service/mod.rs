@@ -8,8 +8,8 @@ mod session;
 mod transcripts;
 
 pub use chats::{ChatCursor, ChatPage, MAX_CHAT_PAGE, SEND_QUOTA, TYPING_WINDOW_MS};
-pub use session::{HELLO_QUOTA, MAX_RESUME, RESUME_PAGE, WELCOME_CHATS, welcome_page};
 pub use presence::STATE_CHANGE_WINDOW_MS;
+pub use session::{HELLO_QUOTA, MAX_RESUME, RESUME_PAGE, WELCOME_CHATS, welcome_page};
 pub use transcripts::TranscriptFilter;
 
 use crate::error::DomainError;
@@ -200,12 +200,16 @@ impl<'a> ChatService<'a> {
 /// make every frame (a body's size, a welcome's page) keep it inside; one that would not
 /// fit anyway is reported, and replaced by an `internal` error.
 fn encode(frame: &ServerFrame) -> String {
-    const FAILED: &str = r#"{"type":"error","code":"internal","message":"the server could not write this frame"}"#;
+    const FAILED: &str =
+        r#"{"type":"error","code":"internal","message":"the server could not write this frame"}"#;
     match serde_json::to_string(frame) {
         Ok(json) if json.len() <= protocol::MAX_FRAME_BYTES => json,
         Ok(json) => {
             debug_assert!(false, "a frame of {} bytes was made", json.len());
-            tracing::error!(bytes = json.len(), "a frame over the frame limit was not sent");
+            tracing::error!(
+                bytes = json.len(),
+                "a frame over the frame limit was not sent"
+            );
             FAILED.into()
         }
         Err(error) => {

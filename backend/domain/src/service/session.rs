@@ -54,7 +54,11 @@ pub fn welcome_page(
     }
     let more = more || fit < open.len();
     open.truncate(fit);
-    let more_open = more.then(|| open.last().map(|view| view.id.to_string()).unwrap_or_default());
+    let more_open = more.then(|| {
+        open.last()
+            .map(|view| view.id.to_string())
+            .unwrap_or_default()
+    });
     frame(open, more_open)
 }
 
@@ -164,7 +168,11 @@ impl ChatService<'_> {
         }
         if !self
             .store
-            .take(&format!("hello\u{1f}{}", connection.0), HELLO_QUOTA, self.clock.now_ms())
+            .take(
+                &format!("hello\u{1f}{}", connection.0),
+                HELLO_QUOTA,
+                self.clock.now_ms(),
+            )
             .await?
         {
             return Err(DomainError::RateLimited(
@@ -182,7 +190,10 @@ impl ChatService<'_> {
         }
         let pending_chats = self.store.pending_count(&who.tenant, &who.agent).await?;
         let welcome = welcome_page(me.view(), views, open.len() > WELCOME_CHATS, pending_chats);
-        let ServerFrame::Welcome { chats: welcomed, .. } = &welcome else {
+        let ServerFrame::Welcome {
+            chats: welcomed, ..
+        } = &welcome
+        else {
             unreachable!("welcome_page makes a welcome");
         };
         let welcomed: Vec<ChatId> = welcomed.iter().map(|view| view.id.clone()).collect();

@@ -96,7 +96,7 @@ async fn attempt(addr: SocketAddr, token: &str) -> anyhow::Result<Socket> {
             .await
             .context("the WebSocket upgrade")?;
     let hello = ClientFrame::Hello {
-        protocol: 1,
+        protocol: protocol::PROTOCOL_VERSION,
         resume: Default::default(),
     };
     socket

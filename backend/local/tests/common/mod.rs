@@ -108,7 +108,7 @@ impl Console {
     pub async fn hello(addr: SocketAddr, token: &str, resume: Value) -> (Console, Value) {
         let mut console = Console::open(addr, token).await;
         console
-            .send(json!({"action": "hello", "protocol": 1, "resume": resume}))
+            .send(json!({"action": "hello", "protocol": protocol::PROTOCOL_VERSION, "resume": resume}))
             .await;
         let welcome = console.next_of("welcome").await;
         (console, welcome)

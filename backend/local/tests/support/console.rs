@@ -306,7 +306,7 @@ impl Tab {
         if send(
             &mut socket,
             &ClientFrame::Hello {
-                protocol: 1,
+                protocol: protocol::PROTOCOL_VERSION,
                 resume,
             },
         )

@@ -7,8 +7,8 @@ use crate::support::dice::Dice;
 use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, LimitStore, Quota, StoreError,
-    TicketStore,
+    Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
+    StoreError, TicketStore,
 };
 use protocol::{AgentId, AgentState, ChatId, TenantId};
 use std::future::Future;
@@ -188,8 +188,67 @@ impl<S: ChatStore> ChatStore for FaultyStore<S> {
         self.inner.chats_in_tenant(tenant).await
     }
 
-    async fn chats_of(&self, tenant: &TenantId, agent: &AgentId) -> Result<Vec<Chat>, StoreError> {
-        self.inner.chats_of(tenant, agent).await
+    async fn every_chat_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<Chat>, StoreError> {
+        self.inner.every_chat_of(tenant, agent).await
+    }
+
+    async fn open_chats_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        after: Option<&ChatId>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        self.inner.open_chats_of(tenant, agent, after, limit).await
+    }
+
+    async fn ended_chats_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        before: Option<&EndedCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        self.inner
+            .ended_chats_of(tenant, agent, before, limit)
+            .await
+    }
+
+    async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError> {
+        self.inner.pending_count(tenant, agent).await
+    }
+
+    async fn partners_of(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+    ) -> Result<Vec<AgentId>, StoreError> {
+        self.inner.partners_of(tenant, agent).await
+    }
+
+    async fn has_partner(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        other: &AgentId,
+    ) -> Result<bool, StoreError> {
+        self.inner.has_partner(tenant, agent, other).await
+    }
+
+    async fn messages_before(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        before: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.inner
+            .messages_before(tenant, chat, before, limit)
+            .await
     }
 
     async fn append_message(

@@ -1,6 +1,9 @@
 //! moto's server (PyPI `moto[server]`), the DynamoDB emulator, on a free port of
 //! 127.0.0.1, and SDK clients for it. `cargo xtask test` installs it and sets
 //! `MOTO_SERVER`.
+//!
+//! The server answers one request at a time (`one_at_a_time/sitecustomize.py` says why:
+//! on many threads, its transactions are not isolated).
 #![allow(dead_code)]
 
 use aws_config::BehaviorVersion;
@@ -34,6 +37,14 @@ fn moto_program() -> PathBuf {
         })
 }
 
+/// The server's `PYTHONPATH`: the folder of `one_at_a_time/sitecustomize.py` first.
+fn python_path() -> std::ffi::OsString {
+    let ours = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/moto/one_at_a_time");
+    let inherited = std::env::var_os("PYTHONPATH").unwrap_or_default();
+    let inherited = std::env::split_paths(&inherited).filter(|p| !p.as_os_str().is_empty());
+    std::env::join_paths(std::iter::once(ours).chain(inherited)).expect("a PYTHONPATH")
+}
+
 pub fn start() -> Moto {
     let program = moto_program();
     assert!(
@@ -47,6 +58,7 @@ pub fn start() -> Moto {
         .expect("a free port");
     let child = Command::new(program)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("PYTHONPATH", python_path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
