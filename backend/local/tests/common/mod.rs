@@ -133,6 +133,11 @@ impl Console {
                 .expect("the socket is open")
                 .expect("a good frame");
             if let Message::Text(text) = frame {
+                assert!(
+                    text.len() <= protocol::MAX_FRAME_BYTES,
+                    "a frame of {} bytes, over API Gateway's frame limit",
+                    text.len()
+                );
                 return serde_json::from_str(&text).expect("JSON");
             }
         }

@@ -1,0 +1,303 @@
+//! A year of use: agents with thousands of past chats behind them. What a console is sent
+//! on signing in and on a new tab, and what the HTTP API pages, is bounded by the page —
+//! the open chats, the latest messages — never by the history.
+
+mod common;
+
+use common::{Console, demo_store, http, sign_in, start_on};
+use console_domain::ports::ChatStore;
+use console_domain::{Chat, Store};
+use futures_util::future::join_all;
+use protocol::{AgentId, ChatId, TenantId};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Ann's past chats, one after the other with each of her colleagues, two messages each.
+const ENDED: usize = 2_000;
+
+/// Whom Ann's past chats were with (a pair has one open chat at a time: one chat each at
+/// once while seeding).
+const COLLEAGUES: [&str; 6] = ["bob", "cara", "dan", "eve", "finn", "sue"];
+
+/// A chat between `a` and `b` with `messages` messages, alternating from `a`, ended at
+/// `ended_at` if given.
+async fn seed_chat(
+    store: &dyn Store,
+    id: &str,
+    (a, b): (&str, &str),
+    messages: u64,
+    ended_at: Option<i64>,
+) {
+    let tenant = TenantId::from("acme");
+    let at = ended_at.unwrap_or(1_000_000) - 1_000;
+    store
+        .open_chat(&Chat::new(
+            tenant.clone(),
+            id.into(),
+            a.into(),
+            b.into(),
+            at,
+            None,
+        ))
+        .await
+        .expect("opened");
+    for n in 0..messages {
+        let from = AgentId::from(if n % 2 == 0 { a } else { b });
+        let body = format!("{id} message {}", n + 1);
+        store
+            .append_message(
+                &tenant,
+                &id.into(),
+                &from,
+                &format!("m{n}"),
+                &body,
+                at + n as i64,
+            )
+            .await
+            .expect("appended");
+    }
+    if let Some(ended_at) = ended_at {
+        store
+            .end_chat(&tenant, &id.into(), &a.into(), ended_at)
+            .await
+            .expect("ended");
+    }
+}
+
+/// Ann's history: [`ENDED`] ended chats with her colleagues, and two open ones — with Cara (120
+/// messages, the last one Cara's: it requires Ann's response) and with Dan (one message,
+/// Ann's).
+async fn ann_s_year(store: &dyn Store) {
+    for batch in (0..ENDED).collect::<Vec<_>>().chunks(COLLEAGUES.len()) {
+        join_all(
+            batch.iter().map(|n| {
+                let id = format!("past-{n:05}");
+                let with = COLLEAGUES[n % COLLEAGUES.len()];
+                async move {
+                    seed_chat(store, &id, ("ann", with), 2, Some(10_000_000 + *n as i64)).await
+                }
+            }),
+        )
+        .await;
+    }
+    seed_chat(store, "open-cara", ("ann", "cara"), 120, None).await;
+    seed_chat(store, "open-dan", ("ann", "dan"), 1, None).await;
+}
+
+fn chat_ids(chats: &Value) -> Vec<String> {
+    chats
+        .as_array()
+        .expect("a list of chats")
+        .iter()
+        .map(|chat| chat["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+/// The `message` frames a console is sent until it falls silent.
+async fn messages_until_silence(console: &mut Console) -> Vec<Value> {
+    let mut messages = Vec::new();
+    while let Ok(frame) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), console.next()).await
+    {
+        if frame["type"] == "message" {
+            messages.push(frame["message"].clone());
+        }
+    }
+    messages
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_with_two_thousand_past_chats_signs_in_to_her_open_chats_and_pages_the_rest() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let store = demo_store(data.path()).await;
+    ann_s_year(store.as_ref()).await;
+    let server = start_on(data.path(), store.clone()).await;
+    let addr = server.addr;
+    let ann = sign_in(addr, "acme", "ann").await;
+
+    // A new tab: the open chats, the count, and each open chat's latest page.
+    let (mut tab, welcome) = Console::hello(addr, &ann, json!({})).await;
+    assert_eq!(chat_ids(&welcome["chats"]), ["open-cara", "open-dan"]);
+    assert_eq!(welcome["pending_chats"], 1, "Cara waits for Ann");
+    assert!(welcome.get("more_open").is_none());
+    let bytes = welcome.to_string().len();
+    assert!(bytes < 2_000, "the welcome took {bytes} bytes");
+    let messages = messages_until_silence(&mut tab).await;
+    let of = |chat: &str| -> Vec<u64> {
+        messages
+            .iter()
+            .filter(|m| m["chat_id"] == chat)
+            .map(|m| m["seq"].as_u64().expect("seq"))
+            .collect()
+    };
+    assert_eq!(
+        of("open-cara"),
+        (71..=120).collect::<Vec<_>>(),
+        "the latest page, in order"
+    );
+    assert_eq!(of("open-dan"), [1]);
+    assert_eq!(messages.len(), 51, "nothing of the past chats");
+
+    // Older messages, a page at a time, as the chat window scrolls up.
+    let (status, older) = http(
+        addr,
+        "GET",
+        "/api/chats/open-cara/messages?before=71&limit=50",
+        Some(&ann),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let seqs: Vec<u64> = older["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, (21..=70).collect::<Vec<_>>());
+    assert_eq!(older["more"], true);
+
+    // The ended chats, newest first, a page at a time, each once.
+    let mut seen = BTreeSet::new();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    let mut last_ended = i64::MAX;
+    loop {
+        let (status, page) = http(
+            addr,
+            "GET",
+            &format!("/api/chats?status=ended&limit=50&cursor={cursor}"),
+            Some(&ann),
+            "",
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        pages += 1;
+        for chat in page["chats"].as_array().expect("chats") {
+            let ended = chat["ended_at"].as_i64().expect("ended");
+            assert!(ended < last_ended, "newest first");
+            last_ended = ended;
+            assert_eq!(chat["status"], "ended");
+            assert_eq!(
+                chat["last_line"],
+                format!("{} message 2", chat["id"].as_str().expect("id"))
+            );
+            assert!(seen.insert(chat["id"].as_str().expect("id").to_owned()));
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), ENDED);
+    assert_eq!(pages, ENDED / 50);
+    let (status, open) = http(addr, "GET", "/api/chats", Some(&ann), "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        chat_ids(&open["chats"]),
+        ["open-cara", "open-dan"],
+        "open by default"
+    );
+
+    // She answers Cara: the count goes down, kept, not recounted.
+    tab.send(json!({"action": "send", "chat_id": "open-cara", "client_msg_id": "answer", "body": "On my way."}))
+        .await;
+    let mut chat = Value::Null;
+    loop {
+        let frame = tab.next().await;
+        if frame["type"] == "chat" && frame["chat"]["id"] == "open-cara" {
+            chat = frame;
+        } else if frame["type"] == "ack" {
+            break;
+        }
+    }
+    assert_eq!(chat["pending_chats"], 0);
+    assert_eq!(chat["chat"]["last_line"], "On my way.");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_sends_the_latest_page_and_tells_of_a_chat_that_ended_meanwhile() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let store = demo_store(data.path()).await;
+    seed_chat(store.as_ref(), "long", ("ann", "cara"), 300, None).await;
+    seed_chat(store.as_ref(), "gone", ("ann", "bob"), 4, Some(5_000_000)).await;
+    let server = start_on(data.path(), store.clone()).await;
+    let ann = sign_in(server.addr, "acme", "ann").await;
+    // A console that held "long" up to 10 and "gone" (open, then) up to 2.
+    let (mut tab, welcome) =
+        Console::hello(server.addr, &ann, json!({"long": 10, "gone": 2})).await;
+    assert_eq!(chat_ids(&welcome["chats"]), ["long"]);
+    let ended = tab.next_of("chat").await;
+    assert_eq!(ended["chat"]["id"], "gone");
+    assert_eq!(ended["chat"]["status"], "ended");
+    let messages = messages_until_silence(&mut tab).await;
+    let seqs = |chat: &str| -> Vec<u64> {
+        messages
+            .iter()
+            .filter(|m| m["chat_id"] == chat)
+            .map(|m| m["seq"].as_u64().expect("seq"))
+            .collect()
+    };
+    assert_eq!(
+        seqs("long"),
+        (251..=300).collect::<Vec<_>>(),
+        "the latest page"
+    );
+    assert_eq!(seqs("gone"), [3, 4], "what it lacked");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_welcome_holds_the_open_chats_that_fit_and_names_where_the_rest_start() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let store: Arc<console_store_embedded::EmbeddedStore> = demo_store(data.path()).await;
+    // 150 open chats, with partners who have long names (departed from the directory:
+    // their ids stand for them).
+    let partners: Vec<String> = (0..150)
+        .map(|n| format!("{}-{n:03}", "p".repeat(60)))
+        .collect();
+    join_all(partners.iter().enumerate().map(|(n, partner)| {
+        let store = store.clone();
+        async move {
+            let chat = Chat::new(
+                "acme".into(),
+                ChatId::from(format!("c{n:03}").as_str()),
+                "ann".into(),
+                partner.as_str().into(),
+                1,
+                Some("\"".repeat(256)),
+            );
+            store.open_chat(&chat).await.expect("opened");
+        }
+    }))
+    .await;
+    let server = start_on(data.path(), store.clone()).await;
+    let ann = sign_in(server.addr, "acme", "ann").await;
+    let (_tab, welcome) = Console::hello(server.addr, &ann, json!({})).await;
+    let first = chat_ids(&welcome["chats"]);
+    assert!(
+        !first.is_empty() && first.len() < 150,
+        "{} chats",
+        first.len()
+    );
+    let mut cursor = welcome["more_open"].as_str().expect("a cursor").to_owned();
+    let mut all: Vec<String> = first;
+    while !cursor.is_empty() {
+        let (status, page) = http(
+            server.addr,
+            "GET",
+            &format!("/api/chats?status=open&cursor={cursor}&limit=50"),
+            Some(&ann),
+            "",
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        all.extend(chat_ids(&page["chats"]));
+        cursor = page["next"].as_str().unwrap_or_default().to_owned();
+    }
+    let expected: Vec<String> = (0..150).map(|n| format!("c{n:03}")).collect();
+    assert_eq!(all, expected, "every open chat once, in order");
+    server.stop().await;
+}
