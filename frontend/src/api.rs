@@ -3,7 +3,7 @@
 use crate::config;
 use crate::fetch::{Answer, fetch};
 use crate::socket::Socket;
-use crate::state::{ConsoleState, Notice, may_reveal_gap};
+use crate::state::{ConsoleState, HistoryPaging, Missing, Notice, may_reveal_gap};
 use crate::wire::{self, FromJson};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::future::{self, Either};
@@ -12,17 +12,26 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::http::{
-    AgentList, DevDirectory, DevSignIn, Me, MessagePage, SignedIn, Transcript, TranscriptList,
-    WsTicket,
+    AgentList, ChatList, DevDirectory, DevSignIn, Me, MessagePage, SignedIn, Transcript,
+    TranscriptList, WsTicket,
 };
 use protocol::{
     AgentId, AgentView, ChatId, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
 };
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// How many messages one catch-up request asks for (the server's most).
 const HISTORY_PAGE: u32 = 500;
+
+/// How many messages a chat's latest page, or a page of older ones, holds: what the chat
+/// window shows first and adds as it scrolls up.
+const LATEST_PAGE: u32 = 50;
+
+/// How many chats a page of the History list holds.
+const HISTORY_CHATS: u32 = 20;
+
+/// How many open chats a page of the rest of a `welcome` holds (the server's most).
+const OPEN_CHATS: u32 = 50;
 
 /// How long a gap may take to close by itself before it is fetched. Pushes from
 /// concurrent handler invocations (and the resume after a reconnect) can arrive out of
@@ -106,13 +115,10 @@ pub async fn agents(token: &str) -> Result<Vec<AgentView>, ApiFailure> {
     Ok(list.agents)
 }
 
-/// A chat's messages after sequence number `after`, in order, one page of them.
-pub async fn chat_messages(
-    token: &str,
-    chat: &ChatId,
-    after: u64,
-) -> Result<MessagePage, ApiFailure> {
-    let path = format!("/api/chats/{chat}/messages?after={after}&limit={HISTORY_PAGE}");
+/// A page of a chat's messages, in order: `after=N` (what follows N) or `before=N` (the
+/// last ones before N), with its `limit`.
+async fn chat_messages(token: &str, chat: &ChatId, query: &str) -> Result<MessagePage, ApiFailure> {
+    let path = format!("/api/chats/{chat}/messages?{query}");
     read(call("GET", &path, token).await)
 }
 
@@ -174,27 +180,27 @@ pub struct LinkTargets {
     pub notices: RwSignal<Vec<Notice>>,
     /// Set when the server no longer accepts the session.
     pub signed_out: RwSignal<bool>,
+    /// The chat chosen for the chat window: a reconnect resumes it, open or ended.
+    pub selected: RwSignal<Option<ChatId>>,
 }
 
 /// Opens the WebSocket link and keeps it open: it reconnects by itself with a growing
 /// pause, resumes from the last sequence numbers held, and sends again what was not
-/// acknowledged. Returns the sender for client frames.
-pub fn open_link(token: String, targets: LinkTargets) -> UnboundedSender<ClientFrame> {
+/// acknowledged. Returns the sender for client frames, and what fetches the messages a
+/// chat lacks.
+pub fn open_link(token: String, targets: LinkTargets) -> (UnboundedSender<ClientFrame>, CatchUp) {
     let (outbound, inbound) = unbounded::<ClientFrame>();
-    spawn_local(run_link(token, targets, inbound));
-    outbound
+    let catch_up = CatchUp {
+        token,
+        targets,
+        running: Arc::default(),
+    };
+    spawn_local(run_link(catch_up.clone(), inbound));
+    (outbound, catch_up)
 }
 
-async fn run_link(
-    token: String,
-    targets: LinkTargets,
-    mut outbound: UnboundedReceiver<ClientFrame>,
-) {
-    let catch_up = CatchUp {
-        token: token.clone(),
-        targets,
-        running: Rc::default(),
-    };
+async fn run_link(catch_up: CatchUp, mut outbound: UnboundedReceiver<ClientFrame>) {
+    let (token, targets) = (catch_up.token.clone(), catch_up.targets);
     let mut pause_ms = 250;
     loop {
         targets.link.set(Link::Connecting);
@@ -226,6 +232,8 @@ async fn run_link(
                 None => break,
             }
         }
+        let shown = targets.selected.get_untracked();
+        targets.state.update(|s| s.shown = shown);
         let hello = ClientFrame::Hello {
             protocol: PROTOCOL_VERSION,
             resume: targets.state.with_untracked(|s| s.resume_points()),
@@ -298,14 +306,16 @@ fn receive(texts: &[String], catch_up: &CatchUp) {
     catch_up.apply(frames);
 }
 
-/// Fetches the messages a chat lacks over the HTTP API when a push was lost, without
-/// waiting for the next reconnect's resume.
+/// Fetches over the HTTP API what the console lacks: the messages a lost push did not
+/// bring, without waiting for the next reconnect's resume; a chat's latest page when none
+/// of its messages is held, and older pages as the chat window scrolls up; the open chats
+/// a `welcome` had no room for; the pages of the History list.
 #[derive(Clone, Debug)]
-struct CatchUp {
+pub struct CatchUp {
     token: String,
     targets: LinkTargets,
-    /// The chats being caught up: one task per chat at a time.
-    running: Rc<RefCell<Vec<ChatId>>>,
+    /// The chats being fetched: one task per chat at a time.
+    running: Arc<Mutex<Vec<ChatId>>>,
 }
 
 impl CatchUp {
@@ -315,8 +325,16 @@ impl CatchUp {
         let now = js_sys::Date::now() as i64;
         let mut notices = Vec::new();
         let mut touched = Vec::new();
+        let mut more_open = None;
         self.targets.state.update(|state| {
             for frame in frames {
+                if let ServerFrame::Welcome {
+                    more_open: Some(cursor),
+                    ..
+                } = &frame
+                {
+                    more_open = Some(cursor.clone());
+                }
                 let shown = may_reveal_gap(&frame);
                 let notice = state.apply(frame, now);
                 if let Some((chat, seq)) = shown
@@ -330,66 +348,166 @@ impl CatchUp {
                 }
             }
         });
+        self.tell(notices);
+        for chat in touched {
+            self.fill(chat);
+        }
+        if more_open.is_some() {
+            spawn_local(self.clone().chats(true, more_open));
+        }
+    }
+
+    /// Passes notices on to the console.
+    fn tell(&self, notices: Vec<Notice>) {
         if !notices.is_empty() {
             self.targets.notices.update(|queue| queue.extend(notices));
         }
-        for chat in touched {
-            if self
-                .targets
-                .state
-                .with_untracked(|s| s.gap(&chat))
-                .is_some()
-            {
-                self.start(chat);
-            }
+    }
+
+    /// Catches `chat` up if it lacks messages, unless that is under way already.
+    pub fn fill(&self, chat: ChatId) {
+        if self
+            .targets
+            .state
+            .with_untracked(|s| s.missing(&chat))
+            .is_some()
+        {
+            self.start(chat, None);
         }
     }
 
-    /// Catches `chat` up, unless that is under way already.
-    fn start(&self, chat: ChatId) {
-        if self.running.borrow().contains(&chat) {
+    /// Loads the page of `chat`'s messages before the first one held, if older ones
+    /// precede it.
+    pub fn older(&self, chat: ChatId) {
+        let before = self
+            .targets
+            .state
+            .with_untracked(|s| s.chats.get(&chat).and_then(|entry| entry.older_before()));
+        if before.is_some() {
+            self.start(chat, before);
+        }
+    }
+
+    fn start(&self, chat: ChatId, before: Option<u64>) {
+        let Ok(mut running) = self.running.lock() else {
             return;
+        };
+        if !running.contains(&chat) {
+            running.push(chat.clone());
+            spawn_local(self.clone().run(chat, before));
         }
-        self.running.borrow_mut().push(chat.clone());
-        spawn_local(self.clone().run(chat));
     }
 
-    async fn run(self, chat: ChatId) {
+    /// Fetches the page before `before` if asked, then what `chat` lacks.
+    async fn run(self, chat: ChatId, mut before: Option<u64>) {
         let state = self.targets.state;
-        let missing_after = move |chat: &ChatId| state.with_untracked(|s| s.gap(chat));
-        // The gap first gets a moment to close by itself; while messages keep coming
-        // in (a resume), it gets another.
-        let mut watched = missing_after(&chat);
-        let mut settle = true;
+        let held = move |chat: &ChatId| {
+            state.with_untracked(|s| s.chats.get(chat).map(|entry| entry.held_through()))
+        };
+        // A gap first gets a moment to close by itself; while messages keep coming in (a
+        // resume), it gets another.
+        let mut watched = held(&chat);
+        let mut settle = before.is_none();
         loop {
             if settle {
                 TimeoutFuture::new(GAP_SETTLE_MS).await;
             }
-            let Some(after) = missing_after(&chat) else {
-                break;
+            let missing = match before.take() {
+                Some(before) => Missing::Before(before),
+                None => match state.with_untracked(|s| s.missing(&chat)) {
+                    Some(missing) => missing,
+                    None => break,
+                },
             };
-            if settle && watched.is_some_and(|before| after > before) {
-                watched = Some(after);
+            if settle && held(&chat) > watched {
+                watched = held(&chat);
                 continue;
             }
-            let page = match chat_messages(&self.token, &chat, after).await {
+            let query = match missing {
+                Missing::After(after) => format!("after={after}&limit={HISTORY_PAGE}"),
+                Missing::Before(before) => format!("before={before}&limit={LATEST_PAGE}"),
+            };
+            let page = match chat_messages(&self.token, &chat, &query).await {
                 Ok(page) if !page.messages.is_empty() => page,
                 // Nothing there, or the server cannot be reached: the next push or
                 // reconnect tries again.
                 _ => break,
             };
             let more = page.more;
-            // Applied as the pushes they stand for (the catch-up of this chat is under
-            // way, so they start no other).
-            self.apply(
-                page.messages
-                    .into_iter()
-                    .map(|message| ServerFrame::Message { message })
-                    .collect(),
-            );
-            watched = missing_after(&chat);
-            settle = !more;
+            match missing {
+                // Applied as the pushes they stand for (the catch-up of this chat is
+                // under way, so they start no other).
+                Missing::After(_) => self.apply(
+                    page.messages
+                        .into_iter()
+                        .map(|message| ServerFrame::Message { message })
+                        .collect(),
+                ),
+                // What was said before: no notice.
+                Missing::Before(_) => state.update(|s| s.add_messages(page.messages)),
+            }
+            watched = held(&chat);
+            settle = matches!(missing, Missing::After(_)) && !more;
         }
-        self.running.borrow_mut().retain(|running| *running != chat);
+        if let Ok(mut running) = self.running.lock() {
+            running.retain(|running| *running != chat);
+        }
+    }
+
+    /// Loads the next page of the History list, unless one is on its way or every page
+    /// is there.
+    pub fn more_history(&self) {
+        let state = self.targets.state;
+        let cursor = match state.with_untracked(|s| s.history_paging.clone()) {
+            HistoryPaging::NotLoaded => None,
+            HistoryPaging::More(cursor) => Some(cursor),
+            HistoryPaging::Loading | HistoryPaging::Complete => return,
+        };
+        state.update(|s| s.history_paging = HistoryPaging::Loading);
+        spawn_local(self.clone().chats(false, cursor));
+    }
+
+    /// Fetches pages of my chats from `cursor`: every open one a `welcome` had no room
+    /// for (if the server cannot be reached, the next reconnect's welcome tries again),
+    /// or one page of the ended ones for the History list.
+    async fn chats(self, open: bool, mut cursor: Option<String>) {
+        let state = self.targets.state;
+        loop {
+            let (status, limit) = if open {
+                ("open", OPEN_CHATS)
+            } else {
+                ("ended", HISTORY_CHATS)
+            };
+            let mut path = format!("/api/chats?status={status}&limit={limit}");
+            if let Some(cursor) = &cursor {
+                path.push_str("&cursor=");
+                path.push_str(&query_value(cursor));
+            }
+            let page = read::<ChatList>(call("GET", &path, &self.token).await);
+            let ChatList { chats, next } = match page {
+                Ok(page) => page,
+                Err(failure) => {
+                    if !open {
+                        state.update(|s| {
+                            s.history_paging =
+                                cursor.map_or(HistoryPaging::NotLoaded, HistoryPaging::More)
+                        });
+                        self.tell(vec![Notice::Refused(failure.message)]);
+                    }
+                    return;
+                }
+            };
+            let last = next.is_none();
+            if open {
+                state.update(|s| s.open_page(chats, last));
+            } else {
+                state.update(|s| s.history_page(chats, next));
+                return;
+            }
+            if last {
+                return;
+            }
+            cursor = next;
+        }
     }
 }

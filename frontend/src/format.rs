@@ -28,6 +28,30 @@ pub fn date(ms: i64) -> String {
     )
 }
 
+/// How long something lasted, in whole minutes ("12 min", "1 h 5 min"); "< 1 min" under
+/// a minute.
+pub fn lasted(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    match (minutes / 60, minutes % 60) {
+        (0, 0) => "< 1 min".to_owned(),
+        (0, m) => format!("{m} min"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// A count with its thousands grouped by commas ("16,384").
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
+    for (at, digit) in digits.chars().enumerate() {
+        if at > 0 && (digits.len() - at).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +63,21 @@ mod tests {
         assert_eq!(elapsed(65_000), "1:05");
         assert_eq!(elapsed(3_725_000), "1:02:05");
         assert_eq!(elapsed(-5), "0:00");
+    }
+
+    #[wasm_bindgen_test]
+    fn how_long_a_chat_lasted_reads_in_minutes() {
+        assert_eq!(lasted(59_999), "< 1 min");
+        assert_eq!(lasted(12 * 60_000 + 30_000), "12 min");
+        assert_eq!(lasted(65 * 60_000), "1 h 5 min");
+        assert_eq!(lasted(-1), "< 1 min");
+    }
+
+    #[wasm_bindgen_test]
+    fn counts_group_their_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(16_384), "16,384");
+        assert_eq!(count(1_234_567), "1,234,567");
     }
 }

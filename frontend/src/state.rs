@@ -1,16 +1,25 @@
 //! The console's chat state, as plain data: what the server said, what the agent typed
 //! and has not seen acknowledged yet, and the derived views the UI shows (the Multi-Chat
-//! Table's order, the Chat tab's count). The one thing it asks of the browser is how to
-//! fold a name to lower case ([`lowercase`]).
+//! Table's order, the History list, the Chat tab's count). The one thing it asks of the
+//! browser is how to fold a name to lower case ([`lowercase`]).
+//!
+//! A console does not hold a chat's whole history: per chat, the messages from the first
+//! one it received up to the last. What precedes the first is older history, loaded
+//! (`before=`) when the chat window scrolls up; only a hole above the first is a gap.
 
+use crate::format;
 use crate::sorting::{lowercase, stable_sort_by};
 use protocol::{
-    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MessageView,
-    ServerFrame,
+    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MAX_MESSAGE_BYTES,
+    MessageView, ServerFrame, json_len,
 };
 use std::collections::BTreeMap;
 
-/// One chat: the server's view of it and the messages received so far, by sequence.
+/// The most chats a `hello` names in its `resume` (the server's limit).
+pub const MAX_RESUME: usize = 100;
+
+/// One chat: the server's view of it and the messages received so far, by sequence
+/// (from the first one received, not necessarily from 1).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChatEntry {
     pub view: ChatView,
@@ -20,25 +29,39 @@ pub struct ChatEntry {
 }
 
 impl ChatEntry {
-    /// The last sequence number held together with every one before it: where a resume
-    /// or a catch-up starts.
+    /// The end of the run of sequence numbers held without a gap from the first one held
+    /// (0 when none is): where a resume or a catch-up starts. What precedes the first one
+    /// held is older history, not a gap.
     pub fn held_through(&self) -> u64 {
-        let Some(&last) = self.messages.keys().next_back() else {
+        let (Some(&first), Some(&last)) = (
+            self.messages.keys().next(),
+            self.messages.keys().next_back(),
+        ) else {
             return 0;
         };
-        // Sequence numbers start at 1 and the keys are distinct, so as many messages as
-        // the last number means none is missing (the usual case, without a walk).
-        if usize::try_from(last).is_ok_and(|last| last == self.messages.len()) {
+        // The keys are distinct, so as many messages as numbers from the first to the
+        // last means none is missing (the usual case, without a walk).
+        if usize::try_from(last - first).is_ok_and(|span| span + 1 == self.messages.len()) {
             return last;
         }
-        let mut held = 0;
-        for seq in self.messages.keys() {
+        let mut held = first;
+        for seq in self.messages.keys().skip(1) {
             if *seq != held + 1 {
                 break;
             }
             held = *seq;
         }
         held
+    }
+
+    /// The first sequence number held when older messages precede it: where loading
+    /// them (`before=`) starts. `None` when nothing is held or the chat is held from 1.
+    pub fn older_before(&self) -> Option<u64> {
+        self.messages
+            .keys()
+            .next()
+            .copied()
+            .filter(|first| *first > 1)
     }
 
     /// The highest sequence number the server has shown this chat to have: its view's
@@ -62,6 +85,18 @@ pub fn may_reveal_gap(frame: &ServerFrame) -> Option<(ChatId, u64)> {
         }
         _ => None,
     }
+}
+
+/// What a chat lacks, and how to fetch it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Missing {
+    /// Messages after this number (held without a gap up to it) are missing: fetched
+    /// with `after=`, page after page.
+    After(u64),
+    /// The page of messages before this number (`before=`): a chat's latest page when
+    /// none of its messages is held (`last_seq + 1`), never its whole history; or older
+    /// messages, as the chat window scrolls up.
+    Before(u64),
 }
 
 /// A message typed but not yet acknowledged by the server. It is sent again, with the
@@ -98,6 +133,39 @@ pub enum Notice {
     /// A send came too fast, or the server failed on it (and may or may not have stored
     /// it): it stays in the outbox, to be sent again with the same id in a moment.
     RetryLater(String),
+    /// A message that can never be stored as it is (too long): its text goes back into
+    /// Your Message of its chat, with why.
+    Unsendable {
+        chat_id: ChatId,
+        body: String,
+        message: String,
+    },
+}
+
+/// Why `body` cannot be sent, if the server would refuse it for its size.
+pub fn too_long(body: &str) -> Option<String> {
+    let size = json_len(body);
+    (size > MAX_MESSAGE_BYTES).then(|| {
+        format!(
+            "This message is too long to send ({} of {} bytes); shorten it.",
+            format::count(size),
+            format::count(MAX_MESSAGE_BYTES)
+        )
+    })
+}
+
+/// How far the History list (ended chats, from `GET /api/chats?status=ended`) is loaded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum HistoryPaging {
+    /// No page asked for yet.
+    #[default]
+    NotLoaded,
+    /// A page is on its way.
+    Loading,
+    /// More pages follow, from this cursor.
+    More(String),
+    /// Every ended chat is listed.
+    Complete,
 }
 
 /// A column the agent list sorts by.
@@ -181,6 +249,17 @@ pub struct ConsoleState {
     pub pending_chats: u32,
     /// Sends not yet acknowledged, in the order typed.
     pub outbox: Vec<Outgoing>,
+    /// The History list: ended chats, the most recently ended first — the pages loaded,
+    /// and the chats that ended meanwhile.
+    pub history: Vec<ChatView>,
+    pub history_paging: HistoryPaging,
+    /// The chat chosen for the chat window, if any: a reconnect resumes it whatever its
+    /// status (set before each `hello`).
+    pub shown: Option<ChatId>,
+    /// Chats held as open that the last `welcome` did not list, nor any open page since,
+    /// and that its `hello` did not name: unless a later page of open chats lists them,
+    /// they ended while the console was away, and are let go.
+    unconfirmed: Vec<ChatId>,
 }
 
 impl ConsoleState {
@@ -220,12 +299,30 @@ impl ConsoleState {
             ServerFrame::Welcome {
                 me,
                 chats,
+                more_open,
                 pending_chats,
                 ..
             } => {
                 self.me = Some(me);
+                // The welcome replaces what this console thought was open. A chat its
+                // `hello` named gets its `chat` frame if it is not listed; the others
+                // wait for the rest of the open chats' pages.
+                let named = self.resumed();
+                self.unconfirmed = self
+                    .table()
+                    .into_iter()
+                    .map(|entry| &entry.view.id)
+                    .filter(|id| {
+                        !named.iter().any(|named| named.view.id == **id)
+                            && !chats.iter().any(|view| view.id == **id)
+                    })
+                    .cloned()
+                    .collect();
                 for view in chats {
                     self.upsert(view);
+                }
+                if more_open.is_none() {
+                    self.let_go_unconfirmed();
                 }
                 self.pending_chats = pending_chats;
                 Notice::None
@@ -243,26 +340,7 @@ impl ConsoleState {
                 self.upsert(chat);
                 Notice::OpenChat(id)
             }
-            ServerFrame::Message { message } => {
-                let incoming = self.me.as_ref().is_some_and(|me| me.id != message.from);
-                let chat_id = message.chat_id.clone();
-                self.outbox.retain(|o| {
-                    !(o.chat_id == chat_id && o.client_msg_id == message.client_msg_id && !incoming)
-                });
-                let Some(entry) = self.chats.get_mut(&chat_id) else {
-                    return Notice::None;
-                };
-                if incoming {
-                    // Her message ends her typing indicator.
-                    entry.typing_until = 0;
-                }
-                let fresh = entry.messages.insert(message.seq, message).is_none();
-                if incoming && fresh {
-                    Notice::Incoming(chat_id)
-                } else {
-                    Notice::None
-                }
-            }
+            ServerFrame::Message { message } => self.hold(message, true),
             ServerFrame::Ack {
                 chat_id,
                 client_msg_id,
@@ -311,19 +389,122 @@ impl ConsoleState {
                 ..
             } if self.outbox.iter().any(|o| o.client_msg_id == id) => Notice::RetryLater(id),
             ServerFrame::Error {
+                code,
                 message,
                 client_msg_id,
-                ..
             } => {
-                if let Some(id) = client_msg_id {
-                    self.outbox.retain(|o| o.client_msg_id != id);
+                let refused = client_msg_id
+                    .and_then(|id| self.outbox.iter().position(|o| o.client_msg_id == id))
+                    .map(|at| self.outbox.remove(at));
+                match refused {
+                    // Sent again it would be refused again: its text goes back to her.
+                    Some(Outgoing { chat_id, body, .. }) if code == ErrorCode::MessageTooLarge => {
+                        let message = too_long(&body).unwrap_or(message);
+                        Notice::Unsendable {
+                            chat_id,
+                            body,
+                            message,
+                        }
+                    }
+                    _ => Notice::Refused(message),
                 }
-                Notice::Refused(message)
             }
         }
     }
 
+    /// Applies a page of open chats (`GET /api/chats?status=open`, the rest of a
+    /// `welcome`); `last` when no page follows it.
+    pub fn open_page(&mut self, chats: Vec<ChatView>, last: bool) {
+        for view in chats {
+            self.unconfirmed.retain(|id| *id != view.id);
+            // A push may have brought a newer view since the page was read.
+            let newer = self.chats.get(&view.id).is_some_and(|entry| {
+                entry.view.status == ChatStatus::Ended || entry.view.last_seq > view.last_seq
+            });
+            if !newer {
+                self.upsert(view);
+            }
+        }
+        if last {
+            self.let_go_unconfirmed();
+        }
+    }
+
+    /// Lets go of the chats held as open that the server no longer lists as open: they
+    /// ended while the console was away, and leave the Multi-Chat Table. (The History
+    /// list has them, from the server, with when they ended.)
+    fn let_go_unconfirmed(&mut self) {
+        for id in std::mem::take(&mut self.unconfirmed) {
+            if let Some(entry) = self.chats.get_mut(&id) {
+                entry.view.status = ChatStatus::Ended;
+            }
+        }
+    }
+
+    /// Applies a page of the History list; `next` is where the page after it starts.
+    pub fn history_page(&mut self, chats: Vec<ChatView>, next: Option<String>) {
+        for view in chats {
+            // A chat that ended meanwhile is listed already.
+            if !self.history.iter().any(|listed| listed.id == view.id) {
+                self.history.push(view);
+            }
+        }
+        self.history_paging = next.map_or(HistoryPaging::Complete, HistoryPaging::More);
+    }
+
+    /// Holds an ended chat of the History list, to show it in the chat window (its
+    /// latest messages are then loaded: [`Missing::Before`]).
+    pub fn open_from_history(&mut self, view: ChatView) {
+        self.upsert(view);
+    }
+
+    /// Adds a page of messages read from the HTTP API (a chat's latest, or older ones):
+    /// what was said before, so it raises no notice.
+    pub fn add_messages(&mut self, messages: Vec<MessageView>) {
+        for message in messages {
+            self.hold(message, false);
+        }
+    }
+
+    /// Holds a message of one of my chats (once, whichever way it came): `pushed` as it
+    /// was said, or read from the history. A new one from the other agent, pushed, is
+    /// [`Notice::Incoming`].
+    fn hold(&mut self, message: MessageView, pushed: bool) -> Notice {
+        let incoming = self.me.as_ref().is_some_and(|me| me.id != message.from);
+        let chat_id = message.chat_id.clone();
+        self.outbox.retain(|o| {
+            !(o.chat_id == chat_id && o.client_msg_id == message.client_msg_id && !incoming)
+        });
+        let Some(entry) = self.chats.get_mut(&chat_id) else {
+            return Notice::None;
+        };
+        let news = incoming && pushed;
+        if news {
+            // Her message ends her typing indicator.
+            entry.typing_until = 0;
+        }
+        let fresh = entry.messages.insert(message.seq, message).is_none();
+        if news && fresh {
+            Notice::Incoming(chat_id)
+        } else {
+            Notice::None
+        }
+    }
+
     fn upsert(&mut self, view: ChatView) {
+        if view.status == ChatStatus::Ended {
+            // It leaves the Multi-Chat Table for the History list, by when it ended.
+            match self.history.iter_mut().find(|listed| listed.id == view.id) {
+                Some(listed) => *listed = view.clone(),
+                None => {
+                    let ended = |v: &ChatView| v.ended_at.unwrap_or(i64::MAX);
+                    let at = self
+                        .history
+                        .partition_point(|listed| ended(listed) >= ended(&view));
+                    self.history.insert(at, view.clone());
+                }
+            }
+        }
         match self.chats.get_mut(&view.id) {
             Some(entry) => entry.view = view,
             None => {
@@ -339,13 +520,22 @@ impl ConsoleState {
         }
     }
 
-    /// Queues a message for sending and returns the frame to send now.
+    /// Queues a message for sending and returns the frame to send now; or, when the
+    /// server would refuse it for its size, queues nothing and gives its text back with
+    /// why ([`Notice::Unsendable`]).
     pub fn queue_send(
         &mut self,
         chat_id: ChatId,
         client_msg_id: String,
         body: String,
-    ) -> ClientFrame {
+    ) -> Result<ClientFrame, Notice> {
+        if let Some(message) = too_long(&body) {
+            return Err(Notice::Unsendable {
+                chat_id,
+                body,
+                message,
+            });
+        }
         let outgoing = Outgoing {
             chat_id,
             client_msg_id,
@@ -353,7 +543,7 @@ impl ConsoleState {
         };
         let frame = outgoing.frame();
         self.outbox.push(outgoing);
-        frame
+        Ok(frame)
     }
 
     /// Whether `chat` is held without a gap only to before `seq`.
@@ -363,45 +553,60 @@ impl ConsoleState {
             .is_some_and(|entry| entry.held_through() < seq)
     }
 
-    /// Where to fetch `chat`'s missing messages from (the sequence number held through)
-    /// when the server has shown it has messages this console lacks; `None` when
-    /// nothing is missing.
-    pub fn gap(&self, chat: &ChatId) -> Option<u64> {
+    /// What `chat` lacks of what the server has shown it to have, and how to fetch it;
+    /// `None` when nothing is missing.
+    pub fn missing(&self, chat: &ChatId) -> Option<Missing> {
         let entry = self.chats.get(chat)?;
+        let last = entry.known_last();
+        if entry.messages.is_empty() {
+            return (last > 0).then_some(Missing::Before(last + 1));
+        }
         let held = entry.held_through();
-        (entry.known_last() > held).then_some(held)
+        (last > held).then_some(Missing::After(held))
     }
 
     /// Per chat, the last sequence number held without a gap: where a reconnect resumes.
+    /// It names the chat in the chat window and the open chats held (those of the
+    /// Multi-Chat Table's top rows first), [`MAX_RESUME`] at most.
     pub fn resume_points(&self) -> BTreeMap<ChatId, u64> {
-        self.chats
-            .iter()
-            .map(|(id, entry)| (id.clone(), entry.held_through()))
-            // Inserted one by one: the chats come in order already, and collecting would
-            // sort them once more.
-            .fold(BTreeMap::new(), |mut points, (id, last)| {
-                points.insert(id, last);
-                points
-            })
+        let mut points = BTreeMap::new();
+        for entry in self.resumed() {
+            points.insert(entry.view.id.clone(), entry.held_through());
+        }
+        points
     }
 
-    /// The Multi-Chat Table's rows: chats that require my response first, the longest
-    /// waiting at the top; then open chats; then ended ones, the newest first.
+    /// The chats a `hello` names: the one shown, then the open ones in the table's order.
+    fn resumed(&self) -> Vec<&ChatEntry> {
+        let shown = self.shown.as_ref().and_then(|id| self.chats.get(id));
+        let mut chats: Vec<&ChatEntry> = shown.into_iter().collect();
+        for entry in self.table() {
+            if chats.len() == MAX_RESUME {
+                break;
+            }
+            if shown.is_none_or(|shown| shown.view.id != entry.view.id) {
+                chats.push(entry);
+            }
+        }
+        chats
+    }
+
+    /// The Multi-Chat Table's rows: the open chats, those that require my response
+    /// first, the longest waiting at the top; then the others, the latest active first.
     pub fn table(&self) -> Vec<&ChatEntry> {
-        let mut rows: Vec<&ChatEntry> = self.chats.values().collect();
+        let mut rows: Vec<&ChatEntry> = self
+            .chats
+            .values()
+            .filter(|entry| entry.view.status == ChatStatus::Open)
+            .collect();
         let key = |entry: &&ChatEntry| {
             let view = &entry.view;
-            let rank = match (view.pending, view.status) {
-                (true, _) => 0,
-                (false, ChatStatus::Open) => 1,
-                (false, ChatStatus::Ended) => 2,
-            };
             let time = if view.pending {
                 view.waiting_since.unwrap_or(view.started_at)
             } else {
                 -last_activity(entry)
             };
-            (rank, time)
+            (!view.pending, time)
         };
         stable_sort_by(&mut rows, |a, b| key(a).cmp(&key(b)));
         rows
@@ -440,10 +645,13 @@ impl ConsoleState {
     }
 }
 
+/// When a chat last saw a message (or started): the server's word, or a message pushed
+/// since.
 fn last_activity(entry: &ChatEntry) -> i64 {
+    let said = entry.view.last_at.unwrap_or(entry.view.started_at);
     entry
         .messages
         .values()
         .next_back()
-        .map_or(entry.view.started_at, |m| m.sent_at)
+        .map_or(said, |m| m.sent_at.max(said))
 }

@@ -12,8 +12,8 @@
 
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::http::{
-    AgentList, ConsoleConfig, DevAgent, DevDirectory, DevSignIn, DevTenant, Me, MessagePage,
-    SignInMethod, SignedIn, Transcript, TranscriptList, TranscriptSummary, WsTicket,
+    AgentList, ChatList, ConsoleConfig, DevAgent, DevDirectory, DevSignIn, DevTenant, Me,
+    MessagePage, SignInMethod, SignedIn, Transcript, TranscriptList, TranscriptSummary, WsTicket,
 };
 use protocol::{
     AgentId, AgentState, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorBody,
@@ -336,6 +336,8 @@ impl FromJson for ChatView {
             started_at: f.get("started_at")?,
             ended_at: f.get("ended_at")?,
             interaction: f.get("interaction")?,
+            last_at: f.get("last_at")?,
+            last_line: f.get("last_line")?,
         })
     }
 }
@@ -363,6 +365,7 @@ impl FromJson for ServerFrame {
                 protocol: f.get("protocol")?,
                 me: f.get("me")?,
                 chats: f.get("chats")?,
+                more_open: f.get("more_open")?,
                 pending_chats: f.get("pending_chats")?,
             },
             "chat" => ServerFrame::Chat {
@@ -532,6 +535,16 @@ impl FromJson for AgentList {
     }
 }
 
+impl FromJson for ChatList {
+    fn from_json(value: &JsValue) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(ChatList {
+            chats: f.get("chats")?,
+            next: f.get("next")?,
+        })
+    }
+}
+
 impl FromJson for MessagePage {
     fn from_json(value: &JsValue) -> Option<Self> {
         let f = Fields::of(value)?;
@@ -669,6 +682,8 @@ mod tests {
             started_at: 1_699_000_000_000,
             ended_at: None,
             interaction: Some("INT-7".into()),
+            last_at: Some(1_700_000_000_500),
+            last_line: Some("Can you take \"line 4\"?…".into()),
         }
     }
 
@@ -690,7 +705,15 @@ mod tests {
                 protocol: PROTOCOL_VERSION,
                 me: agent("a1", AgentState::Available),
                 chats: vec![chat("c1"), chat("c2")],
+                more_open: None,
                 pending_chats: 1,
+            },
+            ServerFrame::Welcome {
+                protocol: PROTOCOL_VERSION,
+                me: agent("a1", AgentState::Available),
+                chats: vec![chat("c1")],
+                more_open: Some("c1".into()),
+                pending_chats: 0,
             },
             ServerFrame::Chat {
                 chat: chat("c1"),
@@ -742,18 +765,35 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn fields_that_may_be_missing_take_their_defaults_and_others_refuse_the_frame() {
-        // `seen_by_other` and `ended_at` are `#[serde(default)]`; unknown fields are ignored.
+        // `seen_by_other`, `ended_at`, `last_at` and `last_line` are `#[serde(default)]`;
+        // unknown fields are ignored.
         let view = r#"{"id":"c1","with":{"id":"a2","name":"B","group":"g","role":"agent",
             "state":"busy","state_since":5},"status":"open","pending":false,"unread":0,
             "waiting_since":null,"last_seq":0,"started_at":1,"interaction":null,"extra":1}"#;
         let frame = format!(r#"{{"type":"chat_started","chat":{view}}}"#);
         let serde: ServerFrame = serde_json::from_str(&frame).expect("valid frame");
         assert_eq!(parse::<ServerFrame>(&frame), Some(serde));
+        // A welcome without `more_open` holds every open chat.
+        let welcome = format!(
+            r#"{{"type":"welcome","protocol":2,"me":{},"chats":[{view}],"pending_chats":0}}"#,
+            r#"{"id":"a1","name":"A","group":"g","role":"agent","state":"busy","state_since":5}"#
+        );
+        let serde: ServerFrame = serde_json::from_str(&welcome).expect("valid welcome");
+        assert!(matches!(
+            &serde,
+            ServerFrame::Welcome {
+                more_open: None,
+                ..
+            }
+        ));
+        assert_eq!(parse::<ServerFrame>(&welcome), Some(serde));
         for broken in [
             r#"{"type":"ack","chat_id":"c1","client_msg_id":"m","seq":-1}"#,
             r#"{"type":"ack","chat_id":"c1","client_msg_id":"m","seq":1.5}"#,
             r#"{"type":"ack","chat_id":"c1","seq":1}"#,
             r#"{"type":"seen","chat_id":7,"by":"a","seq":1}"#,
+            r#"{"type":"welcome","protocol":2,"me":{"id":"a","name":"A","group":"g","role":"agent",
+                "state":"busy","state_since":5},"chats":[],"more_open":7,"pending_chats":0}"#,
             r#"{"type":"dance"}"#,
             r#"{"chat_id":"c1"}"#,
             r#"[{"type":"pong"}]"#,
@@ -847,6 +887,14 @@ mod tests {
         });
         read_as_serde_writes(&AgentList {
             agents: vec![agent("a1", AgentState::Busy), agent("a2", AgentState::Busy)],
+        });
+        read_as_serde_writes(&ChatList {
+            chats: vec![chat("c1"), chat("c2")],
+            next: Some("opaque cursor".into()),
+        });
+        read_as_serde_writes(&ChatList {
+            chats: Vec::new(),
+            next: None,
         });
         read_as_serde_writes(&MessagePage {
             messages: vec![message(1), message(2)],

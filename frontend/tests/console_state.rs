@@ -1,10 +1,15 @@
 //! Component tests, in headless Chromium: the state that drives the console — the count
-//! of chats requiring a response, the status icons, the Multi-Chat Table's order, and the
-//! outbox that makes sends survive a reconnect.
+//! of chats requiring a response, the status icons, the Multi-Chat Table's order, the
+//! History list, what is held of each chat and what it lacks, and the outbox that makes
+//! sends survive a reconnect.
 
-use console_frontend::state::{ConsoleState, Notice, SortKey, arrange_agents, may_reveal_gap};
+use console_frontend::state::{
+    ConsoleState, HistoryPaging, MAX_RESUME, Missing, Notice, SortKey, arrange_agents,
+    may_reveal_gap,
+};
 use protocol::{
-    AgentId, AgentState, AgentView, ChatId, ChatStatus, ChatView, MessageView, Role, ServerFrame,
+    AgentId, AgentState, AgentView, ChatId, ChatStatus, ChatView, ErrorCode, MessageView, Role,
+    ServerFrame,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -40,6 +45,8 @@ fn chat(
         started_at: 1,
         ended_at: None,
         interaction: None,
+        last_at: None,
+        last_line: None,
     }
 }
 
@@ -61,6 +68,7 @@ fn signed_in_as_bob() -> ConsoleState {
             protocol: protocol::PROTOCOL_VERSION,
             me: agent("bob"),
             chats: vec![],
+            more_open: None,
             pending_chats: 0,
         },
         0,
@@ -110,7 +118,7 @@ fn an_incoming_chat_raises_the_count_and_responding_clears_it() {
 }
 
 #[wasm_bindgen_test]
-fn the_multi_chat_table_puts_the_longest_waiting_first_and_ended_chats_last() {
+fn the_multi_chat_table_puts_the_longest_waiting_first_and_lists_no_ended_chat() {
     let mut state = signed_in_as_bob();
     for view in [
         chat("ended", "cara", false, None, ChatStatus::Ended),
@@ -127,7 +135,9 @@ fn the_multi_chat_table_puts_the_longest_waiting_first_and_ended_chats_last() {
         );
     }
     let order: Vec<&str> = state.table().iter().map(|e| e.view.id.as_str()).collect();
-    assert_eq!(order, vec!["oldest", "recent", "quiet", "ended"]);
+    assert_eq!(order, vec!["oldest", "recent", "quiet"]);
+    let history: Vec<&str> = state.history.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(history, vec!["ended"]);
 }
 
 #[wasm_bindgen_test]
@@ -140,8 +150,11 @@ fn unacknowledged_sends_stay_in_the_outbox_until_acknowledged() {
         },
         0,
     );
-    state.queue_send("c1".into(), "b-1".into(), "first".into());
-    state.queue_send("c1".into(), "b-2".into(), "second".into());
+    for (id, body) in [("b-1", "first"), ("b-2", "second")] {
+        state
+            .queue_send("c1".into(), id.into(), body.into())
+            .expect("short enough to send");
+    }
     assert_eq!(state.unacknowledged(&"c1".into()).len(), 2);
 
     // The link drops here; on reconnect both are sent again, in order.
@@ -175,7 +188,9 @@ fn unacknowledged_sends_stay_in_the_outbox_until_acknowledged() {
 #[wasm_bindgen_test]
 fn a_refused_send_leaves_the_outbox_and_is_reported() {
     let mut state = signed_in_as_bob();
-    state.queue_send("c1".into(), "b-1".into(), "too late".into());
+    state
+        .queue_send("c1".into(), "b-1".into(), "too late".into())
+        .expect("short enough to send");
     let notice = state.apply(
         ServerFrame::Error {
             code: protocol::ErrorCode::ChatEnded,
@@ -191,7 +206,9 @@ fn a_refused_send_leaves_the_outbox_and_is_reported() {
 #[wasm_bindgen_test]
 fn a_rate_limited_send_stays_in_the_outbox_to_go_again() {
     let mut state = signed_in_as_bob();
-    state.queue_send("c1".into(), "b-1".into(), "one of many lines".into());
+    state
+        .queue_send("c1".into(), "b-1".into(), "one of many lines".into())
+        .expect("short enough to send");
     let notice = state.apply(
         ServerFrame::Error {
             code: protocol::ErrorCode::RateLimited,
@@ -273,7 +290,7 @@ fn bob_holding(held: &[u64]) -> ConsoleState {
 fn a_message_numbered_past_the_next_one_reveals_the_lost_one_and_fetching_it_fills_the_gap() {
     let c1 = ChatId::from("c1");
     let mut state = bob_holding(&[1]);
-    assert_eq!(state.gap(&c1), None, "nothing missing yet");
+    assert_eq!(state.missing(&c1), None, "nothing missing yet");
     // Message 2's push was lost; message 3 arrives.
     let third = ServerFrame::Message {
         message: message("c1", 3, "ann", "a-3"),
@@ -281,7 +298,11 @@ fn a_message_numbered_past_the_next_one_reveals_the_lost_one_and_fetching_it_fil
     assert_eq!(may_reveal_gap(&third), Some((c1.clone(), 3)));
     state.apply(third, 0);
     assert!(state.lacks_before(&c1, 3), "message 2 is missing");
-    assert_eq!(state.gap(&c1), Some(1), "fetch what follows 1");
+    assert_eq!(
+        state.missing(&c1),
+        Some(Missing::After(1)),
+        "fetch what follows 1"
+    );
     // The catch-up brings 2 and 3 again (3 is already held): each is held once, in order.
     for seq in [2, 3] {
         let notice = state.apply(
@@ -297,7 +318,7 @@ fn a_message_numbered_past_the_next_one_reveals_the_lost_one_and_fetching_it_fil
         };
         assert_eq!(notice, expected, "message {seq}");
     }
-    assert_eq!(state.gap(&c1), None);
+    assert_eq!(state.missing(&c1), None);
     assert!(!state.lacks_before(&c1, 3));
     let held: Vec<u64> = state.chats[&c1].messages.keys().copied().collect();
     assert_eq!(held, [1, 2, 3]);
@@ -319,7 +340,7 @@ fn a_chat_update_ahead_of_the_messages_held_reveals_a_gap() {
     assert_eq!(may_reveal_gap(&update), Some((c1.clone(), 4)));
     state.apply(update, 0);
     assert!(state.lacks_before(&c1, 4));
-    assert_eq!(state.gap(&c1), Some(2));
+    assert_eq!(state.missing(&c1), Some(Missing::After(2)));
 }
 
 #[wasm_bindgen_test]
@@ -330,6 +351,7 @@ fn the_welcome_after_a_reconnect_is_no_gap_and_neither_is_its_resume_in_order() 
         protocol: protocol::PROTOCOL_VERSION,
         me: agent("bob"),
         chats: vec![view],
+        more_open: None,
         pending_chats: 0,
     };
     assert_eq!(may_reveal_gap(&welcome), None);
@@ -470,4 +492,275 @@ fn the_agent_list_filters_by_name_and_sorts_by_any_column() {
         names(arrange_agents(all, "", SortKey::TimeInState, true)),
         ["Bob Stone", "Cara Diaz", "Ann Lee"]
     );
+}
+
+/// Bob holding the chats `views` (as their `chat` frames bring them).
+fn bob_with(views: Vec<ChatView>) -> ConsoleState {
+    let mut state = signed_in_as_bob();
+    for view in views {
+        state.apply(
+            ServerFrame::Chat {
+                chat: view,
+                pending_chats: 0,
+            },
+            0,
+        );
+    }
+    state
+}
+
+fn ended(id: &str, with: &str, ended_at: i64) -> ChatView {
+    let mut view = chat(id, with, false, None, ChatStatus::Ended);
+    view.ended_at = Some(ended_at);
+    view
+}
+
+#[wasm_bindgen_test]
+fn a_chat_held_from_its_latest_page_is_held_through_its_last_message_and_only_a_hole_above_is_a_gap()
+ {
+    let c1 = ChatId::from("c1");
+    // The resume brought the latest page of a long chat: 951 to 1000.
+    let held: Vec<u64> = (951..=1000).collect();
+    let mut state = bob_holding(&held);
+    let entry = &state.chats[&c1];
+    assert_eq!(entry.held_through(), 1000);
+    assert_eq!(entry.older_before(), Some(951), "older history precedes it");
+    assert_eq!(state.missing(&c1), None, "what precedes 951 is no gap");
+    assert_eq!(state.resume_points().get(&c1), Some(&1000));
+
+    // Message 1001's push was lost; 1002 arrives: what follows 1000 is missing.
+    state.apply(
+        ServerFrame::Message {
+            message: message("c1", 1002, "ann", "a-1002"),
+        },
+        0,
+    );
+    assert!(state.lacks_before(&c1, 1002));
+    assert_eq!(state.missing(&c1), Some(Missing::After(1000)));
+    assert_eq!(state.resume_points().get(&c1), Some(&1000));
+
+    // Older messages loaded as the window scrolls up join the run, and raise no notice.
+    state.add_messages(
+        (901..=950)
+            .map(|seq| message("c1", seq, "ann", "old"))
+            .collect(),
+    );
+    let entry = &state.chats[&c1];
+    assert_eq!(entry.older_before(), Some(901));
+    assert_eq!(entry.held_through(), 1000);
+    assert_eq!(entry.messages.len(), 101);
+}
+
+#[wasm_bindgen_test]
+fn a_chat_holding_no_message_is_loaded_from_its_latest_page_not_from_its_first() {
+    let mut state = signed_in_as_bob();
+    let mut view = ended("c9", "ann", 5_000);
+    view.last_seq = 700;
+    state.history_page(vec![view.clone()], None);
+    state.open_from_history(view);
+    let c9 = ChatId::from("c9");
+    assert_eq!(
+        state.missing(&c9),
+        Some(Missing::Before(701)),
+        "its latest page, never after=0"
+    );
+    state.add_messages(
+        (651..=700)
+            .map(|seq| message("c9", seq, "ann", "x"))
+            .collect(),
+    );
+    assert_eq!(state.missing(&c9), None);
+    assert_eq!(state.chats[&c9].older_before(), Some(651));
+    // A chat with no message at all lacks nothing.
+    let empty = bob_with(vec![chat("c2", "dan", false, None, ChatStatus::Open)]);
+    assert_eq!(empty.missing(&"c2".into()), None);
+}
+
+#[wasm_bindgen_test]
+fn a_welcome_with_more_open_chats_is_completed_by_the_pages_of_open_chats() {
+    let mut state = ConsoleState::default();
+    state.apply(
+        ServerFrame::Welcome {
+            protocol: protocol::PROTOCOL_VERSION,
+            me: agent("bob"),
+            chats: vec![chat("c1", "ann", false, None, ChatStatus::Open)],
+            more_open: Some("after-c1".into()),
+            pending_chats: 1,
+        },
+        0,
+    );
+    assert_eq!(state.table().len(), 1);
+    // A push brings c3's newer view before its page is read.
+    let mut pushed = chat("c3", "dan", false, None, ChatStatus::Open);
+    pushed.last_seq = 5;
+    state.apply(
+        ServerFrame::Chat {
+            chat: pushed,
+            pending_chats: 1,
+        },
+        0,
+    );
+    state.open_page(
+        vec![
+            chat("c2", "cara", true, Some(2_000), ChatStatus::Open),
+            chat("c3", "dan", false, None, ChatStatus::Open),
+        ],
+        false,
+    );
+    state.open_page(vec![chat("c4", "eve", false, None, ChatStatus::Open)], true);
+    let order: Vec<&str> = state.table().iter().map(|e| e.view.id.as_str()).collect();
+    assert_eq!(order.len(), 4, "{order:?}");
+    assert_eq!(order[0], "c2", "the pending chat first");
+    assert_eq!(
+        state.chats[&ChatId::from("c3")].view.last_seq,
+        5,
+        "the page's older view does not replace the pushed one"
+    );
+}
+
+#[wasm_bindgen_test]
+fn after_a_reconnect_an_open_chat_the_server_no_longer_lists_and_the_hello_did_not_name_is_let_go()
+{
+    // Bob holds more open chats than a hello names: the 100 latest active are named.
+    let views: Vec<ChatView> = (0..MAX_RESUME as i64 + 2)
+        .map(|n| {
+            let mut view = chat(&format!("c{n:03}"), "ann", false, None, ChatStatus::Open);
+            view.last_at = Some(1_000 + n);
+            view
+        })
+        .collect();
+    let mut state = bob_with(views);
+    let named = state.resume_points();
+    assert_eq!(named.len(), MAX_RESUME);
+    assert!(!named.contains_key(&ChatId::from("c000")));
+    assert!(!named.contains_key(&ChatId::from("c001")));
+    // c000 and c001 ended while he was away; c001 is open still, on a later page.
+    state.apply(
+        ServerFrame::Welcome {
+            protocol: protocol::PROTOCOL_VERSION,
+            me: agent("bob"),
+            chats: vec![chat("c050", "ann", false, None, ChatStatus::Open)],
+            more_open: Some("after-c050".into()),
+            pending_chats: 0,
+        },
+        0,
+    );
+    let in_table =
+        |state: &ConsoleState, id: &str| state.table().iter().any(|e| e.view.id.as_str() == id);
+    assert!(in_table(&state, "c000"), "pages to come");
+    state.open_page(
+        vec![chat("c001", "ann", false, None, ChatStatus::Open)],
+        true,
+    );
+    assert!(!in_table(&state, "c000"), "it ended meanwhile");
+    assert!(in_table(&state, "c001"));
+    // The named ones wait for their `chat` frame.
+    assert!(in_table(&state, "c101"));
+}
+
+#[wasm_bindgen_test]
+fn a_chat_that_ends_leaves_the_table_for_the_top_of_the_history_list() {
+    let mut state = bob_with(vec![
+        chat("c1", "ann", false, None, ChatStatus::Open),
+        chat("c2", "cara", false, None, ChatStatus::Open),
+    ]);
+    state.history_page(
+        vec![ended("h1", "dan", 500), ended("h2", "eve", 400)],
+        Some("after-h2".into()),
+    );
+    assert_eq!(state.history_paging, HistoryPaging::More("after-h2".into()));
+    state.apply(
+        ServerFrame::Chat {
+            chat: ended("c1", "ann", 1_000),
+            pending_chats: 0,
+        },
+        0,
+    );
+    let table: Vec<&str> = state.table().iter().map(|e| e.view.id.as_str()).collect();
+    assert_eq!(table, ["c2"]);
+    let history: Vec<&str> = state.history.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(history, ["c1", "h1", "h2"]);
+    // Still held, to stay in the chat window.
+    assert_eq!(
+        state.chats[&ChatId::from("c1")].view.status,
+        ChatStatus::Ended
+    );
+    // The next page lists it again: once.
+    state.history_page(
+        vec![ended("c1", "ann", 1_000), ended("h3", "fay", 300)],
+        None,
+    );
+    let history: Vec<&str> = state.history.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(history, ["c1", "h1", "h2", "h3"]);
+    assert_eq!(state.history_paging, HistoryPaging::Complete);
+}
+
+#[wasm_bindgen_test]
+fn resume_points_name_the_open_chats_and_the_chat_on_show_only() {
+    let mut state = bob_with(vec![
+        chat("open", "ann", false, None, ChatStatus::Open),
+        ended("ended", "cara", 100),
+        ended("shown", "dan", 200),
+    ]);
+    let named = |state: &ConsoleState| {
+        state
+            .resume_points()
+            .into_keys()
+            .map(|id| id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(named(&state), ["open"]);
+    state.shown = Some("shown".into());
+    assert_eq!(named(&state), ["open", "shown"]);
+}
+
+#[wasm_bindgen_test]
+fn a_body_the_server_would_refuse_is_not_sent_and_its_text_comes_back() {
+    let mut state = bob_with(vec![chat("c1", "ann", false, None, ChatStatus::Open)]);
+    // 8,193 quotes are 16,386 bytes once JSON escapes them.
+    let quotes = "\"".repeat(8_193);
+    let refused = state.queue_send("c1".into(), "b-1".into(), quotes.clone());
+    let Err(Notice::Unsendable {
+        chat_id,
+        body,
+        message,
+    }) = refused
+    else {
+        panic!("sent: {refused:?}");
+    };
+    assert_eq!((chat_id.as_str(), body), ("c1", quotes));
+    assert!(message.contains("16,386 of 16,384 bytes"), "{message}");
+    assert!(state.outbox.is_empty(), "nothing queued to send");
+    // Exactly the most goes.
+    assert!(
+        state
+            .queue_send("c1".into(), "b-2".into(), "a".repeat(16_384))
+            .is_ok()
+    );
+    assert_eq!(state.outbox.len(), 1);
+}
+
+#[wasm_bindgen_test]
+fn a_send_the_server_finds_too_large_leaves_the_outbox_and_its_text_comes_back() {
+    let mut state = bob_with(vec![chat("c1", "ann", false, None, ChatStatus::Open)]);
+    state
+        .queue_send("c1".into(), "b-1".into(), "Counted otherwise".into())
+        .expect("short enough here");
+    let notice = state.apply(
+        ServerFrame::Error {
+            code: ErrorCode::MessageTooLarge,
+            message: "the message is longer than 16384 bytes".into(),
+            client_msg_id: Some("b-1".into()),
+        },
+        0,
+    );
+    assert_eq!(
+        notice,
+        Notice::Unsendable {
+            chat_id: "c1".into(),
+            body: "Counted otherwise".into(),
+            message: "the message is longer than 16384 bytes".into(),
+        }
+    );
+    assert!(state.outbox.is_empty(), "never sent again");
 }

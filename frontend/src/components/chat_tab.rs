@@ -1,11 +1,13 @@
-//! The Chat tab: the Multi-Chat Table (one row per chat, longest waiting first) beside
-//! the chat window (transcript, "Your Message", Send, End).
+//! The Chat tab: the Multi-Chat Table (one row per open chat, longest waiting first) and
+//! the History list of ended chats beside the chat window (transcript, "Your Message",
+//! Send, End).
 
 use crate::components::agent_list::ChatMark;
 use crate::components::console::ConsoleContext;
+use crate::components::history::History;
 use crate::format;
 use crate::live::{effect, handler, live, live_view};
-use crate::state::ConsoleState;
+use crate::state::{ConsoleState, too_long};
 use crate::visible_rows::varied;
 use leptos::html::Textarea;
 use leptos::prelude::*;
@@ -21,6 +23,8 @@ const LINE_PX: f64 = 62.0;
 const GAP_PX: f64 = 10.0;
 /// This close to the bottom (px) counts as at the bottom: new messages keep it there.
 const BOTTOM_PX: f64 = 40.0;
+/// This close to the top (px) counts as at the top: older messages are loaded.
+const TOP_PX: f64 = 200.0;
 
 /// The Multi-Chat Table and the chat window.
 #[component]
@@ -28,12 +32,20 @@ pub fn ChatTab() -> impl IntoView {
     let ctx = expect_context::<ConsoleContext>();
     let state = ctx.state;
     let selected = ctx.selected;
-    // The chat on show: the one chosen, else the top row of the table.
-    let current = Memo::new(move |_| {
+    // The chat on show: the one chosen, else the one on show that ended (it stays
+    // there to read), else the top row of the table.
+    let current = Memo::new(move |shown: Option<&Option<ChatId>>| {
         let chosen = selected.get();
-        state.with(|s| match chosen {
-            Some(id) if s.chats.contains_key(&id) => Some(id),
-            _ => s.table().first().map(|entry| entry.view.id.clone()),
+        state.with(|s| {
+            let ended = shown.cloned().flatten().filter(|id| {
+                s.chats
+                    .get(id)
+                    .is_some_and(|e| e.view.status == ChatStatus::Ended)
+            });
+            match chosen {
+                Some(id) if s.chats.contains_key(&id) => Some(id),
+                _ => ended.or_else(|| s.table().first().map(|entry| entry.view.id.clone())),
+            }
         })
     });
     let now = ctx.now;
@@ -47,6 +59,7 @@ pub fn ChatTab() -> impl IntoView {
     };
     view! {
         <div class="chat-tab">
+            <div class="chat-lists">
             <table class="multi-chat" aria-label="Multi-Chat Table">
                 <thead>
                     <tr>
@@ -62,8 +75,6 @@ pub fn ChatTab() -> impl IntoView {
                         let id = view.id.clone();
                         let mark = if view.pending {
                             ChatMark::RequiresResponse
-                        } else if view.status == ChatStatus::Ended {
-                            ChatMark::Ended
                         } else {
                             ChatMark::Waiting
                         };
@@ -89,8 +100,10 @@ pub fn ChatTab() -> impl IntoView {
                 </tbody>
             </table>
             {live_view(move || rows().is_empty().then(|| view! {
-                <p class="empty">"No chats yet. Open Agents, click an agent's name and choose Start a chat."</p>
+                <p class="empty">"No open chats. Open Agents, click an agent's name and choose Start a chat."</p>
             }))}
+            <History />
+            </div>
             {live_view(move || current.get().map(|id| view! { <ChatWindow chat=id /> }))}
         </div>
     }
@@ -125,6 +138,16 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
             })
         }
     };
+    // A chat on show that lacks messages gets them: its latest page if none is held
+    // (opened from the History list), or what a gap lacks.
+    {
+        let (catch_up, chat) = (ctx.catch_up.clone(), chat.clone());
+        effect(move || {
+            if state.with(|s| s.missing(&chat).is_some()) {
+                catch_up.fill(chat.clone());
+            }
+        });
+    }
     let input = NodeRef::<Textarea>::new();
     let send = {
         let (ctx, chat, draft, set_draft) =
@@ -134,8 +157,10 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
             if body.trim().is_empty() {
                 return;
             }
-            ctx.send_message(chat.clone(), body);
-            set_draft(String::new());
+            // Too long to send, it stays in Your Message, and why shows beside it.
+            if ctx.send_message(chat.clone(), body) {
+                set_draft(String::new());
+            }
             if let Some(input) = input.get() {
                 let _ = input.focus();
             }
@@ -151,6 +176,35 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
     };
     let (transcript, shown) = transcript(state, chat.clone(), me.clone());
     let list = shown.list;
+    // Older messages, a page at a time, as she reaches the top (or asks for them).
+    let has_older = {
+        let chat = chat.clone();
+        move || {
+            state.with(|s| {
+                s.chats
+                    .get(&chat)
+                    .is_some_and(|e| e.older_before().is_some())
+            })
+        }
+    };
+    let load_older = {
+        let (catch_up, chat) = (ctx.catch_up.clone(), chat.clone());
+        move || catch_up.older(chat.clone())
+    };
+    {
+        let load_older = load_older.clone();
+        effect(move || {
+            if shown.at_top.get() {
+                load_older();
+            }
+        });
+    }
+    // A message the server would refuse is not sent: it stays in Your Message, and this
+    // says why until it is short enough.
+    let too_long_note = {
+        let draft = draft.clone();
+        move || too_long(&draft())
+    };
     // Tell the other agent what I have seen, while this window shows and the page is visible.
     let reported = StoredValue::new(0u64);
     {
@@ -225,6 +279,10 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
             </header>
             <div class="transcript" role="log" aria-label="Transcript" aria-live="polite" node_ref=list
                 on:scroll=handler(move |_| shown.scrolled())>
+                {live_view(move || has_older().then(|| {
+                    let load_older = load_older.clone();
+                    view! { <button class="quiet-dark earlier" on:click=handler(move |_| load_older())>"Load earlier messages"</button> }
+                }))}
                 <ol style:padding-top=live(move || format!("{}px", shown.get().above.round() as i64))
                     style:padding-bottom=live(move || format!("{}px", shown.get().below.round() as i64))>
                 <For each=transcript key=|line| line.key.clone() children=|line| view! {
@@ -239,6 +297,7 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
             {live_view(move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> }))}
             <div class="composer">
                 <label for="your-message">"Your Message"</label>
+                {live_view(move || too_long_note().map(|why| view! { <p class="alert" role="status">{why}</p> }))}
                 <textarea id="your-message" node_ref=input rows="3"
                     prop:value=live(draft.clone())
                     disabled=live(ended_for_input)
@@ -297,6 +356,15 @@ struct TranscriptView {
     scroll: RwSignal<(f64, f64)>,
     /// Whether the view is at the bottom: new lines keep it there.
     at_bottom: RwSignal<bool>,
+    /// Whether the view is at the top: older messages are loaded.
+    at_top: RwSignal<bool>,
+    /// The message at the top of the view (0: none), how far (px) the view's top is below
+    /// its start, and the first message held then: when older messages come before that
+    /// one, the view stays on the message she was reading. (Lines measured above it
+    /// the browser's own scroll anchoring takes care of.)
+    anchor: StoredValue<u64>,
+    anchor_offset: StoredValue<f64>,
+    anchor_first: StoredValue<u64>,
     heights: StoredValue<BTreeMap<LineId, f64>>,
     measured: RwSignal<u64>,
 }
@@ -338,6 +406,20 @@ impl TranscriptView {
         if self.at_bottom.get_untracked() != bottom {
             self.at_bottom.set(bottom);
         }
+        let at_top = top <= TOP_PX;
+        if self.at_top.get_untracked() != at_top {
+            self.at_top.set(at_top);
+        }
+        self.layout.with_untracked(|(ids, starts)| {
+            let at = starts[1..].partition_point(|end| *end <= top);
+            if let (Some(LineId::Stored(first)), Some(LineId::Stored(seq))) =
+                (ids.first(), ids.get(at))
+            {
+                self.anchor.set_value(*seq);
+                self.anchor_offset.set_value(top - starts[at]);
+                self.anchor_first.set_value(*first);
+            }
+        });
     }
 
     /// After the lines on show changed: measures them, and keeps the view at the bottom
@@ -379,6 +461,18 @@ impl TranscriptView {
         }
         if self.at_bottom.get_untracked() {
             div.set_scroll_top(div.scroll_height());
+        } else {
+            // Older messages added above the one she reads do not move it.
+            let anchor = LineId::Stored(self.anchor.get_value());
+            let first = LineId::Stored(self.anchor_first.get_value());
+            let start = self.layout.with_untracked(|(ids, starts)| {
+                let prepended = ids.first().is_some_and(|id| *id < first);
+                let at = ids.binary_search(&anchor).ok().filter(|_| prepended);
+                at.map(|at| starts[at])
+            });
+            if let Some(start) = start {
+                div.set_scroll_top((start + self.anchor_offset.get_value()).round() as i32);
+            }
         }
         self.scrolled();
     }
@@ -439,6 +533,10 @@ fn transcript(
         list,
         scroll,
         at_bottom,
+        at_top: RwSignal::new(false),
+        anchor: StoredValue::new(0),
+        anchor_offset: StoredValue::new(0.0),
+        anchor_first: StoredValue::new(0),
         heights,
         measured,
     };

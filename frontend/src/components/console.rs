@@ -2,7 +2,7 @@
 //! whole console shares (the session, the chat state, the link, the clock).
 
 use crate::alerts::{self, AlertSettings};
-use crate::api::{self, Link, LinkTargets};
+use crate::api::{self, CatchUp, Link, LinkTargets};
 use crate::components::agent_list::AgentList;
 use crate::components::chat_tab::ChatTab;
 use crate::components::transcripts::Transcripts;
@@ -50,6 +50,8 @@ pub struct ConsoleContext {
     pub refusal: RwSignal<Option<String>>,
     /// What she has typed and not sent, per chat: switching chats keeps each draft.
     pub drafts: RwSignal<std::collections::BTreeMap<ChatId, String>>,
+    /// Fetches what the console lacks: a chat's messages, the History list's pages.
+    pub catch_up: CatchUp,
     outbound: UnboundedSender<ClientFrame>,
 }
 
@@ -72,14 +74,19 @@ impl ConsoleContext {
         });
     }
 
-    /// Queues a message for `chat` and sends it.
-    pub fn send_message(&self, chat: ChatId, body: String) {
+    /// Queues a message for `chat` and sends it; false when it is too long to send (the
+    /// chat window says so beside Your Message, which keeps the text).
+    pub fn send_message(&self, chat: ChatId, body: String) -> bool {
         let id = client_msg_id();
-        let mut frame = None;
+        let mut queued = None;
         self.state
-            .update(|s| frame = Some(s.queue_send(chat, id, body)));
-        if let Some(frame) = frame {
-            self.send(frame);
+            .update(|s| queued = Some(s.queue_send(chat, id, body)));
+        match queued {
+            Some(Ok(frame)) => {
+                self.send(frame);
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -96,13 +103,15 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
     let link = RwSignal::new(Link::Connecting);
     let notices = RwSignal::new(Vec::<Notice>::new());
     let signed_out = RwSignal::new(false);
-    let outbound = api::open_link(
+    let selected = RwSignal::new(None);
+    let (outbound, catch_up) = api::open_link(
         signed_in.token.clone(),
         LinkTargets {
             state,
             link,
             notices,
             signed_out,
+            selected,
         },
     );
     let now = RwSignal::new(js_sys::Date::now() as i64);
@@ -132,12 +141,13 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         state,
         link,
         tab: RwSignal::new(Tab::StatusAgentStatus),
-        selected: RwSignal::new(None),
+        selected,
         now,
         visible: page_visibility(),
         alerts: RwSignal::new(AlertSettings::load()),
         refusal: RwSignal::new(None),
         drafts: RwSignal::new(std::collections::BTreeMap::new()),
+        catch_up,
         outbound,
     };
     ctx.refresh_agents();
@@ -338,6 +348,27 @@ fn act_on(ctx: &ConsoleContext, notice: Notice) {
             }
         }
         Notice::Refused(message) => ctx.refusal.set(Some(message)),
+        Notice::Unsendable {
+            chat_id,
+            body,
+            message,
+        } => {
+            // Its text goes back into Your Message, before anything typed since, where
+            // the chat window says it is too long.
+            if crate::state::too_long(&body).is_none() {
+                // The server counted otherwise than this console.
+                ctx.refusal.set(Some(message));
+            }
+            ctx.drafts.update(|drafts| {
+                let draft = drafts.get(&chat_id).cloned().unwrap_or_default();
+                let text = if draft.is_empty() || draft == body {
+                    body
+                } else {
+                    format!("{body}\n{draft}")
+                };
+                drafts.insert(chat_id, text);
+            });
+        }
         Notice::RetryLater(id) => {
             // Too fast for the server's rate limit: send it again in a moment (and again,
             // until it is stored).

@@ -3,5 +3,6 @@
 pub mod agent_list;
 pub mod chat_tab;
 pub mod console;
+pub mod history;
 pub mod sign_in;
 pub mod transcripts;
