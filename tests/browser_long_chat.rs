@@ -1,11 +1,13 @@
 //! Long lists in a real browser. A chat of thousands of messages: only a window of it is
 //! in the page, the view follows new messages while it is at the bottom and stays put
 //! while the agent reads further up, and the first message is there when she scrolls to
-//! it. An agent list of hundreds: a window of rows, the whole list counted for assistive
-//! technology, reached by scrolling the page and by the filter.
+//! it (older pages load as she nears the top). An agent list of hundreds: a window of
+//! rows, the whole list counted for assistive technology, reached by scrolling the page
+//! and by the filter. An agent with two thousand past chats: her open chat in the
+//! Multi-Chat Table, the past ones in History a page at a time, and she chats as ever.
 
 use console_e2e::browser::{Browser, Driver};
-use console_e2e::seed::{LongChatSpec, seed};
+use console_e2e::seed::{LongChatSpec, past_chats, seed};
 use console_e2e::server::TestServer;
 use console_e2e::{eventually, output_dir, workspace_root};
 use serde_json::json;
@@ -112,7 +114,7 @@ async fn a_chat_of_thousands_keeps_a_window_in_the_page_and_follows_new_messages
         .await?;
     eventually(
         "the first message at the top",
-        Duration::from_secs(15),
+        Duration::from_secs(90),
         || async {
             ann.client
                 .execute(
@@ -266,5 +268,119 @@ async fn an_agent_list_of_hundreds_keeps_a_window_in_the_page_and_scrolls_and_fi
     .await?;
     ann.by_role("button", "Colleague 0321").await?;
     ann.client.clone().close().await?;
+    Ok(())
+}
+
+/// How many rows the History list shows.
+async fn history_rows(browser: &Browser) -> anyhow::Result<u64> {
+    let count = browser
+        .client
+        .execute(
+            "return document.querySelectorAll('.history-list li').length;",
+            Vec::new(),
+        )
+        .await?;
+    Ok(count.as_u64().unwrap_or(0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_with_two_thousand_past_chats_sees_her_open_chat_pages_her_history_and_chats()
+-> anyhow::Result<()> {
+    const PAST: usize = 2_000;
+    let data = tempfile::tempdir()?;
+    let directory = json!({"tenants": [{"id": "acme", "name": "Acme Contact Center", "agents": [
+        {"id": "ann", "name": "Ann Lee", "group": "sales", "role": "agent"},
+        {"id": "bob", "name": "Bob Stone", "group": "sales", "role": "agent"},
+        {"id": "cara", "name": "Cara Diaz", "group": "sales", "role": "agent"},
+        {"id": "dan", "name": "Dan Wu", "group": "sales", "role": "agent"},
+        {"id": "eve", "name": "Eve Park", "group": "sales", "role": "agent"}]}]});
+    seed(data.path(), &directory, &[]).await?;
+    let colleagues = [("cara", "Cara Diaz"), ("dan", "Dan Wu"), ("eve", "Eve Park")];
+    past_chats(data.path(), "acme", "ann", &colleagues.map(|(id, _)| id), PAST).await?;
+    let open = LongChatSpec {
+        tenant: "acme",
+        id: "open-with-bob",
+        between: ["bob", "ann"],
+        messages: 3,
+    };
+    seed(data.path(), &directory, &[open]).await?;
+    let server = TestServer::start_on(data, workspace_root().join("dist"), None).await?;
+    let driver = Driver::start().await?;
+    let ann = driver.browser("ann-history").await?;
+    let bob = driver.browser("bob-history").await?;
+    sign_in(&ann, &server.url(), "Ann Lee").await?;
+
+    // The table: her one open chat. History: the latest 20 past chats, newest first.
+    eventually("Ann's History to show a page", Duration::from_secs(30), || async {
+        Ok((history_rows(&ann).await? == 20).then_some(()))
+    })
+    .await?;
+    let table = ann.text_of("table.multi-chat tbody").await?;
+    assert!(table.contains("Bob Stone"), "the open chat is listed: {table:?}");
+    let open_rows = ann
+        .client
+        .execute(
+            "return document.querySelectorAll('table.multi-chat tbody tr').length;",
+            Vec::new(),
+        )
+        .await?;
+    assert_eq!(open_rows.as_u64(), Some(1), "ended chats are not in the table");
+    let newest = ann.text_of(".history-list li:first-child").await?;
+    assert!(
+        newest.contains(&format!("Past answer {}", PAST - 1))
+            && newest.contains(colleagues[(PAST - 1) % colleagues.len()].1),
+        "the most recently ended first, with its last line: {newest:?}"
+    );
+    ann.screenshot(&output_dir().join("screenshots"), "10-history")
+        .await?;
+
+    // Older chats as she scrolls the list to its end, and on "Show older chats".
+    ann.client
+        .execute(
+            "const l = document.querySelector('.history-list'); l.scrollTop = l.scrollHeight;",
+            Vec::new(),
+        )
+        .await?;
+    eventually("a second page of History", Duration::from_secs(15), || async {
+        Ok((history_rows(&ann).await? == 40).then_some(()))
+    })
+    .await?;
+    ann.by_role("button", "Show older chats").await?.click().await?;
+    eventually("a third page of History", Duration::from_secs(15), || async {
+        Ok((history_rows(&ann).await? == 60).then_some(()))
+    })
+    .await?;
+
+    // A past chat opens, ended, with its messages.
+    ann.client
+        .find(fantoccini::Locator::Css(".history-list li:nth-child(45) button"))
+        .await?
+        .click()
+        .await?;
+    let past = PAST - 45;
+    eventually("the past chat's messages", Duration::from_secs(15), || async {
+        let shown = ann.text_of(".transcript").await?;
+        Ok((shown.contains(&format!("Past question {past}"))
+            && shown.contains(&format!("Past answer {past}")))
+        .then_some(()))
+    })
+    .await?;
+
+    // And she chats with Bob as ever.
+    ann.by_role("button", "Bob Stone").await?.click().await?;
+    ann.by_role("textbox", "Your Message")
+        .await?
+        .send_keys(&format!("Back to the transfer.{ENTER}"))
+        .await?;
+    sign_in(&bob, &server.url(), "Bob Stone").await?;
+    bob.by_role("button", "Ann Lee").await?.click().await?;
+    eventually("Bob to read Ann's message", Duration::from_secs(15), || async {
+        let shown = bob.text_of(".transcript").await?;
+        Ok(shown.contains("Back to the transfer.").then_some(()))
+    })
+    .await?;
+    for browser in [ann, bob] {
+        browser.client.clone().close().await?;
+    }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub fn History() -> impl IntoView {
     // on every message.
     let listed = Memo::new(move |_| state.with(|s| s.history.len()));
     let rows = move || {
-        listed.track();
+        let _ = listed.get();
         state.with_untracked(|s| s.history.clone())
     };
     let paging = move || state.with(|s| s.history_paging.clone());
