@@ -295,8 +295,19 @@ async fn an_agent_with_two_thousand_past_chats_sees_her_open_chat_pages_her_hist
         {"id": "dan", "name": "Dan Wu", "group": "sales", "role": "agent"},
         {"id": "eve", "name": "Eve Park", "group": "sales", "role": "agent"}]}]});
     seed(data.path(), &directory, &[]).await?;
-    let colleagues = [("cara", "Cara Diaz"), ("dan", "Dan Wu"), ("eve", "Eve Park")];
-    past_chats(data.path(), "acme", "ann", &colleagues.map(|(id, _)| id), PAST).await?;
+    let colleagues = [
+        ("cara", "Cara Diaz"),
+        ("dan", "Dan Wu"),
+        ("eve", "Eve Park"),
+    ];
+    past_chats(
+        data.path(),
+        "acme",
+        "ann",
+        &colleagues.map(|(id, _)| id),
+        PAST,
+    )
+    .await?;
     let open = LongChatSpec {
         tenant: "acme",
         id: "open-with-bob",
@@ -311,12 +322,17 @@ async fn an_agent_with_two_thousand_past_chats_sees_her_open_chat_pages_her_hist
     sign_in(&ann, &server.url(), "Ann Lee").await?;
 
     // The table: her one open chat. History: the latest 20 past chats, newest first.
-    eventually("Ann's History to show a page", Duration::from_secs(30), || async {
-        Ok((history_rows(&ann).await? == 20).then_some(()))
-    })
+    eventually(
+        "Ann's History to show a page",
+        Duration::from_secs(30),
+        || async { Ok((history_rows(&ann).await? == 20).then_some(())) },
+    )
     .await?;
     let table = ann.text_of("table.multi-chat tbody").await?;
-    assert!(table.contains("Bob Stone"), "the open chat is listed: {table:?}");
+    assert!(
+        table.contains("Bob Stone"),
+        "the open chat is listed: {table:?}"
+    );
     let open_rows = ann
         .client
         .execute(
@@ -324,7 +340,11 @@ async fn an_agent_with_two_thousand_past_chats_sees_her_open_chat_pages_her_hist
             Vec::new(),
         )
         .await?;
-    assert_eq!(open_rows.as_u64(), Some(1), "ended chats are not in the table");
+    assert_eq!(
+        open_rows.as_u64(),
+        Some(1),
+        "ended chats are not in the table"
+    );
     let newest = ann.text_of(".history-list li:first-child").await?;
     assert!(
         newest.contains(&format!("Past answer {}", PAST - 1))
@@ -341,29 +361,42 @@ async fn an_agent_with_two_thousand_past_chats_sees_her_open_chat_pages_her_hist
             Vec::new(),
         )
         .await?;
-    eventually("a second page of History", Duration::from_secs(15), || async {
-        Ok((history_rows(&ann).await? == 40).then_some(()))
-    })
+    eventually(
+        "a second page of History",
+        Duration::from_secs(15),
+        || async { Ok((history_rows(&ann).await? == 40).then_some(())) },
+    )
     .await?;
-    ann.by_role("button", "Show older chats").await?.click().await?;
-    eventually("a third page of History", Duration::from_secs(15), || async {
-        Ok((history_rows(&ann).await? == 60).then_some(()))
-    })
+    ann.by_role("button", "Show older chats")
+        .await?
+        .click()
+        .await?;
+    eventually(
+        "a third page of History",
+        Duration::from_secs(15),
+        || async { Ok((history_rows(&ann).await? == 60).then_some(())) },
+    )
     .await?;
 
     // A past chat opens, ended, with its messages.
     ann.client
-        .find(fantoccini::Locator::Css(".history-list li:nth-child(45) button"))
+        .find(fantoccini::Locator::Css(
+            ".history-list li:nth-child(45) button",
+        ))
         .await?
         .click()
         .await?;
     let past = PAST - 45;
-    eventually("the past chat's messages", Duration::from_secs(15), || async {
-        let shown = ann.text_of(".transcript").await?;
-        Ok((shown.contains(&format!("Past question {past}"))
-            && shown.contains(&format!("Past answer {past}")))
-        .then_some(()))
-    })
+    eventually(
+        "the past chat's messages",
+        Duration::from_secs(15),
+        || async {
+            let shown = ann.text_of(".transcript").await?;
+            Ok((shown.contains(&format!("Past question {past}"))
+                && shown.contains(&format!("Past answer {past}")))
+            .then_some(()))
+        },
+    )
     .await?;
 
     // And she chats with Bob as ever.
@@ -374,10 +407,14 @@ async fn an_agent_with_two_thousand_past_chats_sees_her_open_chat_pages_her_hist
         .await?;
     sign_in(&bob, &server.url(), "Bob Stone").await?;
     bob.by_role("button", "Ann Lee").await?.click().await?;
-    eventually("Bob to read Ann's message", Duration::from_secs(15), || async {
-        let shown = bob.text_of(".transcript").await?;
-        Ok(shown.contains("Back to the transfer.").then_some(()))
-    })
+    eventually(
+        "Bob to read Ann's message",
+        Duration::from_secs(15),
+        || async {
+            let shown = bob.text_of(".transcript").await?;
+            Ok(shown.contains("Back to the transfer.").then_some(()))
+        },
+    )
     .await?;
     for browser in [ann, bob] {
         browser.client.clone().close().await?;

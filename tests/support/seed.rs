@@ -133,14 +133,28 @@ pub async fn past_chats(
             let (store, tenant) = (&store, &tenant);
             async move {
                 let id = protocol::ChatId::from(format!("past-{n:05}").as_str());
-                let chat = Chat::new(tenant.clone(), id.clone(), agent.into(), with.into(), ended - 300_000, None);
+                let chat = Chat::new(
+                    tenant.clone(),
+                    id.clone(),
+                    agent.into(),
+                    with.into(),
+                    ended - 300_000,
+                    None,
+                );
                 store.open_chat(&chat).await?;
                 for (from, client_msg_id, body) in [
                     (agent, "q", format!("Past question {n}")),
                     (with, "a", format!("Past answer {n}")),
                 ] {
                     store
-                        .append_message(tenant, &id, &from.into(), client_msg_id, &body, ended - 60_000)
+                        .append_message(
+                            tenant,
+                            &id,
+                            &from.into(),
+                            client_msg_id,
+                            &body,
+                            ended - 60_000,
+                        )
                         .await?;
                 }
                 store.end_chat(tenant, &id, &agent.into(), ended).await

@@ -94,6 +94,33 @@ fn chat_ids(chats: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Every page of `GET /api/chats?status={status}&limit=50`, as `agent` follows their
+/// cursors from `cursor`.
+async fn every_page(
+    addr: std::net::SocketAddr,
+    agent: &str,
+    status: &str,
+    mut cursor: String,
+) -> Vec<Value> {
+    let mut pages = Vec::new();
+    loop {
+        let (status_code, page) = http(
+            addr,
+            "GET",
+            &format!("/api/chats?status={status}&limit=50&cursor={cursor}"),
+            Some(agent),
+            "",
+        )
+        .await;
+        assert_eq!(status_code, 200, "{page}");
+        cursor = page["next"].as_str().unwrap_or_default().to_owned();
+        pages.push(page);
+        if cursor.is_empty() {
+            return pages;
+        }
+    }
+}
+
 /// The `message` frames a console is sent until it falls silent.
 async fn messages_until_silence(console: &mut Console) -> Vec<Value> {
     let mut messages = Vec::new();
@@ -160,20 +187,9 @@ async fn an_agent_with_two_thousand_past_chats_signs_in_to_her_open_chats_and_pa
 
     // The ended chats, newest first, a page at a time, each once.
     let mut seen = BTreeSet::new();
-    let mut cursor = String::new();
-    let mut pages = 0;
     let mut last_ended = i64::MAX;
-    loop {
-        let (status, page) = http(
-            addr,
-            "GET",
-            &format!("/api/chats?status=ended&limit=50&cursor={cursor}"),
-            Some(&ann),
-            "",
-        )
-        .await;
-        assert_eq!(status, 200, "{page}");
-        pages += 1;
+    let pages = every_page(addr, &ann, "ended", String::new()).await;
+    for page in &pages {
         for chat in page["chats"].as_array().expect("chats") {
             let ended = chat["ended_at"].as_i64().expect("ended");
             assert!(ended < last_ended, "newest first");
@@ -185,13 +201,9 @@ async fn an_agent_with_two_thousand_past_chats_signs_in_to_her_open_chats_and_pa
             );
             assert!(seen.insert(chat["id"].as_str().expect("id").to_owned()));
         }
-        match page["next"].as_str() {
-            Some(next) => cursor = next.to_owned(),
-            None => break,
-        }
     }
     assert_eq!(seen.len(), ENDED);
-    assert_eq!(pages, ENDED / 50);
+    assert_eq!(pages.len(), ENDED / 50);
     let (status, open) = http(addr, "GET", "/api/chats", Some(&ann), "").await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -282,20 +294,10 @@ async fn a_welcome_holds_the_open_chats_that_fit_and_names_where_the_rest_start(
         "{} chats",
         first.len()
     );
-    let mut cursor = welcome["more_open"].as_str().expect("a cursor").to_owned();
+    let cursor = welcome["more_open"].as_str().expect("a cursor").to_owned();
     let mut all: Vec<String> = first;
-    while !cursor.is_empty() {
-        let (status, page) = http(
-            server.addr,
-            "GET",
-            &format!("/api/chats?status=open&cursor={cursor}&limit=50"),
-            Some(&ann),
-            "",
-        )
-        .await;
-        assert_eq!(status, 200, "{page}");
+    for page in every_page(server.addr, &ann, "open", cursor).await {
         all.extend(chat_ids(&page["chats"]));
-        cursor = page["next"].as_str().unwrap_or_default().to_owned();
     }
     let expected: Vec<String> = (0..150).map(|n| format!("c{n:03}")).collect();
     assert_eq!(all, expected, "every open chat once, in order");

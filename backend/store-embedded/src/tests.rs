@@ -9,6 +9,22 @@ fn fresh() -> (tempfile::TempDir, EmbeddedStore) {
     (dir, store)
 }
 
+/// Opens chat `id` of tenant t1 between Ann and `with`, and Ann says `body` in it.
+fn open_and_say(store: &EmbeddedStore, id: &str, with: &str, body: &str) {
+    let tenant = TenantId::from("t1");
+    let chat = Chat::new(
+        tenant.clone(),
+        id.into(),
+        "ann".into(),
+        with.into(),
+        1,
+        None,
+    );
+    block_on(store.open_chat(&chat)).expect("open chat");
+    block_on(store.append_message(&tenant, &id.into(), &"ann".into(), "m1", body, 2))
+        .expect("append");
+}
+
 #[test]
 fn passes_every_store_conformance_check() {
     for check in conformance::CHECKS {
@@ -24,17 +40,7 @@ fn messages_survive_closing_and_reopening_the_file() {
     let tenant = TenantId::from("t1");
     {
         let store = EmbeddedStore::open(&path).expect("open");
-        let chat = Chat::new(
-            tenant.clone(),
-            "c1".into(),
-            "ann".into(),
-            "bob".into(),
-            1,
-            None,
-        );
-        block_on(store.open_chat(&chat)).expect("open chat");
-        block_on(store.append_message(&tenant, &"c1".into(), &"ann".into(), "m1", "kept", 2))
-            .expect("append");
+        open_and_say(&store, "c1", "bob", "kept");
     }
     let store = EmbeddedStore::open(&path).expect("reopen");
     let messages = block_on(store.messages(&tenant, &"c1".into(), 0, 10)).expect("read");
@@ -219,17 +225,7 @@ fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
     let tenant = TenantId::from("t1");
     {
         let store = EmbeddedStore::open(&path).expect("open");
-        let chat = Chat::new(
-            tenant.clone(),
-            "c1".into(),
-            "ann".into(),
-            "bob".into(),
-            1,
-            None,
-        );
-        block_on(store.open_chat(&chat)).expect("open chat");
-        block_on(store.append_message(&tenant, &"c1".into(), &"ann".into(), "m1", "hi", 2))
-            .expect("append");
+        open_and_say(&store, "c1", "bob", "hi");
         let other = Chat::new(
             tenant.clone(),
             "c2".into(),
