@@ -7,7 +7,7 @@ use crate::ports::{Appended, EndedCursor, Quota, Store};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
 
 /// Every check of the suite, by name.
-pub const CHECKS: [&str; 14] = [
+pub const CHECKS: [&str; 15] = [
     "directory_round_trips",
     "tickets_are_single_use",
     "connections_are_listed_per_agent",
@@ -22,6 +22,7 @@ pub const CHECKS: [&str; 14] = [
     "open_and_ended_chats_are_paged_per_agent",
     "messages_are_paged_back_from_any_point",
     "pending_counts_are_kept_through_sends_seens_and_ends",
+    "connections_are_found_by_who_sees_them",
 ];
 
 /// Runs one check by name against an empty store; panics with a message on failure.
@@ -50,6 +51,9 @@ pub async fn run(name: &str, store: &dyn Store) {
         }
         "pending_counts_are_kept_through_sends_seens_and_ends" => {
             pending_counts_are_kept_through_sends_seens_and_ends(store).await
+        }
+        "connections_are_found_by_who_sees_them" => {
+            connections_are_found_by_who_sees_them(store).await
         }
         other => panic!("no conformance check named {other}"),
     }
@@ -129,6 +133,65 @@ async fn tickets_are_single_use(store: &dyn Store) {
     assert_eq!(store.take_ticket("tk1").await.expect("take again"), None);
 }
 
+fn connection(id: &str, tenant: &str, agent: &str, group: &str, supervisor: bool) -> Connection {
+    Connection {
+        id: ConnectionId(id.into()),
+        tenant: tenant.into(),
+        agent: agent.into(),
+        connected_at: 1,
+        group: Some(group.into()),
+        supervisor,
+    }
+}
+
+async fn connections_are_found_by_who_sees_them(store: &dyn Store) {
+    let t1 = TenantId::from("t1");
+    for (id, tenant, agent, group, supervisor) in [
+        ("s1", "t1", "ann", "sales", false),
+        ("s2", "t1", "ann", "sales", false),
+        ("s3", "t1", "bob", "sales", false),
+        ("u1", "t1", "dan", "support", false),
+        ("v1", "t1", "sue", "support", true),
+        ("v2", "t1", "sam", "sales", true),
+        ("x1", "t2", "ann", "sales", true),
+    ] {
+        store
+            .put_connection(&connection(id, tenant, agent, group, supervisor))
+            .await
+            .expect("put connection");
+    }
+    let seeing = |group: &'static str| {
+        let t1 = t1.clone();
+        async move {
+            let mut ids: Vec<String> = store
+                .connections_seeing(&t1, &group.into())
+                .await
+                .expect("connections seeing")
+                .into_iter()
+                .map(|c| c.id.0)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(
+        seeing("sales").await,
+        ["s1", "s2", "s3", "v1", "v2"],
+        "the group's and every supervisor's, each once, none of another tenant"
+    );
+    assert_eq!(seeing("support").await, ["u1", "v1", "v2"]);
+    assert_eq!(seeing("billing").await, ["v1", "v2"], "supervisors see every group");
+    store
+        .delete_connection(&ConnectionId("v2".into()))
+        .await
+        .expect("delete");
+    store
+        .delete_connection(&ConnectionId("s1".into()))
+        .await
+        .expect("delete");
+    assert_eq!(seeing("sales").await, ["s2", "s3", "v1"], "gone with the connection");
+}
+
 async fn connections_are_listed_per_agent(store: &dyn Store) {
     let t1 = TenantId::from("t1");
     for (id, tenant, agent) in [
@@ -138,12 +201,7 @@ async fn connections_are_listed_per_agent(store: &dyn Store) {
         ("c4", "t2", "ann"),
     ] {
         store
-            .put_connection(&Connection {
-                id: ConnectionId(id.into()),
-                tenant: tenant.into(),
-                agent: agent.into(),
-                connected_at: 1,
-            })
+            .put_connection(&connection(id, tenant, agent, "sales", false))
             .await
             .expect("put connection");
     }

@@ -64,6 +64,13 @@ pub struct Connection {
     pub tenant: TenantId,
     pub agent: AgentId,
     pub connected_at: i64,
+    /// The agent's functional group as she connected: whose state changes this
+    /// connection is told of follows from it (see [`crate::rules::can_see`]).
+    #[serde(default)]
+    pub group: Option<GroupId>,
+    /// True when the agent is a supervisor: this connection is told of every group's.
+    #[serde(default)]
+    pub supervisor: bool,
 }
 
 /// A single-use ticket that opens one WebSocket.

@@ -3,7 +3,7 @@
 
 use crate::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use async_trait::async_trait;
-use protocol::{AgentId, AgentState, ChatId, TenantId};
+use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
 
 /// A store failure. Retryable failures may succeed if the same call is made again.
 #[derive(Debug, thiserror::Error)]
@@ -67,10 +67,19 @@ pub trait ConnectionStore: Send + Sync {
     /// Removes a connection and returns what it was.
     async fn delete_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
-    /// Every connection of a tenant: for announcing an agent's state change to those
-    /// who can see her (rare, unlike messages).
+    /// Every connection of a tenant: for tests and tools (no use-case reads it: it grows
+    /// with the tenant).
     async fn connections_in_tenant(&self, tenant: &TenantId)
     -> Result<Vec<Connection>, StoreError>;
+    /// The connections that see every agent of `group` by their group and role (see
+    /// [`crate::rules::can_see`]): those of `group`'s agents, and every supervisor's of
+    /// the tenant — each once. Who an agent's state change is told to, besides her
+    /// partners.
+    async fn connections_seeing(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<Connection>, StoreError>;
     /// The connections of one agent: the cost of a push grows with these, never with the
     /// number of agents connected.
     async fn connections_of(

@@ -161,6 +161,8 @@ async fn a_message_reaches_both_connections_of_the_recipient_and_a_gone_one_is_f
             tenant: "acme".into(),
             agent: "bob".into(),
             connected_at: now_ms(),
+            group: Some("sales".into()),
+            supervisor: false,
         })
         .await
         .expect("recorded");

@@ -272,6 +272,8 @@ async fn gone_and_throttled_pushes_clean_up_connections_and_consoles_resume() {
                 tenant: who.tenant.clone(),
                 agent: who.agent.clone(),
                 connected_at: 0,
+                group: None,
+                supervisor: false,
             })
             .await
             .expect("a record");

@@ -15,6 +15,8 @@
 //! | send key (idempotency) | `T#{tenant}#CHAT#{chat}` | `K#{from}#{client_msg_id}` |
 //! | connection | `CONN#{id}` | `CONN` |
 //! | connection by agent | `T#{tenant}#CONNS` | `A#{agent}#C#{id}` |
+//! | connection by its agent's group | `T#{tenant}#CONNS` | `G#{group}#C#{id}` |
+//! | a supervisor's connection | `T#{tenant}#CONNS` | `S#C#{id}` |
 //! | ticket | `TICKET#{id}` | `TICKET` |
 //! | rate limit | `LIMIT#{key}` | `LIMIT` |
 //! | quota window | `QUOTA#{key}#W#{window}` | `QUOTA` |
@@ -42,7 +44,7 @@
 //! `a-z 0-9 . _ -`, chat and connection ids are generated, and a client message id (which
 //! may hold any printable character) is only ever the last part of a key.
 
-use protocol::{AgentId, ChatId, TenantId};
+use protocol::{AgentId, ChatId, GroupId, TenantId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -168,6 +170,29 @@ pub fn connections_pk(tenant: &TenantId) -> String {
 pub fn agent_connection(tenant: &TenantId, agent: &AgentId, id: &str) -> (String, String) {
     (connections_pk(tenant), format!("A#{agent}#C#{id}"))
 }
+
+/// A connection under its agent's group: with [`supervisor_connection`], how an agent's
+/// state change finds the connections that see her (a Query each).
+pub fn group_connection(tenant: &TenantId, group: &GroupId, id: &str) -> (String, String) {
+    (
+        connections_pk(tenant),
+        format!("{}{id}", group_connections_prefix(group)),
+    )
+}
+
+pub fn group_connections_prefix(group: &GroupId) -> String {
+    format!("G#{group}#C#")
+}
+
+/// A supervisor's connection.
+pub fn supervisor_connection(tenant: &TenantId, id: &str) -> (String, String) {
+    (
+        connections_pk(tenant),
+        format!("{SUPERVISOR_CONNECTIONS_PREFIX}{id}"),
+    )
+}
+
+pub const SUPERVISOR_CONNECTIONS_PREFIX: &str = "S#C#";
 
 pub fn agent_connections_prefix(agent: &AgentId) -> String {
     format!("A#{agent}#C#")

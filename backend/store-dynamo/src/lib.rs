@@ -36,7 +36,7 @@ use console_domain::ports::{
     StoreError, TicketStore,
 };
 use item::{Item, ItemBuilder, fail, key, s};
-use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
+use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};
 use std::collections::HashMap;
 
 /// How long connection items live (past API Gateway's 2-hour connection lifetime).
@@ -529,15 +529,14 @@ impl ConnectionStore for DynamoStore {
         let expires = connection.connected_at / 1000 + CONNECTION_TTL_SECONDS;
         let by_id = Item::record_item(keys::connection(&connection.id.0), connection)?
             .with_number(keys::EXPIRES, expires);
-        let by_agent = Item::record_item(
-            keys::agent_connection(&connection.tenant, &connection.agent, &connection.id.0),
-            connection,
-        )?
-        .with_number(keys::EXPIRES, expires);
-        // Two plain writes, the agent's index first: a crash between them leaves at worst
-        // an index entry whose pushes come back Gone until its TTL removes it, never a
-        // connection that pushes cannot find. Cheaper than a transaction, too.
-        self.put(by_agent).await?;
+        let mut indexes = Vec::new();
+        for key in connection_index_keys(connection) {
+            indexes.push(Item::record_item(key, connection)?.with_number(keys::EXPIRES, expires));
+        }
+        // The indexes first (one batch), then the record: a crash between them leaves at
+        // worst index entries whose pushes come back Gone until their TTL removes them,
+        // never a connection that pushes cannot find. Cheaper than a transaction, too.
+        self.put_many(indexes).await?;
         self.put(by_id).await
     }
 
@@ -548,19 +547,11 @@ impl ConnectionStore for DynamoStore {
         else {
             return Ok(None);
         };
-        let deleted = self
-            .transact(
-                vec![
-                    self.delete_item(keys::connection(&id.0))?,
-                    self.delete_item(keys::agent_connection(
-                        &connection.tenant,
-                        &connection.agent,
-                        &id.0,
-                    ))?,
-                ],
-                0,
-            )
-            .await?;
+        let mut deletes = vec![self.delete_item(keys::connection(&id.0))?];
+        for key in connection_index_keys(&connection) {
+            deletes.push(self.delete_item(key)?);
+        }
+        let deleted = self.transact(deletes, 0).await?;
         if !deleted {
             // No condition: another transaction held one of the items.
             return Err(StoreError::retryable(
@@ -583,6 +574,27 @@ impl ConnectionStore for DynamoStore {
             .iter()
             .map(Item::record)
             .collect()
+    }
+
+    async fn connections_seeing(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let pk = keys::connections_pk(tenant);
+        let mut seeing: Vec<Connection> = Vec::new();
+        for prefix in [
+            keys::group_connections_prefix(group),
+            keys::SUPERVISOR_CONNECTIONS_PREFIX.to_owned(),
+        ] {
+            for item in self.query(&pk, &prefix).await? {
+                let connection: Connection = item.record()?;
+                if !seeing.iter().any(|known| known.id == connection.id) {
+                    seeing.push(connection);
+                }
+            }
+        }
+        Ok(seeing)
     }
 
     async fn connections_of(
@@ -965,6 +977,20 @@ impl LimitStore for DynamoStore {
             .await;
         granted(update)
     }
+}
+
+/// The index items of a connection: by its agent, by her group, and among the
+/// supervisors' if she is one.
+fn connection_index_keys(connection: &Connection) -> Vec<(String, String)> {
+    let (tenant, id) = (&connection.tenant, connection.id.0.as_str());
+    let mut out = vec![keys::agent_connection(tenant, &connection.agent, id)];
+    if let Some(group) = &connection.group {
+        out.push(keys::group_connection(tenant, group, id));
+    }
+    if connection.supervisor {
+        out.push(keys::supervisor_connection(tenant, id));
+    }
+    out
 }
 
 /// Whether a conditional update went through: `false` when its condition refused it.

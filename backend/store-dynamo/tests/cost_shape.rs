@@ -2,13 +2,18 @@
 //! the same, because a message counts against its connection's send quota, reads and
 //! writes its chat and looks up the connections of its two participants (a Query each),
 //! never the connections of everyone; and it reads each participant's count of pending
-//! chats as kept (a GetItem each), never her chats.
+//! chats as kept (a GetItem each), never her chats. And what one state change costs: the
+//! same too, because it finds the connections that see the agent through her group's and
+//! the supervisors' (a Query each) and her partners', never every connection of the
+//! tenant. Ann and Bob are of sales; everyone else connected is of support.
 //! Counted at the client, on every request actually sent to the DynamoDB server (moto).
 
 mod moto;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use console_domain::model::{Agent, Connection, Identity, Tenant};
 use console_domain::ports::{ChatStore, ConnectionStore, DirectoryStore};
@@ -43,7 +48,32 @@ impl Intercept for Counter {
         *self.0.lock().expect("lock").entry(operation).or_default() += 1;
         Ok(())
     }
+
+    /// The bytes of every answer, under "bytes read": what grows with the items read.
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let bytes = context
+            .response()
+            .headers()
+            .get("content-length")
+            .and_then(|length| length.parse::<usize>().ok())
+            .ok_or("an answer without its length")?;
+        *self
+            .0
+            .lock()
+            .expect("lock")
+            .entry(BYTES_READ.into())
+            .or_default() += bytes;
+        Ok(())
+    }
 }
+
+/// The counter's entry for the bytes of the answers, beside the operations.
+const BYTES_READ: &str = "bytes read";
 
 impl Counter {
     fn take(&self) -> BTreeMap<String, usize> {
@@ -76,8 +106,12 @@ impl Clock for Clockwork {
     }
 }
 
-/// Requests and pushes for one message from Ann to Bob with `connected` agents online.
-async fn cost_of_one_message(url: &str, connected: usize) -> (BTreeMap<String, usize>, usize) {
+/// Requests and pushes of one operation.
+type Cost = (BTreeMap<String, usize>, usize);
+
+/// What one message from Ann to Bob costs, then one state change of Ann's, with
+/// `connected` agents online.
+async fn cost_of_a_message_and_a_state_change(url: &str, connected: usize) -> (Cost, Cost) {
     let counter = Counter::default();
     let client = moto::client_with(url, |b| b.interceptor(counter.clone())).await;
     let table = format!("cost-{connected}");
@@ -94,7 +128,11 @@ async fn cost_of_one_message(url: &str, connected: usize) -> (BTreeMap<String, u
             tenant: "acme".into(),
             id: id.as_str().into(),
             name: id.clone(),
-            group: "sales".into(),
+            group: if id == "ann" || id == "bob" {
+                "sales".into()
+            } else {
+                "support".into()
+            },
             role: Role::Agent,
             state: AgentState::Available,
             state_since: 0,
@@ -109,6 +147,8 @@ async fn cost_of_one_message(url: &str, connected: usize) -> (BTreeMap<String, u
                 tenant: "acme".into(),
                 agent: agent.id.clone(),
                 connected_at: 1_000_000,
+                group: Some(agent.group.clone()),
+                supervisor: false,
             })
             .await
             .expect("connection");
@@ -147,22 +187,32 @@ async fn cost_of_one_message(url: &str, connected: usize) -> (BTreeMap<String, u
         )
         .await
         .expect("sent");
-    let pushes = *pusher.0.lock().expect("lock");
-    (counter.take(), pushes)
+    let message = (
+        counter.take(),
+        std::mem::take(&mut *pusher.0.lock().expect("lock")),
+    );
+    service
+        .set_state(&ann, AgentState::Busy)
+        .await
+        .expect("state changed");
+    let state_change = (counter.take(), *pusher.0.lock().expect("lock"));
+    (message, state_change)
 }
 
 #[tokio::test]
-async fn one_message_costs_the_same_with_10_100_and_1000_agents_connected() {
+async fn a_message_and_a_state_change_cost_the_same_with_10_100_and_1000_agents_connected() {
     let moto = moto::start();
     let mut costs = Vec::new();
+    let mut state_changes = Vec::new();
     for connected in [10, 100, 1000] {
-        let (requests, pushes) = cost_of_one_message(&moto.url, connected).await;
-        let total: usize = requests.values().sum();
-        println!(
-            "{connected:>5} agents connected: {total} DynamoDB requests {requests:?}, {pushes} pushes"
-        );
-        assert!(!requests.contains_key("Scan"), "never a Scan");
-        costs.push((total, requests, pushes));
+        let (message, state_change) =
+            cost_of_a_message_and_a_state_change(&moto.url, connected).await;
+        let (message, state_change) = (Measured::of(message), Measured::of(state_change));
+        println!("{connected:>5} agents connected: a message {message:?}");
+        println!("{connected:>5} agents connected: a state change {state_change:?}");
+        assert!(!message.requests.contains_key("Scan"), "never a Scan");
+        costs.push((message.total(), message.requests.clone(), message.pushes));
+        state_changes.push(state_change);
     }
     assert_eq!(costs[0], costs[1], "10 vs 100 agents connected");
     assert_eq!(costs[1], costs[2], "100 vs 1,000 agents connected");
@@ -185,4 +235,49 @@ async fn one_message_costs_the_same_with_10_100_and_1000_agents_connected() {
         "the pending counts are read as kept, not recounted from the participants' chats"
     );
     assert_eq!(costs[0].0, 10, "requests per message: {:?}", costs[0].1);
+    // The same requests and pushes, answered with as many bytes (but for the table's
+    // name, a digit longer each time): nothing of the agents of another group is read.
+    for (fewer, more) in [
+        (&state_changes[0], &state_changes[1]),
+        (&state_changes[1], &state_changes[2]),
+    ] {
+        assert_eq!(
+            (&fewer.requests, fewer.pushes),
+            (&more.requests, more.pushes)
+        );
+        assert!(
+            more.bytes.abs_diff(fewer.bytes) <= 16,
+            "a state change read {} bytes, then {} with more agents connected",
+            fewer.bytes,
+            more.bytes
+        );
+    }
+    assert_eq!(
+        state_changes[0].pushes, 2,
+        "the state change is pushed to the connections that see Ann: hers and Bob's"
+    );
+}
+
+/// What an operation cost: its requests by operation, the bytes of their answers, and
+/// its pushes.
+#[derive(Debug)]
+struct Measured {
+    requests: BTreeMap<String, usize>,
+    bytes: usize,
+    pushes: usize,
+}
+
+impl Measured {
+    fn of((mut requests, pushes): Cost) -> Self {
+        let bytes = requests.remove(BYTES_READ).unwrap_or_default();
+        Measured {
+            requests,
+            bytes,
+            pushes,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.requests.values().sum()
+    }
 }

@@ -1,7 +1,7 @@
 //! The embedded store's keys: ids joined by the unit separator.
 
 use console_domain::ConnectionId;
-use protocol::{AgentId, ChatId, TenantId};
+use protocol::{AgentId, ChatId, GroupId, TenantId};
 
 /// Joins the ids of a key.
 pub const SEP: char = '\u{1f}';
@@ -27,6 +27,24 @@ pub fn agent_prefix(tenant: &TenantId, agent: &AgentId) -> String {
 
 pub fn agent_connection(tenant: &TenantId, agent: &AgentId, id: &ConnectionId) -> String {
     format!("{tenant}{SEP}{agent}{SEP}{}", id.0)
+}
+
+/// A connection under the group of its agent (for `connections_seeing`).
+pub fn group_connection(tenant: &TenantId, group: &GroupId, id: &ConnectionId) -> String {
+    format!("{}{}", group_connections_prefix(tenant, group), id.0)
+}
+
+pub fn group_connections_prefix(tenant: &TenantId, group: &GroupId) -> String {
+    format!("{tenant}{SEP}G{SEP}{group}{SEP}")
+}
+
+/// A supervisor's connection.
+pub fn supervisor_connection(tenant: &TenantId, id: &ConnectionId) -> String {
+    format!("{}{}", supervisor_connections_prefix(tenant), id.0)
+}
+
+pub fn supervisor_connections_prefix(tenant: &TenantId) -> String {
+    format!("{tenant}{SEP}S{SEP}")
 }
 
 pub fn agent_chat(tenant: &TenantId, agent: &AgentId, chat: &ChatId) -> String {

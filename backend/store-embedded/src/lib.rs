@@ -20,7 +20,7 @@ use console_domain::ports::{
     StoreError, TicketStore,
 };
 use journal::{Change, Journal};
-use protocol::{AgentId, AgentState, ChatId, ChatStatus, TenantId};
+use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -91,15 +91,36 @@ struct Connections {
     /// `tenant, agent, connection id` keys (see [`keys::agent_connection`]), in order, so
     /// that a prefix lists an agent's or a tenant's connections.
     of_agents: BTreeSet<String>,
+    /// Keys by who the connections see: their agent's group
+    /// ([`keys::group_connection`]) and, for a supervisor's, [`keys::supervisor_connection`].
+    seeing: BTreeSet<String>,
+}
+
+impl Connections {
+    /// The `seeing` keys of a connection.
+    fn seeing_keys(connection: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(group) = &connection.group {
+            out.push(keys::group_connection(&connection.tenant, group, &connection.id));
+        }
+        if connection.supervisor {
+            out.push(keys::supervisor_connection(&connection.tenant, &connection.id));
+        }
+        out
+    }
 }
 
 impl Connections {
     /// The keys of `of_agents` that start with `prefix`.
     fn keys_under<'a>(&'a self, prefix: &str) -> impl Iterator<Item = &'a String> + 'a {
-        let end = keys::prefix_end(prefix);
-        self.of_agents
-            .range::<str, _>((Bound::Included(prefix), Bound::Excluded(end.as_str())))
+        under(&self.of_agents, prefix)
     }
+}
+
+/// The keys of `set` that start with `prefix`.
+fn under<'a>(set: &'a BTreeSet<String>, prefix: &str) -> impl Iterator<Item = &'a String> + 'a {
+    let end = keys::prefix_end(prefix);
+    set.range::<str, _>((Bound::Included(prefix), Bound::Excluded(end.as_str())))
 }
 
 /// The state of the rate limits.
@@ -719,6 +740,7 @@ impl ConnectionStore for EmbeddedStore {
             &connection.agent,
             &connection.id,
         ));
+        live.seeing.extend(Connections::seeing_keys(connection));
         live.by_id.insert(connection.id.clone(), connection.clone());
         Ok(())
     }
@@ -732,6 +754,9 @@ impl ConnectionStore for EmbeddedStore {
                 &connection.agent,
                 id,
             ));
+            for key in Connections::seeing_keys(connection) {
+                live.seeing.remove(&key);
+            }
         }
         Ok(removed)
     }
@@ -752,6 +777,25 @@ impl ConnectionStore for EmbeddedStore {
                 let (_, id) = key.rsplit_once(keys::SEP)?;
                 live.by_id.get(&ConnectionId(id.to_owned())).cloned()
             })
+            .collect())
+    }
+
+    async fn connections_seeing(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let live = self.connections();
+        let mut ids: BTreeSet<&str> = BTreeSet::new();
+        for prefix in [
+            keys::group_connections_prefix(tenant, group),
+            keys::supervisor_connections_prefix(tenant),
+        ] {
+            ids.extend(under(&live.seeing, &prefix).map(|key| &key[prefix.len()..]));
+        }
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| live.by_id.get(&ConnectionId(id.to_owned())).cloned())
             .collect())
     }
 

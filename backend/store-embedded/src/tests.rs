@@ -126,6 +126,8 @@ fn a_snapshot_holds_what_is_durable_and_leaves_out_what_a_restart_may_lose() {
         tenant: tenant.clone(),
         agent: "ann".into(),
         connected_at: 1,
+        group: Some("sales".into()),
+        supervisor: false,
     }))
     .expect("connection");
     block_on(store.allow("k", 1000, 5)).expect("limit");

@@ -1,11 +1,13 @@
 //! Agent states: an agent sets her own; connecting and the last disconnect set Available
-//! and Logged Out; everyone who can see her is told at once.
+//! and Logged Out; everyone who can see her is told at once — found through the
+//! connections of her group and of the supervisors, and her partners' — at a cost that
+//! grows with who can see her, never with the tenant.
 
 use super::ChatService;
 use crate::error::DomainError;
 use crate::model::{ConnectionId, Identity};
-use crate::rules;
-use protocol::{AgentState, ServerFrame};
+use protocol::{AgentId, AgentState, ServerFrame};
+use std::collections::BTreeMap;
 
 /// How often an agent may change her state.
 pub const STATE_CHANGE_WINDOW_MS: i64 = 300;
@@ -49,25 +51,30 @@ impl ChatService<'_> {
                 "this agent is not in the directory".into(),
             ));
         };
-        let partners = self.partners(who).await?;
-        let directory = self.directory(&who.tenant).await?;
         let payload = super::encode(&ServerFrame::Agent {
             agent: agent.view(),
         });
-        let watchers = self
+        // Who sees her: her group and the supervisors (by the connections' own group and
+        // role, kept with each connection), and her partners wherever they are — never a
+        // read of the tenant's directory or of all its connections.
+        let mut watchers: BTreeMap<ConnectionId, AgentId> = self
             .store
-            .connections_in_tenant(&who.tenant)
+            .connections_seeing(&who.tenant, &agent.group)
             .await?
             .into_iter()
-            .filter(|connection| Some(&connection.id) != skip)
-            .filter(|connection| {
-                connection.agent == agent.id
-                    || partners.contains(&connection.agent)
-                    || directory
-                        .get(&connection.agent)
-                        .is_some_and(|viewer| rules::can_see(viewer, &agent))
-            })
-            .map(|connection| connection.id)
+            .map(|connection| (connection.id, connection.agent))
+            .collect();
+        for partner in self.partners(who).await? {
+            if watchers.values().any(|watcher| watcher == &partner) {
+                continue;
+            }
+            for connection in self.store.connections_of(&who.tenant, &partner).await? {
+                watchers.insert(connection, partner.clone());
+            }
+        }
+        let watchers = watchers
+            .into_keys()
+            .filter(|connection| Some(connection) != skip)
             .collect();
         self.post_all(watchers, &payload).await;
         Ok(())

@@ -115,6 +115,8 @@ impl ChatService<'_> {
                 tenant: who.tenant.clone(),
                 agent: who.agent.clone(),
                 connected_at: self.clock.now_ms(),
+                group: Some(me.group.clone()),
+                supervisor: me.role == protocol::Role::Supervisor,
             })
             .await?;
         if me.state == AgentState::LoggedOut {

@@ -70,6 +70,8 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
             tenant: TENANT.into(),
             agent: agent.id.clone(),
             connected_at: 1_000_000,
+            group: Some(agent.group.clone()),
+            supervisor: false,
         })
         .collect();
     // The first alone: it creates the tenant's connections partition, which the others

@@ -10,7 +10,7 @@ use console_domain::ports::{
     Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
     StoreError, TicketStore,
 };
-use protocol::{AgentId, AgentState, ChatId, TenantId};
+use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -156,6 +156,14 @@ impl<S: ConnectionStore> ConnectionStore for FaultyStore<S> {
 
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         self.inner.connection(id).await
+    }
+
+    async fn connections_seeing(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<Connection>, StoreError> {
+        self.inner.connections_seeing(tenant, group).await
     }
 
     async fn connections_in_tenant(
