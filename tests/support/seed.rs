@@ -109,9 +109,8 @@ async fn long_chat(store: &EmbeddedStore, spec: &LongChatSpec<'_>) -> anyhow::Re
 }
 
 /// Writes `count` past chats of `agent` into the store of the data folder `data` (after
-/// [`seed`]): one after the other with each of `colleagues` in turn, two messages each
-/// ("Past question n" from her, "Past answer n" back), each ended a minute after the one
-/// before, the last an hour ago. A year of consults behind her.
+/// [`seed`]), as [`console_local::demo::past_chats`] does, the last ended an hour ago. A
+/// year of consults behind her.
 pub async fn past_chats(
     data: &Path,
     tenant: &str,
@@ -119,52 +118,19 @@ pub async fn past_chats(
     colleagues: &[&str],
     count: usize,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(!colleagues.is_empty(), "past chats need colleagues");
     let store = EmbeddedStore::open(&data.join("console.redb"))
         .map_err(|e| anyhow::anyhow!("cannot open the embedded store: {e}"))?;
-    let last_end = now_ms() - 3_600_000;
-    let tenant = protocol::TenantId::from(tenant);
-    // One chat with each colleague at a time (a pair has one open chat at once), written
-    // together: the store commits concurrent writes together.
-    for batch in (0..count).collect::<Vec<_>>().chunks(colleagues.len()) {
-        let writes = batch.iter().map(|n| {
-            let with = colleagues[n % colleagues.len()];
-            let ended = last_end - (count - n) as i64 * 60_000;
-            let (store, tenant) = (&store, &tenant);
-            async move {
-                let id = protocol::ChatId::from(format!("past-{n:05}").as_str());
-                let chat = Chat::new(
-                    tenant.clone(),
-                    id.clone(),
-                    agent.into(),
-                    with.into(),
-                    ended - 300_000,
-                    None,
-                );
-                store.open_chat(&chat).await?;
-                for (from, client_msg_id, body) in [
-                    (agent, "q", format!("Past question {n}")),
-                    (with, "a", format!("Past answer {n}")),
-                ] {
-                    store
-                        .append_message(
-                            tenant,
-                            &id,
-                            &from.into(),
-                            client_msg_id,
-                            &body,
-                            ended - 60_000,
-                        )
-                        .await?;
-                }
-                store.end_chat(tenant, &id, &agent.into(), ended).await
-            }
-        });
-        for done in futures_util::future::join_all(writes).await {
-            done.map_err(|e| anyhow::anyhow!("cannot write a past chat: {e}"))?;
-        }
-    }
-    Ok(())
+    let colleagues: Vec<protocol::AgentId> = colleagues.iter().map(|&id| id.into()).collect();
+    console_local::demo::past_chats(
+        &store,
+        &tenant.into(),
+        &agent.into(),
+        &colleagues,
+        count,
+        now_ms() - 3_600_000,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot write the past chats: {e}"))
 }
 
 /// Message bodies of one to a few lines, so that messages differ in height.

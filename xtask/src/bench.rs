@@ -1,9 +1,10 @@
 //! `cargo xtask bench`: the benchmarks of what users feel and what deployers pay, each
 //! beside its floor where one exists, gathered into `BENCHMARKS.md`.
 //!
-//! Three programs measure (each a `harness = false` bench target that writes a Markdown
+//! Four programs measure (each a `harness = false` bench target that writes a Markdown
 //! fragment): `console-local`'s `delivery` (latency against a bare relay + fsync floor,
-//! throughput, memory with idle sockets), `console-lambdas`' `aws` (DynamoDB requests and
+//! throughput, memory with idle sockets) and `history` (a new tab, History and sends
+//! with 1 to 20,000 past chats behind the agent), `console-lambdas`' `aws` (DynamoDB requests and
 //! pushes per message against the Scan-broadcast design, cost per million messages, the
 //! functions' size and start), `console-e2e`'s `console` (WASM size, time to interactive,
 //! a 5,000-agent list, a 10,000-message chat). This module runs them and writes the
@@ -22,11 +23,16 @@ struct Program {
     title: &'static str,
 }
 
-const PROGRAMS: [Program; 3] = [
+const PROGRAMS: [Program; 4] = [
     Program {
         package: "console-local",
         bench: "delivery",
         title: "delivery latency, throughput and memory (local server)",
+    },
+    Program {
+        package: "console-local",
+        bench: "history",
+        title: "a year of use: an agent's history (local server)",
     },
     Program {
         package: "console-lambdas",

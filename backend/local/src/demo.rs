@@ -1,8 +1,12 @@
 //! The demo directory the local server starts with when its store is empty
 //! (`demo-directory.json`, also an example of the directory file format): two tenants,
-//! one with two functional groups of three agents and a supervisor.
+//! one with two functional groups of three agents and a supervisor. And a history to put
+//! behind an agent, for tests and benchmarks of a console after months of use.
 
-use console_domain::model::{Agent, Tenant};
+use console_domain::Store;
+use console_domain::model::{Agent, Chat, Tenant};
+use console_domain::ports::StoreError;
+use protocol::{AgentId, ChatId, TenantId};
 
 /// The demo directory's file.
 pub const FILE: &str = include_str!("../demo-directory.json");
@@ -10,6 +14,56 @@ pub const FILE: &str = include_str!("../demo-directory.json");
 /// The demo tenants and their agents.
 pub fn directory() -> Vec<(Tenant, Vec<Agent>)> {
     console_domain::directory::parse(FILE).unwrap_or_default()
+}
+
+/// Writes `count` past chats of `agent` into `store`: one after the other with each of
+/// `colleagues` in turn, two messages each ("Past question n" from her, "Past answer n"
+/// back), chat `past-{n:05}` ending a minute after the one before and the last at
+/// `last_end` (ms). One chat with each colleague at a time (a pair has one open chat at
+/// once), written together: the embedded store commits concurrent writes together.
+pub async fn past_chats(
+    store: &dyn Store,
+    tenant: &TenantId,
+    agent: &AgentId,
+    colleagues: &[AgentId],
+    count: usize,
+    last_end: i64,
+) -> Result<(), StoreError> {
+    if colleagues.is_empty() {
+        return Err(StoreError::permanent("past chats need colleagues"));
+    }
+    let numbers: Vec<usize> = (0..count).collect();
+    for batch in numbers.chunks(colleagues.len()) {
+        let writes = batch.iter().map(|&n| {
+            let with = &colleagues[n % colleagues.len()];
+            let ended = last_end - (count - 1 - n) as i64 * 60_000;
+            async move {
+                let id = ChatId::from(format!("past-{n:05}").as_str());
+                let chat = Chat::new(
+                    tenant.clone(),
+                    id.clone(),
+                    agent.clone(),
+                    with.clone(),
+                    ended - 300_000,
+                    None,
+                );
+                store.open_chat(&chat).await?;
+                for (from, client_msg_id, body) in [
+                    (agent, "q", format!("Past question {n}")),
+                    (with, "a", format!("Past answer {n}")),
+                ] {
+                    store
+                        .append_message(tenant, &id, from, client_msg_id, &body, ended - 60_000)
+                        .await?;
+                }
+                store.end_chat(tenant, &id, agent, ended).await.map(drop)
+            }
+        });
+        for written in futures_util::future::join_all(writes).await {
+            written?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -65,22 +65,21 @@ async fn seed_chat(
     }
 }
 
-/// Ann's history: [`ENDED`] ended chats with her colleagues, and two open ones — with Cara (120
-/// messages, the last one Cara's: it requires Ann's response) and with Dan (one message,
-/// Ann's).
+/// Ann's history: [`ENDED`] ended chats with her colleagues, and two open ones — with
+/// Cara (120 messages, the last one Cara's: it requires Ann's response) and with Dan (one
+/// message, Ann's).
 async fn ann_s_year(store: &dyn Store) {
-    for batch in (0..ENDED).collect::<Vec<_>>().chunks(COLLEAGUES.len()) {
-        join_all(
-            batch.iter().map(|n| {
-                let id = format!("past-{n:05}");
-                let with = COLLEAGUES[n % COLLEAGUES.len()];
-                async move {
-                    seed_chat(store, &id, ("ann", with), 2, Some(10_000_000 + *n as i64)).await
-                }
-            }),
-        )
-        .await;
-    }
+    let colleagues = COLLEAGUES.map(AgentId::from);
+    console_local::demo::past_chats(
+        store,
+        &"acme".into(),
+        &"ann".into(),
+        &colleagues,
+        ENDED,
+        1_800_000_000_000,
+    )
+    .await
+    .expect("past chats written");
     seed_chat(store, "open-cara", ("ann", "cara"), 120, None).await;
     seed_chat(store, "open-dan", ("ann", "dan"), 1, None).await;
 }
@@ -195,10 +194,9 @@ async fn an_agent_with_two_thousand_past_chats_signs_in_to_her_open_chats_and_pa
             assert!(ended < last_ended, "newest first");
             last_ended = ended;
             assert_eq!(chat["status"], "ended");
-            assert_eq!(
-                chat["last_line"],
-                format!("{} message 2", chat["id"].as_str().expect("id"))
-            );
+            let id = chat["id"].as_str().expect("id");
+            let n: usize = id.trim_start_matches("past-").parse().expect("a past chat");
+            assert_eq!(chat["last_line"], format!("Past answer {n}"));
             assert!(seen.insert(chat["id"].as_str().expect("id").to_owned()));
         }
     }

@@ -1,0 +1,264 @@
+//! The history benchmark: what a year of use costs an agent. At each size, a fresh local
+//! server (its durable embedded store in a temp dir) holds Ann's past chats — N ended
+//! chats, two messages each — and one open chat with Bob (60 messages); then it measures what she
+//! meets: the `welcome` of a new tab (bytes), the resume that follows it (frames, and
+//! the time until it is all there), the first page of her History
+//! (`GET /api/chats?status=ended`), and sends to Bob (send → acknowledgement, p50/p99).
+//! The goal: flat — the same bytes and frames at every size, times within noise.
+//!
+//! `cargo bench -p console-local --bench history -- [--smoke] [--out FILE.md]`
+//!
+//! It prints a Markdown fragment and writes it to FILE. A missed goal is a result, not a
+//! failure: it exits non-zero only when something could not be measured.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{Console, demo_store, http, say, sign_in, start_on};
+use console_domain::Chat;
+use console_domain::ports::ChatStore;
+use protocol::AgentId;
+use serde_json::json;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// The sizes of a full run: past chats behind Ann.
+const FULL: [usize; 4] = [1, 100, 2_000, 20_000];
+/// The sizes of a smoke run.
+const SMOKE: [usize; 3] = [1, 10, 100];
+/// Sends measured at each size.
+const SENDS: usize = 200;
+/// The sends of a smoke run.
+const SMOKE_SENDS: usize = 20;
+/// Messages of the open chat with Bob (more than a resume's page).
+const OPEN_MESSAGES: usize = 60;
+/// How much slower the largest size's median send may be than the smallest's, in the
+/// same run, and still count as flat (this machine is shared and noisy).
+const FLAT: f64 = 1.5;
+
+/// What one size measured.
+#[derive(Debug)]
+struct Figures {
+    past: usize,
+    welcome_bytes: usize,
+    resume_frames: usize,
+    resume_ms: f64,
+    history_ms: f64,
+    send_p50_ms: f64,
+    send_p99_ms: f64,
+}
+
+fn main() -> ExitCode {
+    let mut smoke = false;
+    let mut out = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--smoke" => smoke = true,
+            "--out" => out = args.next(),
+            "--bench" => {}
+            other => {
+                eprintln!(
+                    "unknown argument {other}; usage: cargo bench -p console-local --bench history -- [--smoke] [--out FILE.md]"
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("no runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (sizes, sends): (&[usize], usize) = if smoke {
+        (&SMOKE, SMOKE_SENDS)
+    } else {
+        (&FULL, SENDS)
+    };
+    let mut all = Vec::new();
+    for &past in sizes {
+        eprintln!("history benchmark: {past} past chats");
+        all.push(runtime.block_on(measure(past, sends)));
+    }
+    let fragment = report(&all, sends);
+    println!("{fragment}");
+    if let Some(path) = out
+        && let Err(error) = std::fs::write(&path, &fragment)
+    {
+        eprintln!("cannot write {path}: {error}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Everything at one size, on a server of its own.
+async fn measure(past: usize, sends: usize) -> Figures {
+    let data = tempfile::tempdir().expect("a temp dir");
+    let store = demo_store(data.path()).await;
+    let colleagues = ["cara", "dan", "eve", "finn", "sue"].map(AgentId::from);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    console_local::demo::past_chats(
+        store.as_ref(),
+        &"acme".into(),
+        &"ann".into(),
+        &colleagues,
+        past,
+        now - 3_600_000,
+    )
+    .await
+    .expect("the past chats are written");
+    let open = Chat::new(
+        "acme".into(),
+        "with-bob".into(),
+        "ann".into(),
+        "bob".into(),
+        now,
+        None,
+    );
+    store.open_chat(&open).await.expect("the open chat");
+    for n in 0..OPEN_MESSAGES {
+        let from = AgentId::from(if n % 2 == 0 { "bob" } else { "ann" });
+        store
+            .append_message(
+                &"acme".into(),
+                &open.id,
+                &from,
+                &format!("o{n}"),
+                "Still with the customer?",
+                now,
+            )
+            .await
+            .expect("a message of the open chat");
+    }
+    let server = start_on(data.path(), store.clone()).await;
+    let (ann, bob) = (
+        sign_in(server.addr, "acme", "ann").await,
+        sign_in(server.addr, "acme", "bob").await,
+    );
+
+    // A new tab: its welcome, then the resume until the console falls silent.
+    let started = Instant::now();
+    let (mut tab, welcome) = Console::hello(server.addr, &ann, json!({})).await;
+    let welcome_bytes = welcome.to_string().len();
+    let mut resume_frames = 0;
+    let mut last_frame = started.elapsed();
+    while let Ok(_frame) = tokio::time::timeout(Duration::from_millis(300), tab.next()).await {
+        resume_frames += 1;
+        last_frame = started.elapsed();
+    }
+    let resume_ms = ms(last_frame);
+
+    // The first page of her History.
+    let asked = Instant::now();
+    let (status, page) = http(
+        server.addr,
+        "GET",
+        "/api/chats?status=ended&limit=20",
+        Some(&ann),
+        "",
+    )
+    .await;
+    let history_ms = ms(asked.elapsed());
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["chats"].as_array().map(Vec::len),
+        Some(past.min(20)),
+        "the first page of History"
+    );
+
+    // Sends to Bob, who is connected too, each waited for.
+    let (_bob_tab, _) = Console::hello(server.addr, &bob, json!({})).await;
+    let mut times = Vec::with_capacity(sends);
+    for n in 0..sends {
+        let sent = Instant::now();
+        say(
+            &mut tab,
+            "with-bob",
+            &format!("b{n}"),
+            "A consult, after a year.",
+        )
+        .await;
+        times.push(ms(sent.elapsed()));
+        // The send quota (30 in 3 s) is the console's: pace like a person in a hurry.
+        if n % 25 == 24 {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+    }
+    server.stop().await;
+    times.sort_by(f64::total_cmp);
+    Figures {
+        past,
+        welcome_bytes,
+        resume_frames,
+        resume_ms,
+        history_ms,
+        send_p50_ms: percentile(&times, 0.50),
+        send_p99_ms: percentile(&times, 0.99),
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn percentile(sorted: &[f64], at: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * at).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn report(all: &[Figures], sends: usize) -> String {
+    let mut out = String::from("## A year of use: an agent's history (local server)\n\n");
+    out.push_str(&format!(
+        "Per size, a fresh local server (durable embedded store) with Ann's past chats (two \
+         messages each, ended) and one open chat with Bob. A new tab of Ann's: the `welcome` \
+         (bytes, as JSON), the frames that follow it until the console falls silent for \
+         300 ms, and the time until the last of them; the first page of History \
+         (`GET /api/chats?status=ended&limit=20`); {sends} sends to Bob, each waited for \
+         until acknowledged (paced under the send quota). DynamoDB requests per message, \
+         per state change and per sign-in are counted by \
+         `backend/store-dynamo/tests/cost_shape.rs` and `docs/scaling.md`.\n\n"
+    ));
+    out.push_str("| past chats | welcome | new-tab frames | resume | History page | send → ack p50 | p99 |\n|---|---|---|---|---|---|---|\n");
+    for figures in all {
+        out.push_str(&format!(
+            "| {} | {} bytes | {} | {:.1} ms | {:.1} ms | {:.2} ms | {:.2} ms |\n",
+            figures.past,
+            figures.welcome_bytes,
+            figures.resume_frames,
+            figures.resume_ms,
+            figures.history_ms,
+            figures.send_p50_ms,
+            figures.send_p99_ms
+        ));
+    }
+    out.push('\n');
+    let (Some(first), Some(last)) = (all.first(), all.last()) else {
+        return out;
+    };
+    let same_frames = all
+        .iter()
+        .all(|f| f.welcome_bytes == first.welcome_bytes && f.resume_frames == first.resume_frames);
+    out.push_str(&format!(
+        "- Goal: a new tab is sent the same with {} past chats as with {} (welcome bytes and frames identical) — {}\n",
+        last.past,
+        first.past,
+        if same_frames { "**met**" } else { "**not met**" }
+    ));
+    let ratio = last.send_p50_ms / first.send_p50_ms;
+    out.push_str(&format!(
+        "- Goal: send → acknowledgement p50 with {} past chats within {FLAT}× of {} in the same run — {} ({:.2} ms against {:.2} ms: {ratio:.2}×)\n",
+        last.past,
+        first.past,
+        if ratio <= FLAT { "**met**" } else { "**not met**" },
+        last.send_p50_ms,
+        first.send_p50_ms
+    ));
+    out
+}
