@@ -192,9 +192,13 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
         move || catch_up.older(chat.clone())
     };
     {
-        let load_older = load_older.clone();
+        // While the view is near its top and older messages exist, they load: when it
+        // comes there, and again each time a page arrives (or anything else changes the
+        // chat) and it is still there — a request refused because another page of the
+        // chat was on its way is made again then.
+        let (load_older, has_older) = (load_older.clone(), has_older.clone());
         effect(move || {
-            if shown.at_top.get() {
+            if shown.at_top.get() && has_older() {
                 load_older();
             }
         });
