@@ -180,7 +180,11 @@ async fn connections_are_found_by_who_sees_them(store: &dyn Store) {
         "the group's and every supervisor's, each once, none of another tenant"
     );
     assert_eq!(seeing("support").await, ["u1", "v1", "v2"]);
-    assert_eq!(seeing("billing").await, ["v1", "v2"], "supervisors see every group");
+    assert_eq!(
+        seeing("billing").await,
+        ["v1", "v2"],
+        "supervisors see every group"
+    );
     store
         .delete_connection(&ConnectionId("v2".into()))
         .await
@@ -189,7 +193,11 @@ async fn connections_are_found_by_who_sees_them(store: &dyn Store) {
         .delete_connection(&ConnectionId("s1".into()))
         .await
         .expect("delete");
-    assert_eq!(seeing("sales").await, ["s2", "s3", "v1"], "gone with the connection");
+    assert_eq!(
+        seeing("sales").await,
+        ["s2", "s3", "v1"],
+        "gone with the connection"
+    );
 }
 
 async fn connections_are_listed_per_agent(store: &dyn Store) {

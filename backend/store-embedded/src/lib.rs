@@ -101,10 +101,17 @@ impl Connections {
     fn seeing_keys(connection: &Connection) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(group) = &connection.group {
-            out.push(keys::group_connection(&connection.tenant, group, &connection.id));
+            out.push(keys::group_connection(
+                &connection.tenant,
+                group,
+                &connection.id,
+            ));
         }
         if connection.supervisor {
-            out.push(keys::supervisor_connection(&connection.tenant, &connection.id));
+            out.push(keys::supervisor_connection(
+                &connection.tenant,
+                &connection.id,
+            ));
         }
         out
     }
