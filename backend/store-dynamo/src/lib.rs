@@ -37,7 +37,7 @@ use console_domain::ports::{
 };
 use item::{Item, ItemBuilder, fail, key, s};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How long connection items live (past API Gateway's 2-hour connection lifetime).
 pub const CONNECTION_TTL_SECONDS: i64 = 3 * 3600;
@@ -582,19 +582,18 @@ impl ConnectionStore for DynamoStore {
         group: &GroupId,
     ) -> Result<Vec<Connection>, StoreError> {
         let pk = keys::connections_pk(tenant);
-        let mut seeing: Vec<Connection> = Vec::new();
+        // A supervisor's connection is under her group too: each once, by id.
+        let mut seeing: BTreeMap<ConnectionId, Connection> = BTreeMap::new();
         for prefix in [
             keys::group_connections_prefix(group),
             keys::SUPERVISOR_CONNECTIONS_PREFIX.to_owned(),
         ] {
             for item in self.query(&pk, &prefix).await? {
                 let connection: Connection = item.record()?;
-                if !seeing.iter().any(|known| known.id == connection.id) {
-                    seeing.push(connection);
-                }
+                seeing.insert(connection.id.clone(), connection);
             }
         }
-        Ok(seeing)
+        Ok(seeing.into_values().collect())
     }
 
     async fn connections_of(

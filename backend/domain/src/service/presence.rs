@@ -7,7 +7,7 @@ use super::ChatService;
 use crate::error::DomainError;
 use crate::model::{ConnectionId, Identity};
 use protocol::{AgentId, AgentState, ServerFrame};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 /// How often an agent may change her state.
 pub const STATE_CHANGE_WINDOW_MS: i64 = 300;
@@ -57,23 +57,19 @@ impl ChatService<'_> {
         // Who sees her: her group and the supervisors (by the connections' own group and
         // role, kept with each connection), and her partners wherever they are — never a
         // read of the tenant's directory or of all its connections.
-        let mut watchers: BTreeMap<ConnectionId, AgentId> = self
+        let seeing = self
             .store
             .connections_seeing(&who.tenant, &agent.group)
-            .await?
-            .into_iter()
-            .map(|connection| (connection.id, connection.agent))
-            .collect();
+            .await?;
+        let covered: BTreeSet<&AgentId> = seeing.iter().map(|c| &c.agent).collect();
+        let mut watchers: BTreeSet<ConnectionId> = seeing.iter().map(|c| c.id.clone()).collect();
         for partner in self.partners(who).await? {
-            if watchers.values().any(|watcher| watcher == &partner) {
-                continue;
-            }
-            for connection in self.store.connections_of(&who.tenant, &partner).await? {
-                watchers.insert(connection, partner.clone());
+            if !covered.contains(&partner) {
+                watchers.extend(self.store.connections_of(&who.tenant, &partner).await?);
             }
         }
         let watchers = watchers
-            .into_keys()
+            .into_iter()
             .filter(|connection| Some(connection) != skip)
             .collect();
         self.post_all(watchers, &payload).await;
