@@ -573,8 +573,11 @@ impl FromJson for TranscriptSummary {
 
 impl FromJson for TranscriptList {
     fn from_json(value: &JsValue) -> Option<Self> {
+        let f = Fields::of(value)?;
         Some(TranscriptList {
-            transcripts: Fields::of(value)?.get("transcripts")?,
+            transcripts: f.get("transcripts")?,
+            next: f.get("next")?,
+            searched_to: f.get("searched_to")?,
         })
     }
 }
@@ -912,6 +915,13 @@ mod tests {
         };
         read_as_serde_writes(&TranscriptList {
             transcripts: vec![summary.clone()],
+            next: Some("1.0.c1".into()),
+            searched_to: Some(1),
+        });
+        read_as_serde_writes(&TranscriptList {
+            transcripts: Vec::new(),
+            next: None,
+            searched_to: None,
         });
         read_as_serde_writes(&Transcript {
             chat: summary,

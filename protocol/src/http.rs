@@ -92,11 +92,19 @@ pub struct TranscriptSummary {
     pub interaction: Option<String>,
 }
 
-/// `GET /api/transcripts?agent=&group=&from=&to=&q=`: the transcripts you may read
-/// (every chat of your tenant for a supervisor, your own for an agent), newest first.
+/// `GET /api/transcripts?agent=&group=&from=&to=&q=&cursor=&limit=`: a page of the
+/// transcripts you may read (every chat of your tenant for a supervisor, your own for an
+/// agent), the latest started first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TranscriptList {
     pub transcripts: Vec<TranscriptSummary>,
+    /// Where the next page starts (`cursor=`), if the listing has not reached its end.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// With `next`: every chat started after this time (ms) that the filters allow has
+    /// been looked at — how far back a search has gone.
+    #[serde(default)]
+    pub searched_to: Option<i64>,
 }
 
 /// `GET /api/transcripts/{id}`: one whole transcript.

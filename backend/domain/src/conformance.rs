@@ -3,9 +3,10 @@
 //! empty store (the embedded store here, DynamoDB at an emulator later).
 
 mod inbox;
+mod started;
 
 use crate::model::{Agent, Chat, Connection, ConnectionId, Tenant, Ticket};
-use crate::ports::{Appended, Quota, Store};
+use crate::ports::{Appended, Quota, StartedIndex, Store};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
 
 /// Every check of the suite, by name.
@@ -16,7 +17,7 @@ pub const CHECKS: [&str; 15] = [
     "one_open_chat_per_pair",
     "appends_are_gapless_and_idempotent",
     "ended_chats_take_no_messages",
-    "chats_are_listed_per_tenant",
+    "chats_are_listed_by_start_time",
     "seen_marks_move_forward_only",
     "rate_limits_hold_for_their_window",
     "quotas_take_a_burst_then_refuse_until_the_next_window",
@@ -36,7 +37,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "one_open_chat_per_pair" => one_open_chat_per_pair(store).await,
         "appends_are_gapless_and_idempotent" => appends_are_gapless_and_idempotent(store).await,
         "ended_chats_take_no_messages" => ended_chats_take_no_messages(store).await,
-        "chats_are_listed_per_tenant" => chats_are_listed_per_tenant(store).await,
+        "chats_are_listed_by_start_time" => started::chats_are_listed_by_start_time(store).await,
         "seen_marks_move_forward_only" => seen_marks_move_forward_only(store).await,
         "rate_limits_hold_for_their_window" => rate_limits_hold_for_their_window(store).await,
         "quotas_take_a_burst_then_refuse_until_the_next_window" => {
@@ -106,6 +107,26 @@ async fn directory_round_trips(store: &dyn Store) {
         .collect();
     ids.sort();
     assert_eq!(ids, vec![AgentId::from("ann"), AgentId::from("bob")]);
+    let mut named: Vec<AgentId> = store
+        .agents_named(&t1, &["bob".into(), "zed".into(), "ann".into()])
+        .await
+        .expect("agents named")
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    named.sort();
+    assert_eq!(
+        named,
+        vec![AgentId::from("ann"), AgentId::from("bob")],
+        "those in the directory, each once"
+    );
+    assert!(
+        store
+            .agents_named(&t1, &[])
+            .await
+            .expect("no agents named")
+            .is_empty()
+    );
     let updated = store
         .set_agent_state(&t1, &"ann".into(), AgentState::Busy, 42)
         .await
@@ -284,10 +305,8 @@ async fn one_open_chat_per_pair(store: &dyn Store) {
         .expect("open after end");
     assert!(created, "after the end a new chat opens");
     assert_eq!(next.id, ChatId::from("c3"));
-    let chats = store
-        .every_chat_of(&"t1".into(), &"ann".into())
-        .await
-        .expect("chats of ann");
+    let chats =
+        started::every_chat(store, &"t1".into(), &StartedIndex::Agent("ann".into()), 10).await;
     assert_eq!(chats.len(), 2, "both chats remain readable");
 }
 
@@ -385,37 +404,6 @@ async fn ended_chats_take_no_messages(store: &dyn Store) {
             .expect("messages")
             .is_empty()
     );
-}
-
-async fn chats_are_listed_per_tenant(store: &dyn Store) {
-    store
-        .open_chat(&chat("c1", "ann", "bob"))
-        .await
-        .expect("open");
-    store
-        .open_chat(&chat("c2", "cat", "dan"))
-        .await
-        .expect("open");
-    store
-        .open_chat(&Chat::new(
-            "t2".into(),
-            "c3".into(),
-            "ann".into(),
-            "bob".into(),
-            1,
-            None,
-        ))
-        .await
-        .expect("open in t2");
-    let mut ids: Vec<ChatId> = store
-        .chats_in_tenant(&"t1".into())
-        .await
-        .expect("chats")
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    ids.sort();
-    assert_eq!(ids, vec![ChatId::from("c1"), ChatId::from("c2")]);
 }
 
 async fn seen_marks_move_forward_only(store: &dyn Store) {

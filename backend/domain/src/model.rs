@@ -91,6 +91,10 @@ pub struct ChatSide {
     /// Up to which sequence number this participant has seen the chat.
     #[serde(default)]
     pub seen_seq: u64,
+    /// The participant's functional group when the chat started: the group whose
+    /// transcripts hold it (`None` in chats stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupId>,
 }
 
 /// A chat between two agents of one tenant.
@@ -139,11 +143,13 @@ impl Chat {
                     agent: by.clone(),
                     unread: 0,
                     seen_seq: 0,
+                    group: None,
                 },
                 ChatSide {
                     agent: with,
                     unread: 0,
                     seen_seq: 0,
+                    group: None,
                 },
             ],
             started_by: by,
@@ -158,6 +164,23 @@ impl Chat {
             interaction,
             last_line: None,
         }
+    }
+
+    /// The chat with the functional groups its participants (the starter first) are in
+    /// as it starts.
+    pub fn in_groups(mut self, groups: [GroupId; 2]) -> Self {
+        for (side, group) in self.sides.iter_mut().zip(groups) {
+            side.group = Some(group);
+        }
+        self
+    }
+
+    /// The functional groups of its participants as it started, each once.
+    pub fn groups(&self) -> Vec<&GroupId> {
+        let mut groups: Vec<&GroupId> =
+            self.sides.iter().filter_map(|s| s.group.as_ref()).collect();
+        groups.dedup();
+        groups
     }
 
     /// True when `agent` takes part in this chat.

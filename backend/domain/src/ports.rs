@@ -42,6 +42,13 @@ pub trait DirectoryStore: Send + Sync {
     async fn agent(&self, tenant: &TenantId, id: &AgentId) -> Result<Option<Agent>, StoreError>;
     /// Every agent of a tenant.
     async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>, StoreError>;
+    /// The agents among `ids` who are in the directory (at most 100 ids), in no
+    /// particular order: one request for the names a page shows.
+    async fn agents_named(
+        &self,
+        tenant: &TenantId,
+        ids: &[AgentId],
+    ) -> Result<Vec<Agent>, StoreError>;
     /// Sets an agent's state and the time she entered it; returns the updated agent.
     async fn set_agent_state(
         &self,
@@ -120,6 +127,47 @@ impl EndedCursor {
     }
 }
 
+/// Which chats a listing by start time walks: each is kept, in the transaction that
+/// opens a chat, under the time it started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartedIndex {
+    /// Every chat of the tenant.
+    Tenant,
+    /// The chats an agent takes part in.
+    Agent(AgentId),
+    /// The chats with a participant who was of this functional group as it started
+    /// ([`crate::model::ChatSide::group`]).
+    Group(GroupId),
+}
+
+/// A place in a listing by start time, which runs from the latest started chat back:
+/// what follows it are the chats started before `started_at`, and those started at that
+/// very time whose id sorts after `chat`. With an empty `chat`, every chat started at or
+/// before `started_at` follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartedCursor {
+    pub started_at: i64,
+    pub chat: ChatId,
+}
+
+impl StartedCursor {
+    /// The cursor that follows `chat`.
+    pub fn after(chat: &Chat) -> Self {
+        StartedCursor {
+            started_at: chat.started_at,
+            chat: chat.id.clone(),
+        }
+    }
+
+    /// The cursor followed by every chat started at or before `at`.
+    pub fn at_or_before(at: i64) -> Self {
+        StartedCursor {
+            started_at: at,
+            chat: ChatId::from(""),
+        }
+    }
+}
+
 /// Chats, their messages and each participant's inbox state: her open chats, her ended
 /// chats by when they ended, everyone she has had a chat with, and her count of chats
 /// requiring her response — all kept in the transaction that changes a chat, so that no
@@ -130,13 +178,14 @@ pub trait ChatStore: Send + Sync {
     /// chat that is open between them and whether it was created now.
     async fn open_chat(&self, chat: &Chat) -> Result<(Chat, bool), StoreError>;
     async fn chat(&self, tenant: &TenantId, id: &ChatId) -> Result<Option<Chat>, StoreError>;
-    /// Every chat of a tenant, for supervisors' transcripts.
-    async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError>;
-    /// Every chat an agent takes part in, open or ended: for her transcripts only.
-    async fn every_chat_of(
+    /// At most `limit` chats of `index`, the latest started first, from the one after
+    /// `after` (see [`StartedCursor`]): how transcripts are listed and searched.
+    async fn chats_started(
         &self,
         tenant: &TenantId,
-        agent: &AgentId,
+        index: &StartedIndex,
+        after: Option<&StartedCursor>,
+        limit: usize,
     ) -> Result<Vec<Chat>, StoreError>;
     /// At most `limit` of `agent`'s open chats, in the order of their ids, from the first
     /// id after `after`.

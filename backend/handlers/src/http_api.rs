@@ -3,12 +3,14 @@
 
 use crate::app::App;
 use crate::download;
-use console_domain::service::{ChatCursor, ChatPage, TranscriptFilter};
+use console_domain::service::{
+    ChatCursor, ChatPage, MAX_TRANSCRIPTS, TranscriptCursor, TranscriptFilter,
+};
 use console_domain::{DomainError, Identity};
 use lambda_http::{Body, Request, Response};
 use protocol::http::{
     AgentList, ChatList, DevAgent, DevDirectory, DevSignIn, DevTenant, MessagePage, SignedIn,
-    TranscriptList, WsTicket,
+    WsTicket,
 };
 use protocol::{ChatId, ChatStatus, ErrorBody, ErrorCode};
 use serde::Serialize;
@@ -160,15 +162,21 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             let filter = TranscriptFilter {
                 agent: query_text(request, "agent").map(|a| a.as_str().into()),
                 group: query_text(request, "group").map(|g| g.as_str().into()),
-                from: query_number(request, "from")?.map(|t| t as i64),
-                to: query_number(request, "to")?.map(|t| t as i64),
+                from: query_time(request, "from")?,
+                to: query_time(request, "to")?,
                 text: query_text(request, "q"),
             };
+            let cursor = query_text(request, "cursor")
+                .map(|text| TranscriptCursor::parse(&text))
+                .transpose()?;
+            let limit = query_number(request, "limit")?.map_or(MAX_TRANSCRIPTS, |n| {
+                usize::try_from(n).unwrap_or(MAX_TRANSCRIPTS)
+            });
             json(
                 200,
-                &TranscriptList {
-                    transcripts: service.transcripts(&who, &filter).await?,
-                },
+                &service
+                    .transcripts(&who, &filter, cursor.as_ref(), limit)
+                    .await?,
             )
         }
         ("GET", ["api", "transcripts", chat]) => {
@@ -225,6 +233,20 @@ fn query_text(request: &Request, name: &str) -> Option<String> {
             .then(|| percent_decode(value))
             .filter(|v| !v.is_empty())
     })
+}
+
+/// A time (ms since the epoch) in the query: a whole number up to `i64::MAX`.
+fn query_time(request: &Request, name: &str) -> Result<Option<i64>, DomainError> {
+    query_number(request, name)?
+        .map(|n| {
+            i64::try_from(n).map_err(|_| {
+                DomainError::BadRequest(format!(
+                    "query parameter `{name}` is a time in milliseconds, at most {}",
+                    i64::MAX
+                ))
+            })
+        })
+        .transpose()
 }
 
 fn query_number(request: &Request, name: &str) -> Result<Option<u64>, DomainError> {

@@ -6,7 +6,7 @@
 use console_domain::Store;
 use console_domain::model::{Agent, Chat, Tenant};
 use console_domain::ports::StoreError;
-use protocol::{AgentId, ChatId, TenantId};
+use protocol::{AgentId, ChatId, GroupId, TenantId};
 
 /// The demo directory's file.
 pub const FILE: &str = include_str!("../demo-directory.json");
@@ -20,7 +20,8 @@ pub fn directory() -> Vec<(Tenant, Vec<Agent>)> {
 /// `colleagues` in turn, two messages each ("Past question n" from her, "Past answer n"
 /// back), chat `past-{n:05}` ending a minute after the one before and the last at
 /// `last_end` (ms). One chat with each colleague at a time (a pair has one open chat at
-/// once), written together: the embedded store commits concurrent writes together.
+/// once), written together: the embedded store commits concurrent writes together. Each
+/// chat is in the groups the directory has its participants in.
 pub async fn past_chats(
     store: &dyn Store,
     tenant: &TenantId,
@@ -32,14 +33,23 @@ pub async fn past_chats(
     if colleagues.is_empty() {
         return Err(StoreError::permanent("past chats need colleagues"));
     }
+    let group = async |id: &AgentId| -> Result<Option<GroupId>, StoreError> {
+        Ok(store.agent(tenant, id).await?.map(|agent| agent.group))
+    };
+    let own_group = group(agent).await?;
+    let mut groups = Vec::new();
+    for colleague in colleagues {
+        groups.push(own_group.clone().zip(group(colleague).await?));
+    }
     let numbers: Vec<usize> = (0..count).collect();
     for batch in numbers.chunks(colleagues.len()) {
         let writes = batch.iter().map(|&n| {
             let with = &colleagues[n % colleagues.len()];
+            let groups = groups[n % colleagues.len()].clone();
             let ended = last_end - (count - 1 - n) as i64 * 60_000;
             async move {
                 let id = ChatId::from(format!("past-{n:05}").as_str());
-                let chat = Chat::new(
+                let mut chat = Chat::new(
                     tenant.clone(),
                     id.clone(),
                     agent.clone(),
@@ -47,6 +57,9 @@ pub async fn past_chats(
                     ended - 300_000,
                     None,
                 );
+                if let Some((own, theirs)) = groups {
+                    chat = chat.in_groups([own, theirs]);
+                }
                 store.open_chat(&chat).await?;
                 for (from, client_msg_id, body) in [
                     (agent, "q", format!("Past question {n}")),

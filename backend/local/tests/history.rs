@@ -301,3 +301,180 @@ async fn a_welcome_holds_the_open_chats_that_fit_and_names_where_the_rest_start(
     assert_eq!(all, expected, "every open chat once, in order");
     server.stop().await;
 }
+
+/// When past chat `n` of [`ann_s_year`] started (see `demo::past_chats`).
+fn past_started(n: usize) -> i64 {
+    1_800_000_000_000 - (ENDED - 1 - n) as i64 * 60_000 - 300_000
+}
+
+/// Every page of `GET /api/transcripts?{query}` as `who` follows their cursors.
+async fn transcript_pages(addr: std::net::SocketAddr, who: &str, query: &str) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = http(
+            addr,
+            "GET",
+            &format!("/api/transcripts?{query}&cursor={cursor}"),
+            Some(who),
+            "",
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        cursor = page["next"].as_str().unwrap_or_default().to_owned();
+        pages.push(page);
+        if cursor.is_empty() {
+            return pages;
+        }
+    }
+}
+
+fn transcript_ids(pages: &[Value]) -> Vec<String> {
+    pages
+        .iter()
+        .flat_map(|page| chat_ids(&page["transcripts"]))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_of_transcripts_is_listed_and_searched_a_bounded_page_at_a_time() {
+    use console_domain::service::{CHATS_LOOKED_AT, MAX_TRANSCRIPTS, MESSAGES_READ};
+    let data = tempfile::tempdir().expect("temp dir");
+    let store = demo_store(data.path()).await;
+    ann_s_year(store.as_ref()).await;
+    // In another tenant, one long chat: a needle past a page's budget of messages.
+    let globex = TenantId::from("globex");
+    let long = MESSAGES_READ as u64 + 500;
+    store
+        .open_chat(&Chat::new(
+            globex.clone(),
+            "long".into(),
+            "gus".into(),
+            "hana".into(),
+            5_000,
+            None,
+        ))
+        .await
+        .expect("opened");
+    for n in 1..=long {
+        let body = if n == long - 100 {
+            "Found the needle".to_owned()
+        } else {
+            format!("hay {n}")
+        };
+        store
+            .append_message(
+                &globex,
+                &"long".into(),
+                &"gus".into(),
+                &format!("m{n}"),
+                &body,
+                6_000,
+            )
+            .await
+            .expect("appended");
+    }
+    let server = start_on(data.path(), store.clone()).await;
+    let addr = server.addr;
+    let (sue, bob, ivan) = (
+        sign_in(addr, "acme", "sue").await,
+        sign_in(addr, "acme", "bob").await,
+        sign_in(addr, "globex", "ivan").await,
+    );
+
+    // Every transcript of the tenant, the latest started first, a page at a time.
+    let pages = transcript_pages(addr, &sue, "").await;
+    let ids = transcript_ids(&pages);
+    assert_eq!(ids.len(), ENDED + 2);
+    assert_eq!(pages.len(), (ENDED + 2).div_ceil(MAX_TRANSCRIPTS));
+    assert_eq!(ids[0], format!("past-{:05}", ENDED - 1));
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        ids.len(),
+        "each once"
+    );
+    let started: Vec<i64> = pages
+        .iter()
+        .flat_map(|page| page["transcripts"].as_array().expect("list").clone())
+        .map(|t| t["started_at"].as_i64().expect("started"))
+        .collect();
+    assert!(started.windows(2).all(|w| w[0] >= w[1]), "the latest first");
+
+    // A text search looks at a fixed number of chats a page, says how far back it has
+    // looked, and goes on from there until it has looked at every chat.
+    let needle = format!("answer%20{}", ENDED - 766);
+    let pages = transcript_pages(addr, &sue, &format!("q={needle}")).await;
+    assert_eq!(transcript_ids(&pages), [format!("past-{:05}", ENDED - 766)]);
+    assert_eq!(pages.len(), (ENDED + 2).div_ceil(CHATS_LOOKED_AT));
+    assert_eq!(
+        pages[0]["searched_to"],
+        past_started(ENDED - CHATS_LOOKED_AT),
+        "the first page looked at the latest {CHATS_LOOKED_AT} chats"
+    );
+    let searched: Vec<i64> = pages
+        .iter()
+        .filter_map(|page| page["searched_to"].as_i64())
+        .collect();
+    assert_eq!(searched.len(), pages.len() - 1, "every page but the last");
+    assert!(
+        searched.windows(2).all(|w| w[0] > w[1]),
+        "further back each page"
+    );
+    assert!(pages.last().expect("a page")["searched_to"].is_null());
+
+    // Within one chat too: a page reads at most its budget of messages, the next goes on.
+    let pages = transcript_pages(addr, &ivan, "q=NEEDLE").await;
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert_eq!(transcript_ids(&pages), ["long"]);
+    assert_eq!(chat_ids(&pages[0]["transcripts"]), Vec::<String>::new());
+
+    // Filters by time, agent and group resolve through their keys.
+    let (from, to) = (past_started(990), past_started(1000));
+    let pages = transcript_pages(addr, &sue, &format!("from={from}&to={to}")).await;
+    let expected: Vec<String> = (990..=1000).rev().map(|n| format!("past-{n:05}")).collect();
+    assert_eq!(transcript_ids(&pages), expected);
+    assert_eq!(pages.len(), 1);
+    let with_bob = transcript_pages(addr, &sue, "agent=bob").await;
+    let of_bob = transcript_pages(addr, &bob, "").await;
+    assert_eq!(transcript_ids(&with_bob), transcript_ids(&of_bob));
+    assert_eq!(transcript_ids(&of_bob).len(), ENDED / COLLEAGUES.len() + 1);
+    for page in transcript_pages(addr, &sue, "group=support").await {
+        for transcript in page["transcripts"].as_array().expect("list") {
+            let with = &transcript["participants"][1]["id"];
+            assert!(
+                ["dan", "eve", "finn", "sue"].contains(&with.as_str().expect("id")),
+                "{transcript}"
+            );
+        }
+    }
+    let (status, own) = http(addr, "GET", "/api/transcripts?agent=cara", Some(&bob), "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        chat_ids(&own["transcripts"]),
+        Vec::<String>::new(),
+        "an agent reads her own only"
+    );
+
+    // Bad input is refused, never wrapped or ignored.
+    for query in [
+        "to=9999999999999999999",
+        "from=9223372036854775808",
+        "cursor=nonsense",
+        "limit=x",
+    ] {
+        let (status, body) = http(
+            addr,
+            "GET",
+            &format!("/api/transcripts?{query}"),
+            Some(&sue),
+            "",
+        )
+        .await;
+        assert_eq!(
+            (status, &body["code"]),
+            (400, &json!("bad_request")),
+            "{query}: {body}"
+        );
+    }
+    server.stop().await;
+}

@@ -6,11 +6,13 @@
 //! | agent | `T#{tenant}` | `A#{agent}` |
 //! | chat | `T#{tenant}` | `CHAT#{chat}` |
 //! | open chat of a pair | `T#{tenant}` | `PAIR#{low}#{high}` |
-//! | an agent's chat (inbox) | `T#{tenant}#INBOX#{agent}` | `CHAT#{chat}` |
+//! | an agent's chat, by start time | `T#{tenant}#INBOX#{agent}` | `S#{newest first: 20 digits}#{chat}` |
 //! | an agent's open chat | `T#{tenant}#INBOX#{agent}` | `OPEN#{chat}` |
 //! | an agent's ended chat | `T#{tenant}#INBOX#{agent}` | `ENDED#{newest first: 20 digits}#{chat}` |
 //! | an agent's partner | `T#{tenant}#INBOX#{agent}` | `P#{partner}` |
 //! | an agent's counts | `T#{tenant}#INBOX#{agent}` | `COUNTS` |
+//! | a tenant's chat, by start time | `T#{tenant}#STARTED` | `S#{newest first}#{chat}` |
+//! | a group's chat, by start time | `T#{tenant}#G#{group}#STARTED` | `S#{newest first}#{chat}` |
 //! | message | `T#{tenant}#CHAT#{chat}` | `M#{seq, 20 digits}` |
 //! | send key (idempotency) | `T#{tenant}#CHAT#{chat}` | `K#{from}#{client_msg_id}` |
 //! | connection | `CONN#{id}` | `CONN` |
@@ -24,7 +26,9 @@
 //! Access patterns of an inbox (`T#{tenant}#INBOX#{agent}`), each one Query or GetItem
 //! whose cost follows the page asked for, never her history:
 //!
-//! - every chat she takes part in (transcripts only): `begins_with(sk, "CHAT#")`, all pages;
+//! - a page of the chats she takes part in, the latest started first (transcripts):
+//!   `begins_with(sk, "S#")` with `Limit`, going on from `S#{newest first}#{chat}` of the
+//!   last one before — as a tenant's and a group's chats are paged in their partitions;
 //! - a page of her open chats, in id order: `begins_with(sk, "OPEN#")` with `Limit`, going
 //!   on from `OPEN#{last chat of the page before}` (its `ExclusiveStartKey`);
 //! - a page of her ended chats, the most recently ended first: `begins_with(sk, "ENDED#")`
@@ -35,15 +39,16 @@
 //! - her count of chats requiring her response: GetItem of `COUNTS`, a number attribute
 //!   `pending` that the transaction changing a chat moves with `ADD pending :delta`.
 //!
-//! `CHAT#`, `OPEN#` and `ENDED#` items hold the chat's id and `P#` items the partner's id
+//! `S#`, `OPEN#` and `ENDED#` items hold the chat's id and `P#` items the partner's id
 //! as their record (`data`). A chat's transactions keep all of them: opening it puts
-//! `CHAT#`, `OPEN#` and `P#` for both participants, ending it moves both from `OPEN#` to
-//! `ENDED#`.
+//! `S#`, `OPEN#` and `P#` for both participants (and `S#` under the tenant and each
+//! participant's group), ending it moves both from `OPEN#` to `ENDED#`.
 //!
 //! Ids never contain `#` where it could be mistaken for a separator: directory ids are
 //! `a-z 0-9 . _ -`, chat and connection ids are generated, and a client message id (which
 //! may hold any printable character) is only ever the last part of a key.
 
+use console_domain::ports::StartedIndex;
 use protocol::{AgentId, ChatId, GroupId, TenantId};
 
 pub const PK: &str = "pk";
@@ -79,7 +84,6 @@ pub fn agent(tenant: &TenantId, agent: &AgentId) -> (String, String) {
 }
 
 pub const AGENT_PREFIX: &str = "A#";
-pub const CHAT_PREFIX: &str = "CHAT#";
 
 pub fn chat(tenant: &TenantId, chat: &ChatId) -> (String, String) {
     (tenant_pk(tenant), format!("CHAT#{chat}"))
@@ -90,8 +94,29 @@ pub fn pair(tenant: &TenantId, a: &AgentId, b: &AgentId) -> (String, String) {
     (tenant_pk(tenant), format!("PAIR#{low}#{high}"))
 }
 
-pub fn inbox(tenant: &TenantId, agent: &AgentId, chat: &ChatId) -> (String, String) {
-    (inbox_pk(tenant, agent), format!("CHAT#{chat}"))
+pub const STARTED_PREFIX: &str = "S#";
+
+/// The partition of an index of chats by start time.
+pub fn started_pk(tenant: &TenantId, index: &StartedIndex) -> String {
+    match index {
+        StartedIndex::Tenant => format!("T#{tenant}#STARTED"),
+        StartedIndex::Agent(agent) => inbox_pk(tenant, agent),
+        StartedIndex::Group(group) => format!("T#{tenant}#G#{group}#STARTED"),
+    }
+}
+
+/// A chat in an index by start time: the latest started sorts first. With an empty
+/// `chat`, the key before every chat started at `started_at`.
+pub fn started_chat(
+    tenant: &TenantId,
+    index: &StartedIndex,
+    started_at: i64,
+    chat: &ChatId,
+) -> (String, String) {
+    (
+        started_pk(tenant, index),
+        format!("{STARTED_PREFIX}{}#{chat}", newest_first(started_at)),
+    )
 }
 
 pub fn inbox_pk(tenant: &TenantId, agent: &AgentId) -> String {
@@ -241,13 +266,13 @@ mod tests {
             AgentId::from("bob"),
         );
         let sks = [
-            inbox(&t1, &ann, &"c1".into()).1,
+            started_chat(&t1, &StartedIndex::Agent(ann.clone()), 1, &"c1".into()).1,
             open_chat(&t1, &ann, &"c1".into()).1,
             ended_chat(&t1, &ann, 1, &"c1".into()).1,
             partner(&t1, &ann, &bob).1,
             counts(&t1, &ann).1,
         ];
-        let prefixes = [CHAT_PREFIX, OPEN_PREFIX, ENDED_PREFIX, PARTNER_PREFIX];
+        let prefixes = [STARTED_PREFIX, OPEN_PREFIX, ENDED_PREFIX, PARTNER_PREFIX];
         for (n, sk) in sks.iter().enumerate() {
             for (m, prefix) in prefixes.iter().enumerate() {
                 assert_eq!(sk.starts_with(prefix), n == m, "{sk} under {prefix}");

@@ -33,7 +33,7 @@ use aws_sdk_dynamodb::types::{
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
     Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
-    StoreError, TicketStore,
+    StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use item::{Item, ItemBuilder, fail, key, s};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};
@@ -335,8 +335,9 @@ impl DynamoStore {
     /// What keeps both participants' inboxes in step with a chat that changes from
     /// `before` (`None`: it is new) to `after`, to write in the transaction that changes
     /// it: its place among their chats, open or ended, their partners, and their counts
-    /// of pending chats (by [`Chat::pending_changes`]). At most 4 items per participant,
-    /// each item once (a transaction may not touch one twice).
+    /// of pending chats (by [`Chat::pending_changes`]); for a new chat also its place in
+    /// the indexes by start time (the tenant's, each participant's, each group's). At
+    /// most 10 items, each once (a transaction may not touch one twice).
     fn inbox_changes(
         &self,
         before: Option<&Chat>,
@@ -350,11 +351,6 @@ impl DynamoStore {
         for agent in after.participants() {
             match before {
                 None => {
-                    items.push(self.put_item(
-                        Item::record_item(keys::inbox(tenant, agent, &after.id), &after.id)?,
-                        None,
-                        &[],
-                    )?);
                     let place = match after.status {
                         ChatStatus::Open => keys::open_chat(tenant, agent, &after.id),
                         ChatStatus::Ended => ended(agent),
@@ -379,6 +375,20 @@ impl DynamoStore {
                     )?);
                 }
                 Some(_) => {}
+            }
+        }
+        if before.is_none() {
+            let mut indexes = vec![StartedIndex::Tenant];
+            indexes.extend(after.participants().map(|a| StartedIndex::Agent(a.clone())));
+            indexes.extend(
+                after
+                    .groups()
+                    .into_iter()
+                    .map(|g| StartedIndex::Group(g.clone())),
+            );
+            for index in indexes {
+                let key = keys::started_chat(tenant, &index, after.started_at, &after.id);
+                items.push(self.put_item(Item::record_item(key, &after.id)?, None, &[])?);
             }
         }
         for (agent, delta) in after.pending_changes(before) {
@@ -452,6 +462,18 @@ impl DirectoryStore for DynamoStore {
             .iter()
             .map(Item::record)
             .collect()
+    }
+
+    async fn agents_named(
+        &self,
+        tenant: &TenantId,
+        ids: &[AgentId],
+    ) -> Result<Vec<Agent>, StoreError> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        self.get_many(ids.iter().map(|id| keys::agent(tenant, id)).collect())
+            .await
     }
 
     async fn set_agent_state(
@@ -650,21 +672,21 @@ impl ChatStore for DynamoStore {
         self.get_record(keys::chat(tenant, id)).await
     }
 
-    async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError> {
-        self.query(&keys::tenant_pk(tenant), keys::CHAT_PREFIX)
-            .await?
-            .iter()
-            .map(Item::record)
-            .collect()
-    }
-
-    async fn every_chat_of(
+    async fn chats_started(
         &self,
         tenant: &TenantId,
-        agent: &AgentId,
+        index: &StartedIndex,
+        after: Option<&StartedCursor>,
+        limit: usize,
     ) -> Result<Vec<Chat>, StoreError> {
+        let after = after.map(|at| keys::started_chat(tenant, index, at.started_at, &at.chat).1);
         let listed = self
-            .query(&keys::inbox_pk(tenant, agent), keys::CHAT_PREFIX)
+            .query_page(
+                &keys::started_pk(tenant, index),
+                keys::STARTED_PREFIX,
+                after,
+                limit,
+            )
             .await?;
         self.chats_named(tenant, &listed).await
     }

@@ -1,6 +1,7 @@
 //! The embedded store's keys: ids joined by the unit separator.
 
 use console_domain::ConnectionId;
+use console_domain::ports::StartedIndex;
 use protocol::{AgentId, ChatId, GroupId, TenantId};
 
 /// Joins the ids of a key.
@@ -70,6 +71,30 @@ pub fn ended_chat(tenant: &TenantId, agent: &AgentId, ended_at: i64, chat: &Chat
     format!(
         "{tenant}{SEP}{agent}{SEP}{}{SEP}{chat}",
         newest_first(ended_at)
+    )
+}
+
+/// The keys of an index of chats by start time (see [`started_chat`]) start so.
+pub fn started_prefix(tenant: &TenantId, index: &StartedIndex) -> String {
+    match index {
+        StartedIndex::Tenant => format!("{tenant}{SEP}*{SEP}"),
+        StartedIndex::Agent(agent) => format!("{tenant}{SEP}A{SEP}{agent}{SEP}"),
+        StartedIndex::Group(group) => format!("{tenant}{SEP}G{SEP}{group}{SEP}"),
+    }
+}
+
+/// A chat in an index by start time: the latest started sorts first. With an empty
+/// `chat`, the key before every chat started at `started_at`.
+pub fn started_chat(
+    tenant: &TenantId,
+    index: &StartedIndex,
+    started_at: i64,
+    chat: &ChatId,
+) -> String {
+    format!(
+        "{}{}{SEP}{chat}",
+        started_prefix(tenant, index),
+        newest_first(started_at)
     )
 }
 

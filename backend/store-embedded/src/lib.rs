@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
     Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
-    StoreError, TicketStore,
+    StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use journal::{Change, Journal};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};
@@ -39,7 +39,12 @@ const TICKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("tickets");
 const CONNECTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("connections");
 const AGENT_CONNECTIONS: TableDefinition<&str, ()> = TableDefinition::new("agent_connections");
 const CHATS: TableDefinition<&str, &[u8]> = TableDefinition::new("chats");
+/// Where earlier versions listed each agent's chats (now [`STARTED`]): dropped when the
+/// file is indexed.
 const AGENT_CHATS: TableDefinition<&str, ()> = TableDefinition::new("agent_chats");
+/// Chats by start time, the latest first, per tenant, per participant and per
+/// participant's group (see [`keys::started_chat`]): transcripts are listed from it.
+const STARTED: TableDefinition<&str, ()> = TableDefinition::new("started");
 const OPEN_PAIRS: TableDefinition<&str, &str> = TableDefinition::new("open_pairs");
 const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("messages");
 const SEND_KEYS: TableDefinition<&str, u64> = TableDefinition::new("send_keys");
@@ -53,11 +58,11 @@ const PARTNERS: TableDefinition<&str, ()> = TableDefinition::new("partners");
 const PENDING: TableDefinition<&str, u64> = TableDefinition::new("pending");
 /// What the file holds beyond its tables: [`INBOX_VERSION_KEY`].
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// Under [`META`]: the version of the inbox tables (open, ended, partners, pending)
-/// the file's chats are indexed by. A file without it was written before they existed:
-/// they are built from its chats once, when it is opened.
+/// Under [`META`]: the version of the inbox tables (open, ended, partners, pending,
+/// started) the file's chats are indexed by. A file with an older one (or none) was
+/// written before they existed: they are built from its chats once, when it is opened.
 const INBOX_VERSION_KEY: &str = "inbox_version";
-const INBOX_VERSION: u64 = 1;
+const INBOX_VERSION: u64 = 2;
 
 /// How many tickets are issued between two sweeps of the expired ones.
 const TICKET_SWEEP_EVERY: u64 = 256;
@@ -245,6 +250,7 @@ fn apply_change(txn: &redb::WriteTransaction, change: &Change<'_>) -> Result<(),
         name if name == ENDED_CHATS.name() => apply(txn, ENDED_CHATS, change),
         name if name == PARTNERS.name() => apply(txn, PARTNERS, change),
         name if name == PENDING.name() => apply(txn, PENDING, change),
+        name if name == STARTED.name() => apply(txn, STARTED, change),
         other => Err(StoreError::permanent(format!(
             "embedded store: its journal changes a table this version does not have: {other}"
         ))),
@@ -302,11 +308,14 @@ fn suffixes_under(
 fn update_inboxes(tx: &Tx<'_>, before: Option<&Chat>, after: &Chat) -> Result<(), StoreError> {
     let tenant = &after.tenant;
     if before.is_none() {
-        let mut every = tx.open(AGENT_CHATS)?;
+        let mut started = tx.open(STARTED)?;
+        for index in started_indexes(after) {
+            let key = keys::started_chat(tenant, &index, after.started_at, &after.id);
+            started.insert(key.as_str(), ())?;
+        }
         let mut open = tx.open(OPEN_CHATS)?;
         let mut partners = tx.open(PARTNERS)?;
         for agent in after.participants() {
-            every.insert(keys::agent_chat(tenant, agent, &after.id).as_str(), ())?;
             open.insert(keys::agent_chat(tenant, agent, &after.id).as_str(), ())?;
             let partner = keys::agent_chat(tenant, agent, &after.other(agent).as_str().into());
             partners.insert(partner.as_str(), ())?;
@@ -337,17 +346,60 @@ fn update_inboxes(tx: &Tx<'_>, before: Option<&Chat>, after: &Chat) -> Result<()
     Ok(())
 }
 
+/// The indexes by start time that list `chat`: its tenant's, each participant's and
+/// each participant's group's.
+fn started_indexes(chat: &Chat) -> Vec<StartedIndex> {
+    let mut indexes = vec![StartedIndex::Tenant];
+    indexes.extend(
+        chat.participants()
+            .map(|agent| StartedIndex::Agent(agent.clone())),
+    );
+    indexes.extend(
+        chat.groups()
+            .into_iter()
+            .map(|group| StartedIndex::Group(group.clone())),
+    );
+    indexes
+}
+
 /// Builds the inbox tables from every chat of a file written before they existed (once,
-/// on opening it, before it serves anyone).
+/// on opening it, before it serves anyone). A chat stored before its participants'
+/// groups were kept gets the groups they are in now.
 fn index_inboxes(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     let chats: Vec<Chat> = {
         let table = txn.open_table(CHATS).map_err(fail)?;
+        let agents = txn.open_table(AGENTS).map_err(fail)?;
         let mut out = Vec::new();
         for entry in table.iter().map_err(fail)? {
-            out.push(decode(entry.map_err(fail)?.1.value())?);
+            let mut chat: Chat = decode(entry.map_err(fail)?.1.value())?;
+            for side in &mut chat.sides {
+                if side.group.is_none() {
+                    let agent: Option<Agent> =
+                        read(&agents, &keys::agent(&chat.tenant, &side.agent))?;
+                    side.group = agent.map(|agent| agent.group);
+                }
+            }
+            out.push(chat);
         }
         out
     };
+    {
+        let mut table = txn.open_table(CHATS).map_err(fail)?;
+        let mut started = txn.open_table(STARTED).map_err(fail)?;
+        for chat in &chats {
+            table
+                .insert(
+                    keys::chat(&chat.tenant, &chat.id).as_str(),
+                    encode(chat)?.as_slice(),
+                )
+                .map_err(fail)?;
+            for index in started_indexes(chat) {
+                let key = keys::started_chat(&chat.tenant, &index, chat.started_at, &chat.id);
+                started.insert(key.as_str(), ()).map_err(fail)?;
+            }
+        }
+    }
+    txn.delete_table(AGENT_CHATS).map_err(fail)?;
     let mut open = txn.open_table(OPEN_CHATS).map_err(fail)?;
     let mut ended = txn.open_table(ENDED_CHATS).map_err(fail)?;
     let mut partners = txn.open_table(PARTNERS).map_err(fail)?;
@@ -446,7 +498,7 @@ impl EmbeddedStore {
             txn.open_table(AGENTS).map_err(fail)?;
             txn.open_table(TICKETS).map_err(fail)?;
             txn.open_table(CHATS).map_err(fail)?;
-            txn.open_table(AGENT_CHATS).map_err(fail)?;
+            txn.open_table(STARTED).map_err(fail)?;
             txn.open_table(OPEN_PAIRS).map_err(fail)?;
             txn.open_table(MESSAGES).map_err(fail)?;
             txn.open_table(SEND_KEYS).map_err(fail)?;
@@ -504,7 +556,7 @@ impl EmbeddedStore {
         tables.insert("agents", records(&txn.open_table(AGENTS).map_err(fail)?)?);
         tables.insert("chats", records(&txn.open_table(CHATS).map_err(fail)?)?);
         for (name, table) in [
-            ("agent_chats", AGENT_CHATS),
+            ("started", STARTED),
             ("open_chats", OPEN_CHATS),
             ("ended_chats", ENDED_CHATS),
             ("partners", PARTNERS),
@@ -668,6 +720,20 @@ impl DirectoryStore for EmbeddedStore {
             &txn.open_table(AGENTS).map_err(fail)?,
             &keys::tenant_prefix(tenant),
         )
+    }
+
+    async fn agents_named(
+        &self,
+        tenant: &TenantId,
+        ids: &[AgentId],
+    ) -> Result<Vec<Agent>, StoreError> {
+        let txn = self.read_txn()?;
+        let agents = txn.open_table(AGENTS).map_err(fail)?;
+        let mut found = Vec::new();
+        for id in ids {
+            found.extend(read::<Agent>(&agents, &keys::agent(tenant, id))?);
+        }
+        Ok(found)
     }
 
     async fn set_agent_state(
@@ -851,27 +917,22 @@ impl ChatStore for EmbeddedStore {
         self.get_chat(tenant, id)
     }
 
-    async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError> {
-        let txn = self.read_txn()?;
-        values_under(
-            &txn.open_table(CHATS).map_err(fail)?,
-            &keys::tenant_prefix(tenant),
-        )
-    }
-
-    async fn every_chat_of(
+    async fn chats_started(
         &self,
         tenant: &TenantId,
-        agent: &AgentId,
+        index: &StartedIndex,
+        after: Option<&StartedCursor>,
+        limit: usize,
     ) -> Result<Vec<Chat>, StoreError> {
         let txn = self.read_txn()?;
+        let from = after.map(|at| keys::started_chat(tenant, index, at.started_at, &at.chat));
         chats_listed(
             &txn,
-            AGENT_CHATS,
+            STARTED,
             tenant,
-            &keys::agent_prefix(tenant, agent),
-            None,
-            usize::MAX,
+            &keys::started_prefix(tenant, index),
+            from.as_deref(),
+            limit,
         )
     }
 

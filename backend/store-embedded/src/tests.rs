@@ -1,6 +1,7 @@
 use super::*;
 use console_domain::conformance;
 use futures_executor::block_on;
+use protocol::Role;
 use std::path::{Path, PathBuf};
 
 fn fresh() -> (tempfile::TempDir, EmbeddedStore) {
@@ -156,7 +157,7 @@ fn a_snapshot_holds_what_is_durable_and_leaves_out_what_a_restart_may_lose() {
     let differences = before.differences(&after);
     for table in [
         "chats",
-        "agent_chats",
+        "started",
         "open_pairs",
         "messages",
         "send_keys",
@@ -171,7 +172,8 @@ fn a_snapshot_holds_what_is_durable_and_leaves_out_what_a_restart_may_lose() {
             "{table} is in the snapshot: {differences:?}"
         );
     }
-    assert_eq!(after.len(), before.len() + 11);
+    // started: the tenant's, ann's and bob's (no groups kept in this chat).
+    assert_eq!(after.len(), before.len() + 12);
 }
 
 #[test]
@@ -238,10 +240,32 @@ fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
         );
         block_on(store.open_chat(&other)).expect("open chat");
         block_on(store.end_chat(&tenant, &"c2".into(), &"cat".into(), 5)).expect("end");
+        let agent = |id: &str, group: &str| Agent {
+            tenant: tenant.clone(),
+            id: id.into(),
+            name: id.into(),
+            group: group.into(),
+            role: Role::Agent,
+            state: AgentState::LoggedOut,
+            state_since: 0,
+        };
+        let directory = [
+            agent("ann", "sales"),
+            agent("bob", "sales"),
+            agent("cat", "support"),
+        ];
+        block_on(store.put_tenant(
+            &Tenant {
+                id: tenant.clone(),
+                name: "T1".into(),
+            },
+            &directory,
+        ))
+        .expect("directory");
         // As an earlier version left it: no inbox tables, no version mark.
         store
             .write_now(|txn| {
-                for table in [OPEN_CHATS, ENDED_CHATS, PARTNERS] {
+                for table in [OPEN_CHATS, ENDED_CHATS, PARTNERS, STARTED] {
                     txn.delete_table(table).map_err(fail)?;
                 }
                 txn.delete_table(PENDING).map_err(fail)?;
@@ -261,6 +285,20 @@ fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
         1
     );
     assert!(block_on(store.has_partner(&tenant, &"cat".into(), &ann)).expect("cat"));
+    let started = |index: StartedIndex| -> Vec<String> {
+        block_on(store.chats_started(&tenant, &index, None, 10))
+            .expect("started")
+            .into_iter()
+            .map(|chat| chat.id.to_string())
+            .collect()
+    };
+    assert_eq!(started(StartedIndex::Tenant).len(), 2);
+    assert_eq!(started(StartedIndex::Agent("cat".into())), ["c2"]);
+    assert_eq!(
+        started(StartedIndex::Group("support".into())),
+        ["c2"],
+        "the groups its participants are in now"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use super::chat;
 use crate::model::Chat;
-use crate::ports::{Appended, EndedCursor, Store};
+use crate::ports::{Appended, EndedCursor, StartedIndex, Store};
 use protocol::{AgentId, ChatId, ChatStatus, TenantId};
 
 fn ids(chats: &[Chat]) -> Vec<String> {
@@ -138,7 +138,8 @@ async fn recounted(store: &dyn Store, agents: &[AgentId]) -> Vec<(AgentId, u32, 
     let t1 = TenantId::from("t1");
     let mut out = Vec::new();
     for agent in agents {
-        let every = store.every_chat_of(&t1, agent).await.expect("every chat");
+        let every =
+            super::started::every_chat(store, &t1, &StartedIndex::Agent(agent.clone()), 50).await;
         let recount = every.iter().filter(|chat| chat.pending_for(agent)).count() as u32;
         let kept = store
             .pending_count(&t1, agent)

@@ -68,7 +68,8 @@ impl ChatService<'_> {
             with.clone(),
             self.clock.now_ms(),
             interaction,
-        );
+        )
+        .in_groups([me.group.clone(), other.group.clone()]);
         // Told to both even when the chat existed: an earlier attempt may have opened it
         // and failed before telling anyone.
         let (chat, _created) = self.store.open_chat(&candidate).await?;

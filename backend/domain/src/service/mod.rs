@@ -10,14 +10,15 @@ mod transcripts;
 pub use chats::{ChatCursor, ChatPage, MAX_CHAT_PAGE, SEND_QUOTA, TYPING_WINDOW_MS};
 pub use presence::STATE_CHANGE_WINDOW_MS;
 pub use session::{HELLO_QUOTA, MAX_RESUME, RESUME_PAGE, WELCOME_CHATS, welcome_page};
-pub use transcripts::TranscriptFilter;
+pub use transcripts::{
+    BYTES_READ, CHATS_LOOKED_AT, MAX_TRANSCRIPTS, MESSAGES_READ, TranscriptCursor, TranscriptFilter,
+};
 
 use crate::error::DomainError;
 use crate::model::{Agent, Chat, ConnectionId, Identity};
 use crate::ports::{Clock, PushOutcome, Pusher, Quota, Store};
 use crate::rules;
 use protocol::{AgentId, AgentView, ChatId, ChatView, ServerFrame, TenantId};
-use std::collections::HashMap;
 
 /// How long a WebSocket ticket stays valid.
 pub const TICKET_TTL_MS: i64 = 30_000;
@@ -69,17 +70,6 @@ impl ChatService<'_> {
             .collect();
         agents.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(agents)
-    }
-
-    /// The agents of a tenant by id.
-    async fn directory(&self, tenant: &TenantId) -> Result<HashMap<AgentId, Agent>, DomainError> {
-        Ok(self
-            .store
-            .agents(tenant)
-            .await?
-            .into_iter()
-            .map(|agent| (agent.id.clone(), agent))
-            .collect())
     }
 
     /// Everyone `who` has (or had) a chat with: kept by the store, so as many as there

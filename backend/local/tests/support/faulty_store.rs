@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
     Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
-    StoreError, TicketStore,
+    StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
 use std::future::Future;
@@ -115,6 +115,14 @@ impl<S: DirectoryStore> DirectoryStore for FaultyStore<S> {
         self.inner.agents(tenant).await
     }
 
+    async fn agents_named(
+        &self,
+        tenant: &TenantId,
+        ids: &[AgentId],
+    ) -> Result<Vec<Agent>, StoreError> {
+        self.inner.agents_named(tenant, ids).await
+    }
+
     async fn set_agent_state(
         &self,
         tenant: &TenantId,
@@ -192,16 +200,14 @@ impl<S: ChatStore> ChatStore for FaultyStore<S> {
         self.inner.chat(tenant, id).await
     }
 
-    async fn chats_in_tenant(&self, tenant: &TenantId) -> Result<Vec<Chat>, StoreError> {
-        self.inner.chats_in_tenant(tenant).await
-    }
-
-    async fn every_chat_of(
+    async fn chats_started(
         &self,
         tenant: &TenantId,
-        agent: &AgentId,
+        index: &StartedIndex,
+        after: Option<&StartedCursor>,
+        limit: usize,
     ) -> Result<Vec<Chat>, StoreError> {
-        self.inner.every_chat_of(tenant, agent).await
+        self.inner.chats_started(tenant, index, after, limit).await
     }
 
     async fn open_chats_of(
