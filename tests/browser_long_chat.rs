@@ -293,7 +293,8 @@ async fn an_agent_with_two_thousand_past_chats_sees_her_open_chat_pages_her_hist
         {"id": "bob", "name": "Bob Stone", "group": "sales", "role": "agent"},
         {"id": "cara", "name": "Cara Diaz", "group": "sales", "role": "agent"},
         {"id": "dan", "name": "Dan Wu", "group": "sales", "role": "agent"},
-        {"id": "eve", "name": "Eve Park", "group": "sales", "role": "agent"}]}]});
+        {"id": "eve", "name": "Eve Park", "group": "sales", "role": "agent"},
+        {"id": "sue", "name": "Sue Grant", "group": "sales", "role": "supervisor"}]}]});
     seed(data.path(), &directory, &[]).await?;
     let colleagues = [
         ("cara", "Cara Diaz"),
@@ -416,7 +417,53 @@ async fn an_agent_with_two_thousand_past_chats_sees_her_open_chat_pages_her_hist
         },
     )
     .await?;
-    for browser in [ann, bob] {
+
+    // Sue searches the year's transcripts for one old answer: each page looks at a
+    // bounded number of chats and says how far back it has gone; she goes on until found.
+    let sue = driver.browser("sue-history").await?;
+    sign_in(&sue, &server.url(), "Sue Grant").await?;
+    sue.by_role("tab", "Transcripts").await?.click().await?;
+    let wanted = PAST - 766;
+    sue.by_role("searchbox", "Search text")
+        .await?
+        .send_keys(&format!("Past answer {wanted}{ENTER}"))
+        .await?;
+    sue.wait_for_text("0 transcripts so far: looked at the chats started since")
+        .await?;
+    let found = async || -> anyhow::Result<u64> {
+        let rows = sue
+            .client
+            .execute(
+                "return document.querySelectorAll('table.transcript-list tbody tr').length;",
+                Vec::new(),
+            )
+            .await?;
+        Ok(rows.as_u64().unwrap_or(0))
+    };
+    let mut pages = 1;
+    while found().await? == 0 {
+        assert!(pages < 30, "a search that never ends");
+        sue.by_role("button", "Search further back")
+            .await?
+            .click()
+            .await?;
+        pages += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(pages > 1, "the first page looked at the latest chats only");
+    let row = sue.text_of("table.transcript-list tbody").await?;
+    assert!(
+        row.contains("Ann Lee") && row.contains(colleagues[wanted % colleagues.len()].1),
+        "{row:?}"
+    );
+    let violations = sue.accessibility_violations().await?;
+    assert!(
+        violations.is_empty(),
+        "axe-core found on a paged search: {violations:#?}"
+    );
+    sue.screenshot(&output_dir().join("screenshots"), "11-transcript-search")
+        .await?;
+    for browser in [ann, bob, sue] {
         browser.client.clone().close().await?;
     }
     Ok(())

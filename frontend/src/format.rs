@@ -52,9 +52,22 @@ pub fn count(n: usize) -> String {
     text
 }
 
+/// A count and its noun, singular for one ("1 transcript", "2 transcripts").
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[wasm_bindgen_test]
+    fn a_count_of_one_takes_the_singular() {
+        assert_eq!(counted(0, "chat", "chats"), "0 chats");
+        assert_eq!(counted(1, "chat", "chats"), "1 chat");
+        assert_eq!(counted(1_200, "chat", "chats"), "1,200 chats");
+    }
+
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]

@@ -1,5 +1,6 @@
 //! The supervisor's Transcripts view: search the chats of her tenant by text, agent,
-//! group and time; read one; download it as text or JSON.
+//! group and time, a page at a time (the server says how far back each page looked);
+//! read one; download it as text or JSON.
 
 use crate::api;
 use crate::components::console::ConsoleContext;
@@ -58,6 +59,11 @@ pub fn Transcripts() -> impl IntoView {
         RwSignal::new(String::new()),
     );
     let results = RwSignal::new(None::<Vec<TranscriptSummary>>);
+    // The query of the results shown, and where their next page starts.
+    let shown = RwSignal::new(String::new());
+    let next = RwSignal::new(None::<String>);
+    let searched_to = RwSignal::new(None::<i64>);
+    let busy = RwSignal::new(false);
     let open = RwSignal::new(None::<Transcript>);
     let problem = RwSignal::new(None::<String>);
     let state = ctx.state;
@@ -71,7 +77,35 @@ pub fn Transcripts() -> impl IntoView {
         groups.dedup();
         groups
     };
-    let token = ctx.token.clone();
+    let page_token = ctx.token.clone();
+    // Fetches the page of `query` at `cursor`: the first replaces the results, a later
+    // one adds to them.
+    let fetch = move |query: String, cursor: Option<String>| {
+        let token = page_token.clone();
+        busy.set(true);
+        spawn_local(async move {
+            let path = match &cursor {
+                Some(cursor) => format!("{query}&cursor={}", api::query_value(cursor)),
+                None => query.clone(),
+            };
+            match api::transcripts(&token, &path).await {
+                Ok(list) => {
+                    problem.set(None);
+                    shown.set(query);
+                    next.set(list.next);
+                    searched_to.set(list.searched_to);
+                    if cursor.is_some() {
+                        results.update(|r| r.get_or_insert_default().extend(list.transcripts));
+                    } else {
+                        results.set(Some(list.transcripts));
+                    }
+                }
+                Err(failure) => problem.set(Some(failure.message)),
+            }
+            busy.set(false);
+        });
+    };
+    let first_page = fetch.clone();
     let search = move || {
         let mut query = Vec::new();
         for (name, value) in [
@@ -89,17 +123,14 @@ pub fn Transcripts() -> impl IntoView {
         if let Some(ms) = date_ms(&to.get_untracked(), 86_399_999.0) {
             query.push(format!("to={ms}"));
         }
-        let token = token.clone();
-        spawn_local(async move {
-            match api::transcripts(&token, &query.join("&")).await {
-                Ok(list) => {
-                    problem.set(None);
-                    results.set(Some(list.transcripts));
-                }
-                Err(failure) => problem.set(Some(failure.message)),
-            }
-        });
+        first_page(query.join("&"), None);
     };
+    let further = move |_| {
+        if let Some(cursor) = next.get_untracked() {
+            fetch(shown.get_untracked(), Some(cursor));
+        }
+    };
+    let searching_text = move || shown.with(|q| q.split('&').any(|p| p.starts_with("q=")));
     let initial = search.clone();
     initial();
     let read_token = ctx.token.clone();
@@ -192,7 +223,27 @@ pub fn Transcripts() -> impl IntoView {
                     }).map(IntoAny::into_any).collect_view())}
                 </tbody>
             </table>
-            {live_view(move || (results.get().is_some_and(|r| r.is_empty())).then(|| view! { <p class="empty">"No transcripts match."</p> }))}
+            {live_view(move || (results.get().is_some_and(|r| r.is_empty()) && next.get().is_none()).then(|| view! { <p class="empty">"No transcripts match."</p> }))}
+            <p class="searched" role="status">
+                {live(move || {
+                    let found = results.with(|r| r.as_ref().map_or(0, Vec::len));
+                    match (next.get(), searched_to.get()) {
+                        (Some(_), Some(at)) => format!(
+                            "{} so far: looked at the chats started since {} {}.",
+                            format::counted(found, "transcript", "transcripts"),
+                            format::date(at),
+                            format::clock_time(at)
+                        ),
+                        (Some(_), None) => format!("{} so far.", format::counted(found, "transcript", "transcripts")),
+                        (None, _) => String::new(),
+                    }
+                })}
+            </p>
+            {live_view(move || next.get().is_some().then(|| view! {
+                <button class="quiet-dark" type="button" disabled=live(move || busy.get()) on:click=handler(further.clone())>
+                    {live(move || if searching_text() { "Search further back" } else { "Show more" })}
+                </button>
+            }))}
             {live_view(move || open.get().map(|t| {
                 let names: Vec<(protocol::AgentId, String)> = t.chat.participants.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
                 let title = names.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(" and ");
