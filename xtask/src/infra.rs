@@ -191,7 +191,13 @@ pub fn build_functions(env: &Env, tools: &Tools) -> Result<(), String> {
         .env("PATH", tools.path_for("cargo-lambda")?)
         .run()?;
     let lambda = env.target_dir.join("lambda");
-    for binary in ["http-api", "websocket", "authorizer", "import-directory"] {
+    for binary in [
+        "http-api",
+        "websocket",
+        "authorizer",
+        "import-directory",
+        "sweeper",
+    ] {
         let bootstrap = lambda.join(binary).join("bootstrap");
         let size = std::fs::metadata(&bootstrap)
             .map_err(|e| format!("{} was not built: {e}", bootstrap.display()))?

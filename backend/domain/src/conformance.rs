@@ -4,13 +4,14 @@
 
 mod inbox;
 mod started;
+mod sweep;
 
 use crate::model::{Agent, Chat, Connection, ConnectionId, Tenant, Ticket};
 use crate::ports::{Appended, Quota, StartedIndex, Store};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
 
 /// Every check of the suite, by name.
-pub const CHECKS: [&str; 15] = [
+pub const CHECKS: [&str; 16] = [
     "directory_round_trips",
     "tickets_are_single_use",
     "connections_are_listed_per_agent",
@@ -26,6 +27,7 @@ pub const CHECKS: [&str; 15] = [
     "messages_are_paged_back_from_any_point",
     "pending_counts_are_kept_through_sends_seens_and_ends",
     "connections_are_found_by_who_sees_them",
+    "connections_are_checked_when_due",
 ];
 
 /// Runs one check by name against an empty store; panics with a message on failure.
@@ -58,6 +60,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "connections_are_found_by_who_sees_them" => {
             connections_are_found_by_who_sees_them(store).await
         }
+        "connections_are_checked_when_due" => sweep::connections_are_checked_when_due(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -156,7 +159,13 @@ async fn tickets_are_single_use(store: &dyn Store) {
     assert_eq!(store.take_ticket("tk1").await.expect("take again"), None);
 }
 
-fn connection(id: &str, tenant: &str, agent: &str, group: &str, supervisor: bool) -> Connection {
+pub(super) fn connection(
+    id: &str,
+    tenant: &str,
+    agent: &str,
+    group: &str,
+    supervisor: bool,
+) -> Connection {
     Connection {
         id: ConnectionId(id.into()),
         tenant: tenant.into(),
@@ -164,6 +173,7 @@ fn connection(id: &str, tenant: &str, agent: &str, group: &str, supervisor: bool
         connected_at: 1,
         group: Some(group.into()),
         supervisor,
+        check_at: 0,
     }
 }
 

@@ -71,6 +71,11 @@ pub struct Connection {
     /// True when the agent is a supervisor: this connection is told of every group's.
     #[serde(default)]
     pub supervisor: bool,
+    /// When to ask next whether the connection is still there (ms; see
+    /// [`crate::ChatService::sweep`]): how a connection that died without its
+    /// `$disconnect` is found.
+    #[serde(default)]
+    pub check_at: i64,
 }
 
 /// A single-use ticket that opens one WebSocket.

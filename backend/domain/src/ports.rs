@@ -87,6 +87,12 @@ pub trait ConnectionStore: Send + Sync {
         tenant: &TenantId,
         group: &GroupId,
     ) -> Result<Vec<Connection>, StoreError>;
+    /// The connections whose [`Connection::check_at`] is at or before `now`, of every
+    /// tenant, the earliest due first, at most `limit`.
+    async fn connections_due(&self, now: i64, limit: usize) -> Result<Vec<Connection>, StoreError>;
+    /// Moves a connection's next check to `at`. False (and nothing written) when the
+    /// connection is gone.
+    async fn check_later(&self, connection: &Connection, at: i64) -> Result<bool, StoreError>;
     /// The connections of one agent: the cost of a push grows with these, never with the
     /// number of agents connected.
     async fn connections_of(
@@ -329,6 +335,13 @@ pub enum PushOutcome {
 #[async_trait]
 pub trait Pusher: Send + Sync {
     async fn post(&self, connection: &ConnectionId, payload: &str) -> PushOutcome;
+
+    /// Asks whether a connection is still there without sending it anything (API
+    /// Gateway's `GetConnection`): `Gone` when it is not. A pusher whose connections end
+    /// with their sockets, in process, knows of no other kind: `Delivered` by default.
+    async fn probe(&self, _connection: &ConnectionId) -> PushOutcome {
+        PushOutcome::Delivered
+    }
 
     /// Called once what matters most is posted (a message, to the other agent): lets the
     /// sockets it was posted to write it before the caller goes on, where posting only

@@ -6,7 +6,7 @@
 #[path = "../../store-dynamo/tests/moto/mod.rs"]
 mod moto;
 
-use console_domain::ports::ConnectionStore;
+use console_domain::ports::{ConnectionStore, DirectoryStore};
 use console_domain::{Connection, ConnectionId, Identity};
 use console_lambdas::settings::Settings;
 use console_local::{Backend, Config, RunningServer};
@@ -163,6 +163,7 @@ async fn a_message_reaches_both_connections_of_the_recipient_and_a_gone_one_is_f
             connected_at: now_ms(),
             group: Some("sales".into()),
             supervisor: false,
+            check_at: 0,
         })
         .await
         .expect("recorded");
@@ -305,6 +306,88 @@ async fn a_send_is_never_acknowledged_when_dynamodb_did_not_store_it() {
     assert!(
         !matches!(&nothing, Ok(Some(Ok(Message::Text(t)))) if t.contains("second")),
         "the recipient got an unstored message: {nothing:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_died_without_its_disconnect_is_swept_and_its_agent_logged_out() {
+    let moto = moto::start();
+    let (_data, server, store) = functions(&moto).await;
+    let addr = server.addr;
+    let mut ann = console(addr, "ann").await;
+    // Bob's one tab died and API Gateway's `$disconnect` never came: his record stays,
+    // he shows Available, and nothing is pushed to him that could come back Gone.
+    let ghost = ConnectionId("ghost-of-bob".into());
+    store
+        .put_connection(&Connection {
+            id: ghost.clone(),
+            tenant: "acme".into(),
+            agent: "bob".into(),
+            connected_at: now_ms() - 20 * 60_000,
+            group: Some("sales".into()),
+            supervisor: false,
+            check_at: now_ms() - 1,
+        })
+        .await
+        .expect("recorded");
+    store
+        .set_agent_state(
+            &"acme".into(),
+            &"bob".into(),
+            protocol::AgentState::Available,
+            now_ms(),
+        )
+        .await
+        .expect("bob shows available");
+    // Ann's own connection is due too: it is there, so it is only asked again later.
+    let anns = store
+        .connections_of(&"acme".into(), &"ann".into())
+        .await
+        .expect("read");
+    let ann_connection = store
+        .connection(&anns[0])
+        .await
+        .expect("read")
+        .expect("ann's record");
+    assert!(
+        store
+            .check_later(&ann_connection, now_ms() - 1)
+            .await
+            .expect("due now")
+    );
+
+    // The sweeper, wired as in AWS, asks API Gateway (here the emulator) after both.
+    let settings = Settings::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(TABLE.into()),
+        "WEBSOCKET_MANAGEMENT_ENDPOINT" => Some(format!("http://{addr}")),
+        "TOKEN_SECRET" => Some(SECRET.into()),
+        _ => None,
+    })
+    .expect("settings");
+    let app = console_lambdas::app_with(&settings, &moto::config(&moto.url).await)
+        .await
+        .expect("the sweeper's app");
+    let before = now_ms();
+    assert_eq!(app.service().sweep().await.expect("swept"), (1, 2));
+
+    let told = next_of(&mut ann, "agent").await;
+    assert_eq!(told["agent"]["id"], "bob");
+    assert_eq!(told["agent"]["state"], "logged_out", "{told}");
+    assert_eq!(store.connection(&ghost).await.expect("read"), None);
+    let kept = store
+        .connection(&ann_connection.id)
+        .await
+        .expect("read")
+        .expect("ann's connection is kept");
+    assert!(
+        kept.check_at >= before + console_domain::service::CHECK_EVERY_MS,
+        "asked again in five minutes"
+    );
+    assert_eq!(
+        app.service().sweep().await.expect("swept again"),
+        (0, 0),
+        "nothing due"
     );
     server.stop().await;
 }

@@ -275,6 +275,14 @@ impl Pusher for LocalPusher {
         }
     }
 
+    /// There while its socket is.
+    async fn probe(&self, connection: &ConnectionId) -> PushOutcome {
+        match self.socket(connection) {
+            Some(_) => PushOutcome::Delivered,
+            None => PushOutcome::Gone,
+        }
+    }
+
     /// Woken from a runtime thread, a socket's task waits for the caller to finish
     /// everything else it does (tokio runs it next on that thread, and no other thread
     /// takes it): yielding lets it write first. Once per message, not per push: under

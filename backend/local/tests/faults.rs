@@ -274,6 +274,7 @@ async fn gone_and_throttled_pushes_clean_up_connections_and_consoles_resume() {
                 connected_at: 0,
                 group: None,
                 supervisor: false,
+                check_at: 0,
             })
             .await
             .expect("a record");

@@ -1,6 +1,7 @@
 //! The pusher port over API Gateway's management API: `PostToConnection` to one
-//! connection. `410 Gone` means the connection no longer exists (its record is then
-//! deleted by the domain); throttling is retried with a growing pause.
+//! connection, `GetConnection` to ask whether it is still there. `410 Gone` means the
+//! connection no longer exists (its record is then deleted by the domain); throttling is
+//! retried with a growing pause.
 
 use async_trait::async_trait;
 use aws_sdk_apigatewaymanagement::Client;
@@ -63,5 +64,29 @@ impl Pusher for ApiGatewayPusher {
             pause *= 2;
         }
         PushOutcome::Failed("throttled".into())
+    }
+
+    async fn probe(&self, connection: &ConnectionId) -> PushOutcome {
+        match self
+            .client
+            .get_connection()
+            .connection_id(&connection.0)
+            .send()
+            .await
+        {
+            Ok(_) => PushOutcome::Delivered,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_gone_exception()) =>
+            {
+                PushOutcome::Gone
+            }
+            Err(error) => {
+                let text = DisplayErrorContext(&error).to_string();
+                tracing::warn!(connection = %connection.0, error = %text, "asking after a connection failed");
+                PushOutcome::Failed(text)
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@
 //! | connection by agent | `T#{tenant}#CONNS` | `A#{agent}#C#{id}` |
 //! | connection by its agent's group | `T#{tenant}#CONNS` | `G#{group}#C#{id}` |
 //! | a supervisor's connection | `T#{tenant}#CONNS` | `S#C#{id}` |
+//! | a connection's next check | `CHECKS#{0–3, by its id}` | `{check_at, 20 digits}#{id}` |
 //! | ticket | `TICKET#{id}` | `TICKET` |
 //! | rate limit | `LIMIT#{key}` | `LIMIT` |
 //! | quota window | `QUOTA#{key}#W#{window}` | `QUOTA` |
@@ -221,6 +222,27 @@ pub const SUPERVISOR_CONNECTIONS_PREFIX: &str = "S#C#";
 
 pub fn agent_connections_prefix(agent: &AgentId) -> String {
     format!("A#{agent}#C#")
+}
+
+/// How many partitions the connections' checks are spread over (each takes 1,000 writes
+/// a second; a check moves every 5 minutes per connection).
+pub const CHECK_SHARDS: u32 = 4;
+
+/// The partition of one shard of the connections' checks.
+pub fn checks_pk(shard: u32) -> String {
+    format!("CHECKS#{shard}")
+}
+
+/// A connection under its next check's time: a Query of `sk <= check_until(now)` in each
+/// shard finds those due, the earliest first.
+pub fn connection_check(id: &str, check_at: i64) -> (String, String) {
+    let shard = id.bytes().map(u32::from).sum::<u32>() % CHECK_SHARDS;
+    (checks_pk(shard), format!("{:020}#{id}", check_at.max(0)))
+}
+
+/// The greatest sort key of a check due at or before `now` (`~` sorts after every id).
+pub fn check_until(now: i64) -> String {
+    format!("{:020}#~", now.max(0))
 }
 
 pub fn ticket(id: &str) -> (String, String) {

@@ -618,6 +618,53 @@ impl ConnectionStore for DynamoStore {
         Ok(seeing.into_values().collect())
     }
 
+    async fn connections_due(&self, now: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
+        let mut due: Vec<Connection> = Vec::new();
+        for shard in 0..keys::CHECK_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk <= :until")
+                .expression_attribute_values(":pk", s(&keys::checks_pk(shard)))
+                .expression_attribute_values(":until", s(&keys::check_until(now)))
+                .set_limit(i32::try_from(limit).ok())
+                .send()
+                .await
+                .map_err(fail)?;
+            for item in out.items.unwrap_or_default() {
+                due.push(Item(item).record()?);
+            }
+        }
+        due.sort_by(|a, b| (a.check_at, &a.id).cmp(&(b.check_at, &b.id)));
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn check_later(&self, connection: &Connection, at: i64) -> Result<bool, StoreError> {
+        let moved = Connection {
+            check_at: at,
+            ..connection.clone()
+        };
+        let expires = connection.connected_at / 1000 + CONNECTION_TTL_SECONDS;
+        let record = Item::record_item(keys::connection(&connection.id.0), &moved)?
+            .with_number(keys::EXPIRES, expires);
+        let mut items = vec![self.put_item(record, Some("attribute_exists(pk)"), &[])?];
+        let (old, new) = (
+            keys::connection_check(&connection.id.0, connection.check_at),
+            keys::connection_check(&connection.id.0, at),
+        );
+        if old != new {
+            items.push(self.delete_item(old)?);
+            items.push(self.put_item(
+                Item::record_item(new, &moved)?.with_number(keys::EXPIRES, expires),
+                None,
+                &[],
+            )?);
+        }
+        self.transact(items, 0).await
+    }
+
     async fn connections_of(
         &self,
         tenant: &TenantId,
@@ -1004,7 +1051,10 @@ impl LimitStore for DynamoStore {
 /// supervisors' if she is one.
 fn connection_index_keys(connection: &Connection) -> Vec<(String, String)> {
     let (tenant, id) = (&connection.tenant, connection.id.0.as_str());
-    let mut out = vec![keys::agent_connection(tenant, &connection.agent, id)];
+    let mut out = vec![
+        keys::agent_connection(tenant, &connection.agent, id),
+        keys::connection_check(id, connection.check_at),
+    ];
     if let Some(group) = &connection.group {
         out.push(keys::group_connection(tenant, group, id));
     }

@@ -149,6 +149,7 @@ async fn cost_of_a_message_and_a_state_change(url: &str, connected: usize) -> (C
                 connected_at: 1_000_000,
                 group: Some(agent.group.clone()),
                 supervisor: false,
+                check_at: 0,
             })
             .await
             .expect("connection");

@@ -99,6 +99,8 @@ struct Connections {
     /// Keys by who the connections see: their agent's group
     /// ([`keys::group_connection`]) and, for a supervisor's, [`keys::supervisor_connection`].
     seeing: BTreeSet<String>,
+    /// Each connection's next check ([`Connection::check_at`]), the earliest first.
+    checks: BTreeSet<(i64, ConnectionId)>,
 }
 
 impl Connections {
@@ -814,7 +816,13 @@ impl ConnectionStore for EmbeddedStore {
             &connection.id,
         ));
         live.seeing.extend(Connections::seeing_keys(connection));
-        live.by_id.insert(connection.id.clone(), connection.clone());
+        live.checks
+            .insert((connection.check_at, connection.id.clone()));
+        if let Some(before) = live.by_id.insert(connection.id.clone(), connection.clone()) {
+            live.checks.remove(&(before.check_at, before.id));
+            live.checks
+                .insert((connection.check_at, connection.id.clone()));
+        }
         Ok(())
     }
 
@@ -830,8 +838,31 @@ impl ConnectionStore for EmbeddedStore {
             for key in Connections::seeing_keys(connection) {
                 live.seeing.remove(&key);
             }
+            live.checks.remove(&(connection.check_at, id.clone()));
         }
         Ok(removed)
+    }
+
+    async fn connections_due(&self, now: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
+        let live = self.connections();
+        Ok(live
+            .checks
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .take(limit)
+            .filter_map(|(_, id)| live.by_id.get(id).cloned())
+            .collect())
+    }
+
+    async fn check_later(&self, connection: &Connection, at: i64) -> Result<bool, StoreError> {
+        let mut live = self.connections();
+        let Some(held) = live.by_id.get_mut(&connection.id) else {
+            return Ok(false);
+        };
+        let before = std::mem::replace(&mut held.check_at, at);
+        live.checks.remove(&(before, connection.id.clone()));
+        live.checks.insert((at, connection.id.clone()));
+        Ok(true)
     }
 
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {

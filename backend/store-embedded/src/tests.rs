@@ -129,6 +129,7 @@ fn a_snapshot_holds_what_is_durable_and_leaves_out_what_a_restart_may_lose() {
         connected_at: 1,
         group: Some("sales".into()),
         supervisor: false,
+        check_at: 0,
     }))
     .expect("connection");
     block_on(store.allow("k", 1000, 5)).expect("limit");

@@ -9,7 +9,9 @@ mod transcripts;
 
 pub use chats::{ChatCursor, ChatPage, MAX_CHAT_PAGE, SEND_QUOTA, TYPING_WINDOW_MS};
 pub use presence::STATE_CHANGE_WINDOW_MS;
-pub use session::{HELLO_QUOTA, MAX_RESUME, RESUME_PAGE, WELCOME_CHATS, welcome_page};
+pub use session::{
+    CHECK_EVERY_MS, HELLO_QUOTA, MAX_RESUME, RESUME_PAGE, SWEEP_BATCH, WELCOME_CHATS, welcome_page,
+};
 pub use transcripts::{
     BYTES_READ, CHATS_LOOKED_AT, MAX_TRANSCRIPTS, MESSAGES_READ, TranscriptCursor, TranscriptFilter,
 };

@@ -4,12 +4,19 @@
 use super::{ChatService, TICKET_TTL_MS, encode};
 use crate::error::DomainError;
 use crate::model::{Chat, Connection, ConnectionId, Identity, Ticket};
-use crate::ports::Quota;
+use crate::ports::{PushOutcome, Quota};
 use protocol::{AgentState, AgentView, ChatId, ChatView, PROTOCOL_VERSION, ServerFrame};
 use std::collections::BTreeMap;
 
 /// The most open chats a `welcome` is built from (fewer when they do not fit its frame).
 pub const WELCOME_CHATS: usize = 40;
+
+/// How often a connection is asked after (ms): API Gateway closes one that has been idle
+/// for 10 minutes, so one that died silently is found within 15 (and the sweep's period).
+pub const CHECK_EVERY_MS: i64 = 5 * 60_000;
+
+/// The most connections one sweep asks after; the rest are the next sweep's.
+pub const SWEEP_BATCH: usize = 500;
 
 /// The most messages a resume sends of one chat: its latest page.
 pub const RESUME_PAGE: usize = 50;
@@ -117,6 +124,7 @@ impl ChatService<'_> {
                 connected_at: self.clock.now_ms(),
                 group: Some(me.group.clone()),
                 supervisor: me.role == protocol::Role::Supervisor,
+                check_at: self.clock.now_ms() + CHECK_EVERY_MS,
             })
             .await?;
         if me.state == AgentState::LoggedOut {
@@ -141,6 +149,40 @@ impl ChatService<'_> {
             self.change_state(&who, AgentState::LoggedOut, None).await?;
         }
         Ok(())
+    }
+
+    /// Asks after the connections whose check is due (at most [`SWEEP_BATCH`], the
+    /// earliest first): one that is gone is forgotten as its `$disconnect` would — the
+    /// agent is Logged Out for those who see her when it was her last — and the others
+    /// are asked again in [`CHECK_EVERY_MS`]. API Gateway sends `$disconnect` on a
+    /// best-effort basis; this finds the connections it never told of. Returns how many
+    /// were found gone and how many checked in all.
+    pub async fn sweep(&self) -> Result<(usize, usize), DomainError> {
+        use futures_util::StreamExt;
+        let now = self.clock.now_ms();
+        let due = self.store.connections_due(now, SWEEP_BATCH).await?;
+        let checked = due.len();
+        let outcomes: Vec<Result<bool, DomainError>> = futures_util::stream::iter(due)
+            .map(|connection| async move {
+                match self.pusher.probe(&connection.id).await {
+                    PushOutcome::Gone => self.disconnect(&connection.id).await.map(|()| true),
+                    // Still there, or not known: asked again later.
+                    PushOutcome::Delivered | PushOutcome::Failed(_) => {
+                        self.store
+                            .check_later(&connection, now + CHECK_EVERY_MS)
+                            .await?;
+                        Ok(false)
+                    }
+                }
+            })
+            .buffer_unordered(super::MAX_CONCURRENT_PUSHES)
+            .collect()
+            .await;
+        let mut gone = 0;
+        for outcome in outcomes {
+            gone += usize::from(outcome?);
+        }
+        Ok((gone, checked))
     }
 
     /// Answers a console's `hello`: who she is, a page of her open chats and her count of

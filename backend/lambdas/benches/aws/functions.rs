@@ -11,11 +11,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The functions, with their native release builds (this bench's own package).
-const FUNCTIONS: [(&str, &str); 4] = [
+const FUNCTIONS: [(&str, &str); 5] = [
     ("http-api", env!("CARGO_BIN_EXE_http-api")),
     ("websocket", env!("CARGO_BIN_EXE_websocket")),
     ("authorizer", env!("CARGO_BIN_EXE_authorizer")),
     ("import-directory", env!("CARGO_BIN_EXE_import-directory")),
+    ("sweeper", env!("CARGO_BIN_EXE_sweeper")),
 ];
 
 /// How long a function may take to ask for its first event before the run fails.

@@ -72,6 +72,7 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
             connected_at: 1_000_000,
             group: Some(agent.group.clone()),
             supervisor: false,
+            check_at: 1_000_000 + console_domain::service::CHECK_EVERY_MS,
         })
         .collect();
     // The first alone: it creates the tenant's connections partition, which the others

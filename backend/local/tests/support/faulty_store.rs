@@ -166,6 +166,15 @@ impl<S: ConnectionStore> ConnectionStore for FaultyStore<S> {
         self.inner.connection(id).await
     }
 
+    async fn connections_due(&self, now: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
+        self.inner.connections_due(now, limit).await
+    }
+
+    async fn check_later(&self, connection: &Connection, at: i64) -> Result<bool, StoreError> {
+        self.write("check_later", self.inner.check_later(connection, at))
+            .await
+    }
+
     async fn connections_seeing(
         &self,
         tenant: &TenantId,
