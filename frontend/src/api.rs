@@ -440,7 +440,11 @@ impl CatchUp {
                 Missing::After(_) => self.apply(
                     page.messages
                         .into_iter()
-                        .map(|message| ServerFrame::Message { message })
+                        .map(|message| ServerFrame::Message {
+                            message,
+                            chat: None,
+                            pending_chats: None,
+                        })
                         .collect(),
                 ),
                 // What was said before: no notice.

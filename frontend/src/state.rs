@@ -79,7 +79,7 @@ impl ChatEntry {
 /// it announces.
 pub fn may_reveal_gap(frame: &ServerFrame) -> Option<(ChatId, u64)> {
     match frame {
-        ServerFrame::Message { message } => Some((message.chat_id.clone(), message.seq)),
+        ServerFrame::Message { message, .. } => Some((message.chat_id.clone(), message.seq)),
         ServerFrame::Chat { chat, .. } | ServerFrame::ChatStarted { chat } => {
             Some((chat.id.clone(), chat.last_seq))
         }
@@ -340,14 +340,44 @@ impl ConsoleState {
                 self.upsert(chat);
                 Notice::OpenChat(id)
             }
-            ServerFrame::Message { message } => self.hold(message, true),
+            ServerFrame::Message {
+                message,
+                chat,
+                pending_chats,
+            } => {
+                let notice = self.hold(message, true);
+                self.chat_state(chat, pending_chats);
+                notice
+            }
             ServerFrame::Ack {
                 chat_id,
                 client_msg_id,
-                ..
+                seq,
+                sent_at,
+                chat,
+                pending_chats,
             } => {
-                self.outbox
-                    .retain(|o| !(o.chat_id == chat_id && o.client_msg_id == client_msg_id));
+                let sent = self
+                    .outbox
+                    .iter()
+                    .position(|o| o.chat_id == chat_id && o.client_msg_id == client_msg_id)
+                    .map(|at| self.outbox.remove(at));
+                // The sending tab gets no `message` of its own send: the acknowledgement
+                // stands for it.
+                if let (Some(sent), Some(me)) = (sent, self.me.clone()) {
+                    self.hold(
+                        MessageView {
+                            chat_id,
+                            seq,
+                            from: me.id,
+                            body: sent.body,
+                            sent_at: sent_at.unwrap_or(now),
+                            client_msg_id,
+                        },
+                        true,
+                    );
+                }
+                self.chat_state(chat, pending_chats);
                 Notice::None
             }
             ServerFrame::Agent { agent } => {
@@ -409,6 +439,16 @@ impl ConsoleState {
                     _ => Notice::Refused(message),
                 }
             }
+        }
+    }
+
+    /// The chat's state and the count of pending chats a `message` or `ack` carries.
+    fn chat_state(&mut self, chat: Option<ChatView>, pending_chats: Option<u32>) {
+        if let Some(chat) = chat {
+            self.upsert(chat);
+        }
+        if let Some(count) = pending_chats {
+            self.pending_chats = count;
         }
     }
 

@@ -377,11 +377,16 @@ impl FromJson for ServerFrame {
             },
             "message" => ServerFrame::Message {
                 message: f.get("message")?,
+                chat: f.get("chat")?,
+                pending_chats: f.get("pending_chats")?,
             },
             "ack" => ServerFrame::Ack {
                 chat_id: f.get("chat_id")?,
                 client_msg_id: f.get("client_msg_id")?,
                 seq: f.get("seq")?,
+                sent_at: f.get("sent_at")?,
+                chat: f.get("chat")?,
+                pending_chats: f.get("pending_chats")?,
             },
             "agent" => ServerFrame::Agent {
                 agent: f.get("agent")?,
@@ -725,11 +730,29 @@ mod tests {
             ServerFrame::ChatStarted { chat: chat("c3") },
             ServerFrame::Message {
                 message: message(7),
+                chat: None,
+                pending_chats: None,
+            },
+            ServerFrame::Message {
+                message: message(8),
+                chat: Some(chat("c1")),
+                pending_chats: Some(2),
             },
             ServerFrame::Ack {
                 chat_id: ChatId::from("c1"),
                 client_msg_id: "m-1".into(),
                 seq: 8,
+                sent_at: None,
+                chat: None,
+                pending_chats: None,
+            },
+            ServerFrame::Ack {
+                chat_id: ChatId::from("c1"),
+                client_msg_id: "m-1".into(),
+                seq: 8,
+                sent_at: Some(8_000),
+                chat: Some(chat("c1")),
+                pending_chats: Some(0),
             },
             ServerFrame::Agent {
                 agent: agent("a3", AgentState::LoggedOut),

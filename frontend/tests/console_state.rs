@@ -86,20 +86,19 @@ fn an_incoming_chat_raises_the_count_and_responding_clears_it() {
         },
         0,
     );
+    // Protocol 3: the message comes with the chat's new state and the count, one frame.
     let notice = state.apply(
         ServerFrame::Message {
             message: message("c1", 1, "ann", "a-1"),
+            chat: Some(ChatView {
+                last_seq: 1,
+                ..chat("c1", "ann", true, Some(1000), ChatStatus::Open)
+            }),
+            pending_chats: Some(1),
         },
         0,
     );
     assert_eq!(notice, Notice::Incoming(ChatId::from("c1")));
-    state.apply(
-        ServerFrame::Chat {
-            chat: chat("c1", "ann", true, Some(1000), ChatStatus::Open),
-            pending_chats: 1,
-        },
-        0,
-    );
     assert_eq!(state.pending_chats, 1);
     assert!(
         state
@@ -107,14 +106,27 @@ fn an_incoming_chat_raises_the_count_and_responding_clears_it() {
             .is_some_and(|c| c.view.pending)
     );
 
+    // Bob answers: the acknowledgement carries the chat as he now sees it.
     state.apply(
-        ServerFrame::Chat {
-            chat: chat("c1", "ann", false, None, ChatStatus::Open),
-            pending_chats: 0,
+        ServerFrame::Ack {
+            chat_id: "c1".into(),
+            client_msg_id: "b-1".into(),
+            seq: 2,
+            sent_at: None,
+            chat: Some(ChatView {
+                last_seq: 2,
+                ..chat("c1", "ann", false, None, ChatStatus::Open)
+            }),
+            pending_chats: Some(0),
         },
         0,
     );
     assert_eq!(state.pending_chats, 0);
+    assert!(
+        state
+            .chat_with(&AgentId::from("ann"))
+            .is_some_and(|c| !c.view.pending)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -170,12 +182,17 @@ fn unacknowledged_sends_stay_in_the_outbox_until_acknowledged() {
             chat_id: "c1".into(),
             client_msg_id: "b-1".into(),
             seq: 1,
+            sent_at: None,
+            chat: None,
+            pending_chats: None,
         },
         0,
     );
     state.apply(
         ServerFrame::Message {
             message: message("c1", 2, "bob", "b-2"),
+            chat: None,
+            pending_chats: None,
         },
         0,
     );
@@ -248,6 +265,8 @@ fn resume_points_stop_at_the_first_gap() {
         state.apply(
             ServerFrame::Message {
                 message: message("c1", seq, "ann", &format!("a-{seq}")),
+                chat: None,
+                pending_chats: None,
             },
             0,
         );
@@ -257,6 +276,8 @@ fn resume_points_stop_at_the_first_gap() {
     state.apply(
         ServerFrame::Message {
             message: message("c1", 2, "ann", "a-2"),
+            chat: None,
+            pending_chats: None,
         },
         0,
     );
@@ -279,6 +300,8 @@ fn bob_holding(held: &[u64]) -> ConsoleState {
         state.apply(
             ServerFrame::Message {
                 message: message("c1", *seq, "ann", &format!("a-{seq}")),
+                chat: None,
+                pending_chats: None,
             },
             0,
         );
@@ -294,6 +317,8 @@ fn a_message_numbered_past_the_next_one_reveals_the_lost_one_and_fetching_it_fil
     // Message 2's push was lost; message 3 arrives.
     let third = ServerFrame::Message {
         message: message("c1", 3, "ann", "a-3"),
+        chat: None,
+        pending_chats: None,
     };
     assert_eq!(may_reveal_gap(&third), Some((c1.clone(), 3)));
     state.apply(third, 0);
@@ -308,6 +333,8 @@ fn a_message_numbered_past_the_next_one_reveals_the_lost_one_and_fetching_it_fil
         let notice = state.apply(
             ServerFrame::Message {
                 message: message("c1", seq, "ann", &format!("a-{seq}")),
+                chat: None,
+                pending_chats: None,
             },
             0,
         );
@@ -362,6 +389,8 @@ fn the_welcome_after_a_reconnect_is_no_gap_and_neither_is_its_resume_in_order() 
     for seq in 1..=7 {
         let frame = ServerFrame::Message {
             message: message("c1", seq, "ann", &format!("a-{seq}")),
+            chat: None,
+            pending_chats: None,
         };
         let (chat, shown) = may_reveal_gap(&frame).expect("a message");
         state.apply(frame, 0);
@@ -436,6 +465,8 @@ fn typing_shows_for_a_few_seconds_and_stops_when_the_message_arrives() {
     state.apply(
         ServerFrame::Message {
             message: message("c1", 1, "ann", "a-1"),
+            chat: None,
+            pending_chats: None,
         },
         3_500,
     );
@@ -532,6 +563,8 @@ fn a_chat_held_from_its_latest_page_is_held_through_its_last_message_and_only_a_
     state.apply(
         ServerFrame::Message {
             message: message("c1", 1002, "ann", "a-1002"),
+            chat: None,
+            pending_chats: None,
         },
         0,
     );

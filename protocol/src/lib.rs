@@ -23,7 +23,11 @@ pub use ws::{ClientFrame, ServerFrame};
 /// Version 2: `welcome` carries the open chats only, a page at a time (the rest, and the
 /// ended chats, come from `GET /api/chats`), a resume sends the latest page of each chat
 /// instead of its history, and a body's size is counted as JSON writes it.
-pub const PROTOCOL_VERSION: u32 = 2;
+///
+/// Version 3: a sent message is one frame per connection — `message` and `ack` carry the
+/// chat's new state and the count of chats requiring a response, where a `chat` frame
+/// followed each before.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The longest message body a `send` may carry, in bytes as JSON writes it (see
 /// [`json_len`]): a body of 16,384 letters fits, and so does any body whose quotes,

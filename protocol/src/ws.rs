@@ -81,13 +81,29 @@ pub enum ServerFrame {
     Chat { chat: ChatView, pending_chats: u32 },
     /// The answer to your `start_chat`: the chat to open.
     ChatStarted { chat: ChatView },
-    /// A message in one of your chats (yours or the other agent's).
-    Message { message: MessageView },
-    /// Your `send` was stored durably under `seq`.
+    /// A message in one of your chats (yours or the other agent's). As it is sent, with
+    /// the chat's new state as you see it and your count of chats requiring your response
+    /// (a replay of older messages has neither).
+    Message {
+        message: MessageView,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chat: Option<ChatView>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pending_chats: Option<u32>,
+    },
+    /// Your `send` was stored durably under `seq` at `sent_at`; with the chat's new state
+    /// as you see it and your count of chats requiring your response. The sending
+    /// connection gets no `message` of its own send: this stands for it.
     Ack {
         chat_id: ChatId,
         client_msg_id: String,
         seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sent_at: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chat: Option<ChatView>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pending_chats: Option<u32>,
     },
     /// An agent you can see changed (her state).
     Agent { agent: AgentView },
@@ -158,6 +174,9 @@ mod tests {
             chat_id: ChatId::from("c1"),
             client_msg_id: "m1".into(),
             seq: 3,
+            sent_at: None,
+            chat: None,
+            pending_chats: None,
         })
         .expect("serialises");
         assert_eq!(json["type"], "ack");

@@ -11,7 +11,7 @@ use crate::ports::{Appended, Quota, StartedIndex, Store};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
 
 /// Every check of the suite, by name.
-pub const CHECKS: [&str; 16] = [
+pub const CHECKS: [&str; 17] = [
     "directory_round_trips",
     "tickets_are_single_use",
     "connections_are_listed_per_agent",
@@ -28,6 +28,7 @@ pub const CHECKS: [&str; 16] = [
     "pending_counts_are_kept_through_sends_seens_and_ends",
     "connections_are_found_by_who_sees_them",
     "connections_are_checked_when_due",
+    "a_chat_s_audience_is_read_at_once",
 ];
 
 /// Runs one check by name against an empty store; panics with a message on failure.
@@ -61,18 +62,21 @@ pub async fn run(name: &str, store: &dyn Store) {
             connections_are_found_by_who_sees_them(store).await
         }
         "connections_are_checked_when_due" => sweep::connections_are_checked_when_due(store).await,
+        "a_chat_s_audience_is_read_at_once" => {
+            inbox::a_chat_s_audience_is_read_at_once(store).await
+        }
         other => panic!("no conformance check named {other}"),
     }
 }
 
-fn tenant(id: &str) -> Tenant {
+pub(super) fn tenant(id: &str) -> Tenant {
     Tenant {
         id: id.into(),
         name: format!("Tenant {id}"),
     }
 }
 
-fn agent(tenant: &str, id: &str, group: &str) -> Agent {
+pub(super) fn agent(tenant: &str, id: &str, group: &str) -> Agent {
     Agent {
         tenant: tenant.into(),
         id: id.into(),

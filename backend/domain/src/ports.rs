@@ -115,6 +115,18 @@ pub enum Appended {
     Ended,
 }
 
+/// What telling one participant of a chat's change needs: who she is (for the other's
+/// view of the chat), where she is connected, and her count of chats requiring her
+/// response.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Audience {
+    /// Her directory entry; `None` if she has left the directory.
+    pub agent: Option<Agent>,
+    pub connections: Vec<ConnectionId>,
+    /// Her count of chats requiring her response, as kept.
+    pub pending: u32,
+}
+
 /// Where a page of ended chats goes on: after this chat, which ended at `ended_at`
 /// (pages run from the most recently ended back).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,6 +223,13 @@ pub trait ChatStore: Send + Sync {
         before: Option<&EndedCursor>,
         limit: usize,
     ) -> Result<Vec<Chat>, StoreError>;
+    /// For each of a chat's two participants, what telling her of its change needs (see
+    /// [`Audience`]), in one read: read after the change, so her count includes it.
+    async fn audience(
+        &self,
+        tenant: &TenantId,
+        agents: [&AgentId; 2],
+    ) -> Result<[Audience; 2], StoreError>;
     /// How many chats require `agent`'s response (see [`Chat::pending_for`]), as kept.
     async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError>;
     /// Everyone `agent` has (or had) a chat with.

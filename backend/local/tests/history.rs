@@ -213,17 +213,20 @@ async fn an_agent_with_two_thousand_past_chats_signs_in_to_her_open_chats_and_pa
     // She answers Cara: the count goes down, kept, not recounted.
     tab.send(json!({"action": "send", "chat_id": "open-cara", "client_msg_id": "answer", "body": "On my way."}))
         .await;
-    let mut chat = Value::Null;
-    loop {
+    // One frame: the acknowledgement, with the chat's new state and the count.
+    let ack = loop {
         let frame = tab.next().await;
-        if frame["type"] == "chat" && frame["chat"]["id"] == "open-cara" {
-            chat = frame;
-        } else if frame["type"] == "ack" {
-            break;
+        assert_ne!(
+            frame["type"], "chat",
+            "no chat frame besides the ack: {frame}"
+        );
+        if frame["type"] == "ack" {
+            break frame;
         }
-    }
-    assert_eq!(chat["pending_chats"], 0);
-    assert_eq!(chat["chat"]["last_line"], "On my way.");
+    };
+    assert_eq!(ack["pending_chats"], 0);
+    assert_eq!(ack["chat"]["id"], "open-cara");
+    assert_eq!(ack["chat"]["last_line"], "On my way.");
     server.stop().await;
 }
 

@@ -33,28 +33,45 @@ async fn a_message_reaches_every_connection_of_the_recipient_and_is_acknowledged
         (ack["client_msg_id"].clone(), ack["seq"].clone()),
         (json!("m1"), json!(1))
     );
+    assert_eq!(
+        ack["chat"]["last_seq"], 1,
+        "the ack carries the chat's new state"
+    );
+    assert_eq!(ack["pending_chats"], 0);
+    // One frame per connection: the message, with the chat as Bob sees it now.
     for console in [&mut bob_desk, &mut bob_laptop] {
         let message = console.next_of("message").await;
         assert_eq!(message["message"]["body"], "Can you take a transfer?");
         assert_eq!(message["message"]["seq"], 1);
-        let update = console.next_of("chat").await;
         assert_eq!(
-            update["chat"]["pending"], true,
+            message["chat"]["pending"], true,
             "the chat now requires Bob's response"
         );
-        assert_eq!(update["pending_chats"], 1);
+        assert_eq!(message["pending_chats"], 1);
+        console.nothing_more().await;
     }
+    ann_tab.nothing_more().await;
 
     bob_desk
         .send(json!({"action": "send", "chat_id": chat, "client_msg_id": "r1", "body": "Yes"}))
         .await;
-    assert_eq!(bob_desk.next_of("ack").await["seq"], 2);
-    let update = bob_laptop.next_of("chat").await;
+    let ack = bob_desk.next_of("ack").await;
     assert_eq!(
-        update["pending_chats"], 0,
+        (ack["seq"].clone(), ack["pending_chats"].clone()),
+        (json!(2), json!(0))
+    );
+    let mine = bob_laptop.next_of("message").await;
+    assert_eq!(
+        (mine["type"].clone(), mine["message"]["body"].clone()),
+        (json!("message"), json!("Yes")),
+        "the sender's other tab gets the message"
+    );
+    assert_eq!(
+        mine["pending_chats"], 0,
         "responding clears the pending state on every tab"
     );
     assert_eq!(ann_tab.next_of("message").await["message"]["body"], "Yes");
+    bob_desk.nothing_more().await;
     server.stop().await;
 }
 
@@ -81,8 +98,9 @@ async fn a_retried_send_is_stored_once_and_acknowledged_with_the_same_sequence()
     // Delivered again under the same sequence number (the attempt that stored it may have
     // failed before its pushes); consoles keep one copy per sequence number.
     for _ in 0..2 {
-        assert_eq!(bob_tab.next_of("message").await["message"]["seq"], 1);
-        bob_tab.next_of("chat").await;
+        let message = bob_tab.next_of("message").await;
+        assert_eq!(message["message"]["seq"], 1, "{message}");
+        assert_eq!(message["chat"]["last_seq"], 1);
     }
     bob_tab.nothing_more().await;
 

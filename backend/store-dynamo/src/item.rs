@@ -98,6 +98,31 @@ impl Item {
         serde_json::from_str(data).map_err(fail)
     }
 
+    /// A string set attribute (empty when absent: DynamoDB drops an emptied set).
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        self.0
+            .get(name)
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The item's sort key.
+    pub fn sk(&self) -> Option<&str> {
+        self.0
+            .get(keys::SK)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    }
+
+    /// The item's partition key.
+    pub fn pk(&self) -> Option<&str> {
+        self.0
+            .get(keys::PK)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    }
+
     /// A number attribute.
     pub fn number(&self, name: &str) -> Option<i64> {
         self.0

@@ -11,6 +11,7 @@
 //! | an agent's ended chat | `T#{tenant}#INBOX#{agent}` | `ENDED#{newest first: 20 digits}#{chat}` |
 //! | an agent's partner | `T#{tenant}#INBOX#{agent}` | `P#{partner}` |
 //! | an agent's counts | `T#{tenant}#INBOX#{agent}` | `COUNTS` |
+//! | an agent's connections | `T#{tenant}#INBOX#{agent}` | `CONNS` |
 //! | a tenant's chat, by start time | `T#{tenant}#STARTED` | `S#{newest first}#{chat}` |
 //! | a group's chat, by start time | `T#{tenant}#G#{group}#STARTED` | `S#{newest first}#{chat}` |
 //! | message | `T#{tenant}#CHAT#{chat}` | `M#{seq, 20 digits}` |
@@ -38,7 +39,11 @@
 //! - everyone she has had a chat with: `begins_with(sk, "P#")` (as many as her partners
 //!   in the directory), or one of them: GetItem of `P#{other}`;
 //! - her count of chats requiring her response: GetItem of `COUNTS`, a number attribute
-//!   `pending` that the transaction changing a chat moves with `ADD pending :delta`.
+//!   `pending` that the transaction changing a chat moves with `ADD pending :delta`;
+//! - her connections: GetItem of `CONNS`, a string set `conns` (`ADD` as one connects,
+//!   `DELETE` as it goes), apart from `COUNTS` so that connecting never meets a chat's
+//!   transaction. A message's delivery reads both participants' `COUNTS`, `CONNS` and
+//!   directory entries in one BatchGetItem.
 //!
 //! `S#`, `OPEN#` and `ENDED#` items hold the chat's id and `P#` items the partner's id
 //! as their record (`data`). A chat's transactions keep all of them: opening it puts
@@ -68,6 +73,8 @@ pub const COUNT: &str = "count";
 pub const SEQ: &str = "seq";
 /// An inbox's count of chats requiring the agent's response.
 pub const PENDING: &str = "pending";
+/// The ids of an agent's connections (a string set).
+pub const CONNS: &str = "conns";
 
 /// The partition of the tenant list.
 pub const TENANTS_PK: &str = "TENANTS";
@@ -157,6 +164,13 @@ pub const PARTNER_PREFIX: &str = "P#";
 /// Someone an agent has (or had) a chat with.
 pub fn partner(tenant: &TenantId, agent: &AgentId, other: &AgentId) -> (String, String) {
     (inbox_pk(tenant, agent), format!("{PARTNER_PREFIX}{other}"))
+}
+
+/// An agent's connections: the ids in a string set [`CONNS`], added as each connects and
+/// removed as it goes — with her counts and her directory entry, what a message's
+/// delivery reads, in one BatchGetItem.
+pub fn connection_set(tenant: &TenantId, agent: &AgentId) -> (String, String) {
+    (inbox_pk(tenant, agent), "CONNS".into())
 }
 
 /// An agent's counts (of chats requiring her response: [`PENDING`]).

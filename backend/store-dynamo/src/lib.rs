@@ -32,7 +32,7 @@ use aws_sdk_dynamodb::types::{
 };
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
+    Appended, Audience, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
     StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use item::{Item, ItemBuilder, fail, key, s};
@@ -158,6 +158,15 @@ impl DynamoStore {
         &self,
         keys: Vec<(String, String)>,
     ) -> Result<Vec<T>, StoreError> {
+        self.get_items(keys)
+            .await?
+            .iter()
+            .map(Item::record)
+            .collect()
+    }
+
+    /// Reads many items by key, as [`DynamoStore::get_many`], in no particular order.
+    async fn get_items(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         for chunk in keys.chunks(100) {
             let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
@@ -185,7 +194,7 @@ impl DynamoStore {
                     .and_then(|mut r| r.remove(&self.table))
                     .unwrap_or_default()
                 {
-                    out.push(Item(item).record()?);
+                    out.push(Item(item));
                 }
                 pending = answer
                     .unprocessed_keys
@@ -559,6 +568,17 @@ impl ConnectionStore for DynamoStore {
         // worst index entries whose pushes come back Gone until their TTL removes them,
         // never a connection that pushes cannot find. Cheaper than a transaction, too.
         self.put_many(indexes).await?;
+        let (pk, sk) = keys::connection_set(&connection.tenant, &connection.agent);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("ADD #conns :id")
+            .expression_attribute_names("#conns", keys::CONNS)
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![connection.id.0.clone()]))
+            .send()
+            .await
+            .map_err(fail)?;
         self.put(by_id).await
     }
 
@@ -573,6 +593,16 @@ impl ConnectionStore for DynamoStore {
         for key in connection_index_keys(&connection) {
             deletes.push(self.delete_item(key)?);
         }
+        let (pk, sk) = keys::connection_set(&connection.tenant, &connection.agent);
+        let forget = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("DELETE #conns :id")
+            .expression_attribute_names("#conns", keys::CONNS)
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![id.0.clone()]))
+            .build()
+            .map_err(fail)?;
+        deletes.push(TransactWriteItem::builder().update(forget).build());
         let deleted = self.transact(deletes, 0).await?;
         if !deleted {
             // No condition: another transaction held one of the items.
@@ -671,16 +701,12 @@ impl ConnectionStore for DynamoStore {
         agent: &AgentId,
     ) -> Result<Vec<ConnectionId>, StoreError> {
         Ok(self
-            .query(
-                &keys::connections_pk(tenant),
-                &keys::agent_connections_prefix(agent),
-            )
+            .get(keys::connection_set(tenant, agent))
             .await?
-            .iter()
-            .map(Item::record::<Connection>)
-            .collect::<Result<Vec<_>, _>>()?
+            .map(|set| set.strings(keys::CONNS))
+            .unwrap_or_default()
             .into_iter()
-            .map(|c| c.id)
+            .map(ConnectionId)
             .collect())
     }
 }
@@ -776,6 +802,47 @@ impl ChatStore for DynamoStore {
         self.chats_named(tenant, &listed).await
     }
 
+    async fn audience(
+        &self,
+        tenant: &TenantId,
+        agents: [&AgentId; 2],
+    ) -> Result<[Audience; 2], StoreError> {
+        let mut wanted = Vec::new();
+        for agent in agents {
+            wanted.push(keys::agent(tenant, agent));
+            wanted.push(keys::counts(tenant, agent));
+            wanted.push(keys::connection_set(tenant, agent));
+        }
+        wanted.dedup();
+        let items = self.get_items(wanted).await?;
+        let mut audience: [Audience; 2] = Default::default();
+        for (out, agent) in audience.iter_mut().zip(agents) {
+            let (agent_pk, agent_sk) = keys::agent(tenant, agent);
+            let (inbox, counts_sk) = keys::counts(tenant, agent);
+            let (_, conns_sk) = keys::connection_set(tenant, agent);
+            for item in &items {
+                match (item.pk(), item.sk()) {
+                    (Some(pk), Some(sk)) if pk == agent_pk && sk == agent_sk => {
+                        out.agent = Some(item.record()?);
+                    }
+                    (Some(pk), Some(sk)) if pk == inbox && sk == counts_sk => {
+                        let count = item.number(keys::PENDING).unwrap_or(0).max(0);
+                        out.pending = u32::try_from(count).unwrap_or(u32::MAX);
+                    }
+                    (Some(pk), Some(sk)) if pk == inbox && sk == conns_sk => {
+                        out.connections = item
+                            .strings(keys::CONNS)
+                            .into_iter()
+                            .map(ConnectionId)
+                            .collect();
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(audience)
+    }
+
     async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError> {
         let count = self
             .get(keys::counts(tenant, agent))
@@ -826,14 +893,17 @@ impl ChatStore for DynamoStore {
             else {
                 return Ok(Appended::NoSuchChat);
             };
-            if let Some(message) = self
-                .sent_message(tenant, chat_id, from, client_msg_id)
-                .await?
-            {
-                return Ok(Appended::Duplicate { chat, message });
-            }
             if chat.status == ChatStatus::Ended {
-                return Ok(Appended::Ended);
+                // A retry of a send stored before the end is acknowledged as ever.
+                return Ok(
+                    match self
+                        .sent_message(tenant, chat_id, from, client_msg_id)
+                        .await?
+                    {
+                        Some(message) => Appended::Duplicate { chat, message },
+                        None => Appended::Ended,
+                    },
+                );
             }
             let before = chat.clone();
             let message = chat.append(from, client_msg_id, body, at);
@@ -850,10 +920,21 @@ impl ChatStore for DynamoStore {
                 self.put_item(send_key, Some("attribute_not_exists(pk)"), &[])?,
             ];
             items.extend(self.inbox_changes(Some(&before), &chat)?);
+            // The send key's condition is the duplicate check: a first send costs no read
+            // of it, a retry is recognised when the transaction is refused.
             if self.transact(items, attempt).await? {
                 return Ok(Appended::Stored { chat, message });
             }
-            // Another send (or a retry of this one) won the race: read again.
+            if let Some(message) = self
+                .sent_message(tenant, chat_id, from, client_msg_id)
+                .await?
+            {
+                return Ok(Appended::Duplicate {
+                    chat: before,
+                    message,
+                });
+            }
+            // Another send won the race: read again.
         }
         Err(StoreError::retryable("the chat is too busy; try again"))
     }

@@ -16,7 +16,7 @@ mod writer;
 use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
+    Appended, Audience, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
     StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use journal::{Change, Journal};
@@ -1003,6 +1003,36 @@ impl ChatStore for EmbeddedStore {
             from.as_deref(),
             limit,
         )
+    }
+
+    async fn audience(
+        &self,
+        tenant: &TenantId,
+        agents: [&AgentId; 2],
+    ) -> Result<[Audience; 2], StoreError> {
+        let mut audience: [Audience; 2] = Default::default();
+        {
+            let txn = self.read_txn()?;
+            let table = txn.open_table(AGENTS).map_err(fail)?;
+            let pending = txn.open_table(PENDING).map_err(fail)?;
+            for (out, agent) in audience.iter_mut().zip(agents) {
+                out.agent = read(&table, &keys::agent(tenant, agent))?;
+                let count = pending
+                    .get(keys::pending(tenant, agent).as_str())
+                    .map_err(fail)?
+                    .map_or(0, |v| v.value());
+                out.pending = u32::try_from(count).unwrap_or(u32::MAX);
+            }
+        }
+        let live = self.connections();
+        for (out, agent) in audience.iter_mut().zip(agents) {
+            let prefix = keys::agent_prefix(tenant, agent);
+            out.connections = live
+                .keys_under(&prefix)
+                .map(|key| ConnectionId(key[prefix.len()..].to_owned()))
+                .collect();
+        }
+        Ok(audience)
     }
 
     async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError> {

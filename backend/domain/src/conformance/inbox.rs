@@ -230,3 +230,75 @@ pub(super) async fn pending_counts_are_kept_through_sends_seens_and_ends(store: 
         assert_eq!(kept, 0, "{agent}: no chat is open, none is pending");
     }
 }
+
+pub(super) async fn a_chat_s_audience_is_read_at_once(store: &dyn Store) {
+    let t1 = TenantId::from("t1");
+    let (ann, bob) = (
+        super::agent("t1", "ann", "sales"),
+        super::agent("t1", "bob", "sales"),
+    );
+    store
+        .put_tenant(&super::tenant("t1"), &[ann.clone(), bob.clone()])
+        .await
+        .expect("directory");
+    for (id, tenant, agent) in [
+        ("a1", "t1", "ann"),
+        ("a2", "t1", "ann"),
+        ("b1", "t1", "bob"),
+        ("x1", "t2", "ann"),
+    ] {
+        store
+            .put_connection(&super::connection(id, tenant, agent, "sales", false))
+            .await
+            .expect("connection");
+    }
+    store
+        .open_chat(&chat("c1", "ann", "bob"))
+        .await
+        .expect("open");
+    store
+        .append_message(&t1, &"c1".into(), &ann.id, "m1", "hello", 10)
+        .await
+        .expect("sent");
+    let ids = |connections: &[crate::ConnectionId]| {
+        let mut ids: Vec<String> = connections.iter().map(|c| c.0.clone()).collect();
+        ids.sort();
+        ids
+    };
+    let [of_ann, of_bob] = store
+        .audience(&t1, [&ann.id, &bob.id])
+        .await
+        .expect("audience");
+    assert_eq!(of_ann.agent, Some(ann.clone()));
+    assert_eq!(
+        ids(&of_ann.connections),
+        ["a1", "a2"],
+        "her own tenant's only"
+    );
+    assert_eq!(of_ann.pending, 0);
+    assert_eq!(of_bob.agent, Some(bob.clone()));
+    assert_eq!(ids(&of_bob.connections), ["b1"]);
+    assert_eq!(of_bob.pending, 1, "the count the message moved");
+    store
+        .delete_connection(&crate::ConnectionId("a1".into()))
+        .await
+        .expect("delete");
+    let [of_bob, of_zed] = store
+        .audience(&t1, [&bob.id, &AgentId::from("zed")])
+        .await
+        .expect("audience");
+    assert_eq!(of_bob.pending, 1);
+    assert_eq!(
+        of_zed,
+        Default::default(),
+        "nobody: no entry, no connection, no count"
+    );
+    assert_eq!(
+        ids(&store
+            .connections_of(&t1, &ann.id)
+            .await
+            .expect("connections")),
+        ["a2"],
+        "gone with the connection"
+    );
+}

@@ -112,9 +112,8 @@ impl ChatService<'_> {
             {
                 let chat = self.participant_chat(who, chat_id).await?;
                 let turn = super::order::turn(chat_id).await;
-                self.deliver(&chat, &message).await?;
+                self.deliver(connection, &chat, &message).await?;
                 drop(turn);
-                self.ack(connection, &message).await;
                 return Ok(message.view());
             }
             return Err(DomainError::RateLimited(format!(
@@ -138,45 +137,61 @@ impl ChatService<'_> {
             Appended::NoSuchChat => return Err(not_your_chat(chat_id)),
             Appended::Ended => return Err(DomainError::ChatEnded),
         };
-        self.deliver(&chat, &message).await?;
+        self.deliver(connection, &chat, &message).await?;
         drop(turn);
-        self.ack(connection, &message).await;
         Ok(message.view())
     }
 
-    /// Pushes a stored message to every connection of both participants, each followed by
-    /// the chat's new state as that participant sees it. The other agent comes first, and
-    /// gets the message before anything else is read: the chat's state (which takes reads
-    /// of the store) follows it.
-    async fn deliver(&self, chat: &Chat, message: &Message) -> Result<(), DomainError> {
-        let frame = super::encode(&ServerFrame::Message {
+    /// Tells both participants of a stored message, one frame per connection, each with
+    /// the chat's new state as its agent sees it and her count of pending chats (one read
+    /// of the store for both): the other agent's connections get the message first; the
+    /// sending connection the acknowledgement; the sender's other connections the message.
+    async fn deliver(
+        &self,
+        sending: &ConnectionId,
+        chat: &Chat,
+        message: &Message,
+    ) -> Result<(), DomainError> {
+        let participants = chat.participants();
+        let audience = self.store.audience(&chat.tenant, participants).await?;
+        let sender = usize::from(*participants[1] == message.from);
+        let recipient = 1 - sender;
+        let view = |n: usize| super::view_of(chat, participants[n], audience[1 - n].agent.as_ref());
+        let to_recipient = super::encode(&ServerFrame::Message {
             message: message.view(),
+            chat: Some(view(recipient)),
+            pending_chats: Some(audience[recipient].pending),
         });
-        let mut participants = chat.participants();
-        participants.sort_by_key(|agent| **agent == message.from);
-        for (n, agent) in participants.into_iter().enumerate() {
-            let connections = self.store.connections_of(&chat.tenant, agent).await?;
-            self.post_all(connections.clone(), &frame).await;
-            if n == 0 {
-                self.pusher.let_sockets_write().await;
-            }
-            let chat_frame = super::encode(&self.chat_frame(chat, agent).await?);
-            self.post_all(connections, &chat_frame).await;
+        self.post_all(audience[recipient].connections.clone(), &to_recipient)
+            .await;
+        self.pusher.let_sockets_write().await;
+        let others: Vec<ConnectionId> = audience[sender]
+            .connections
+            .iter()
+            .filter(|c| *c != sending)
+            .cloned()
+            .collect();
+        if !others.is_empty() {
+            let to_sender = super::encode(&ServerFrame::Message {
+                message: message.view(),
+                chat: Some(view(sender)),
+                pending_chats: Some(audience[sender].pending),
+            });
+            self.post_all(others, &to_sender).await;
         }
-        Ok(())
-    }
-
-    /// Tells the sending connection that its message is stored, under which sequence.
-    async fn ack(&self, connection: &ConnectionId, message: &Message) {
         self.push_to_connection(
-            connection,
+            sending,
             &ServerFrame::Ack {
                 chat_id: message.chat_id.clone(),
                 client_msg_id: message.client_msg_id.clone(),
                 seq: message.seq,
+                sent_at: Some(message.sent_at),
+                chat: Some(view(sender)),
+                pending_chats: Some(audience[sender].pending),
             },
         )
         .await;
+        Ok(())
     }
 
     /// Ends a chat for both participants and tells both.

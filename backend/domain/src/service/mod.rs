@@ -94,45 +94,24 @@ impl ChatService<'_> {
     }
 
     async fn chat_view(&self, chat: &Chat, viewer: &AgentId) -> Result<ChatView, DomainError> {
-        let other_id = chat.other(viewer);
-        let other = self
-            .store
-            .agent(&chat.tenant, other_id)
-            .await?
-            .map(|agent| agent.view())
-            .unwrap_or_else(|| departed_agent(other_id));
-        let pending = chat.pending_for(viewer);
-        Ok(ChatView {
-            id: chat.id.clone(),
-            with: other,
-            status: chat.status,
-            pending,
-            unread: chat.unread_for(viewer),
-            waiting_since: if pending { chat.waiting_since } else { None },
-            last_seq: chat.last_seq,
-            seen_by_other: chat.seen_by(other_id),
-            started_at: chat.started_at,
-            ended_at: chat.ended_at,
-            interaction: chat.interaction.clone(),
-            last_at: chat.last_at,
-            last_line: chat.last_line.clone(),
-        })
+        let other = self.store.agent(&chat.tenant, chat.other(viewer)).await?;
+        Ok(view_of(chat, viewer, other.as_ref()))
     }
 
+    /// Tells both participants of a chat its new state, each as she sees it, with her
+    /// count of pending chats: one read of the store for both.
     async fn push_chat_to_participants(&self, chat: &Chat) -> Result<(), DomainError> {
-        for agent in chat.participants() {
-            let frame = self.chat_frame(chat, agent).await?;
-            self.push_to_agent(&chat.tenant, agent, &frame).await?;
+        let participants = chat.participants();
+        let audience = self.store.audience(&chat.tenant, participants).await?;
+        for (n, viewer) in participants.into_iter().enumerate() {
+            let frame = ServerFrame::Chat {
+                chat: view_of(chat, viewer, audience[1 - n].agent.as_ref()),
+                pending_chats: audience[n].pending,
+            };
+            self.post_all(audience[n].connections.clone(), &encode(&frame))
+                .await;
         }
         Ok(())
-    }
-
-    /// The chat's state as `agent` sees it, with her count of pending chats (as kept).
-    async fn chat_frame(&self, chat: &Chat, agent: &AgentId) -> Result<ServerFrame, DomainError> {
-        Ok(ServerFrame::Chat {
-            chat: self.chat_view(chat, agent).await?,
-            pending_chats: self.store.pending_count(&chat.tenant, agent).await?,
-        })
     }
 
     /// Pushes a frame to every connection of one agent; a connection that is gone is
@@ -208,6 +187,30 @@ fn encode(frame: &ServerFrame) -> String {
             tracing::error!(%error, "a frame could not be encoded");
             FAILED.into()
         }
+    }
+}
+
+/// The chat as `viewer` sees it, `other` being the other participant's directory entry
+/// (`None` once she has left the directory).
+fn view_of(chat: &Chat, viewer: &AgentId, other: Option<&Agent>) -> ChatView {
+    let other_id = chat.other(viewer);
+    let pending = chat.pending_for(viewer);
+    ChatView {
+        id: chat.id.clone(),
+        with: other
+            .map(Agent::view)
+            .unwrap_or_else(|| departed_agent(other_id)),
+        status: chat.status,
+        pending,
+        unread: chat.unread_for(viewer),
+        waiting_since: if pending { chat.waiting_since } else { None },
+        last_seq: chat.last_seq,
+        seen_by_other: chat.seen_by(other_id),
+        started_at: chat.started_at,
+        ended_at: chat.ended_at,
+        interaction: chat.interaction.clone(),
+        last_at: chat.last_at,
+        last_line: chat.last_line.clone(),
     }
 }
 

@@ -288,6 +288,8 @@ impl ChatService<'_> {
                     connection,
                     &ServerFrame::Message {
                         message: message.view(),
+                        chat: None,
+                        pending_chats: None,
                     },
                 )
                 .await;

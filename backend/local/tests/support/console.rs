@@ -489,12 +489,43 @@ impl Tab {
             ServerFrame::Chat { chat, .. } | ServerFrame::ChatStarted { chat } => {
                 self.learn(chat);
             }
-            ServerFrame::Message { message } => self.hold(message, arrived, session),
+            ServerFrame::Message { message, chat, .. } => {
+                self.hold(message, arrived, session);
+                if let Some(chat) = chat {
+                    self.learn(chat);
+                }
+            }
             ServerFrame::Ack {
                 chat_id,
                 client_msg_id,
                 seq,
-            } => self.acknowledged(chat_id, client_msg_id, seq),
+                sent_at,
+                chat,
+                ..
+            } => {
+                // The sending socket gets no `message` of its own send (protocol 3): the
+                // acknowledgement stands for it, as in the console.
+                let sent = self
+                    .index
+                    .get(&client_msg_id)
+                    .and_then(|index| self.pending.get(index))
+                    .map(|pending| pending.body.clone());
+                if let Some(body) = sent {
+                    let own = MessageView {
+                        chat_id: chat_id.clone(),
+                        seq,
+                        from: self.plan.who.agent.clone(),
+                        body,
+                        sent_at: sent_at.unwrap_or_default(),
+                        client_msg_id: client_msg_id.clone(),
+                    };
+                    self.hold(own, arrived, session);
+                }
+                self.acknowledged(chat_id, client_msg_id, seq);
+                if let Some(chat) = chat {
+                    self.learn(chat);
+                }
+            }
             ServerFrame::Error {
                 code,
                 message,

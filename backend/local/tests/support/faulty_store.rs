@@ -7,7 +7,7 @@ use crate::support::dice::Dice;
 use async_trait::async_trait;
 use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
 use console_domain::ports::{
-    Appended, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
+    Appended, Audience, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
     StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
@@ -239,6 +239,14 @@ impl<S: ChatStore> ChatStore for FaultyStore<S> {
         self.inner
             .ended_chats_of(tenant, agent, before, limit)
             .await
+    }
+
+    async fn audience(
+        &self,
+        tenant: &TenantId,
+        agents: [&AgentId; 2],
+    ) -> Result<[Audience; 2], StoreError> {
+        self.inner.audience(tenant, agents).await
     }
 
     async fn pending_count(&self, tenant: &TenantId, agent: &AgentId) -> Result<u32, StoreError> {
