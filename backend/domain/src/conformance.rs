@@ -134,6 +134,38 @@ async fn directory_round_trips(store: &dyn Store) {
             .expect("no agents named")
             .is_empty()
     );
+    let of_group = |group: &'static str| {
+        let t1 = t1.clone();
+        async move {
+            let mut ids: Vec<String> = store
+                .agents_of_group(&t1, &group.into())
+                .await
+                .expect("agents of a group")
+                .into_iter()
+                .map(|a| a.id.to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(of_group("sales").await, ["ann"]);
+    assert_eq!(of_group("support").await, ["bob"]);
+    // Ann moves to support: she leaves sales.
+    store
+        .put_tenant(&tenant("t1"), &[agent("t1", "ann", "support")])
+        .await
+        .expect("moved");
+    assert_eq!(of_group("sales").await, Vec::<String>::new());
+    assert_eq!(of_group("support").await, ["ann", "bob"]);
+    assert_eq!(
+        store
+            .agents_of_group(&"t2".into(), &"sales".into())
+            .await
+            .expect("t2")
+            .len(),
+        1,
+        "each tenant's own"
+    );
     let updated = store
         .set_agent_state(&t1, &"ann".into(), AgentState::Busy, 42)
         .await

@@ -42,6 +42,13 @@ pub trait DirectoryStore: Send + Sync {
     async fn agent(&self, tenant: &TenantId, id: &AgentId) -> Result<Option<Agent>, StoreError>;
     /// Every agent of a tenant.
     async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>, StoreError>;
+    /// The agents of one functional group of a tenant (kept by [`Self::put_tenant`], which
+    /// moves an agent whose group changed).
+    async fn agents_of_group(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<Agent>, StoreError>;
     /// The agents among `ids` who are in the directory (at most 100 ids), in no
     /// particular order: one request for the names a page shows.
     async fn agents_named(

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | tenant | `TENANTS` | `T#{tenant}` |
 //! | agent | `T#{tenant}` | `A#{agent}` |
+//! | an agent under her group | `T#{tenant}#G#{group}#AGENTS` | `A#{agent}` |
 //! | chat | `T#{tenant}` | `CHAT#{chat}` |
 //! | open chat of a pair | `T#{tenant}` | `PAIR#{low}#{high}` |
 //! | an agent's chat, by start time | `T#{tenant}#INBOX#{agent}` | `S#{newest first: 20 digits}#{chat}` |
@@ -92,6 +93,15 @@ pub fn agent(tenant: &TenantId, agent: &AgentId) -> (String, String) {
 }
 
 pub const AGENT_PREFIX: &str = "A#";
+
+/// An agent under her functional group (its record is her id): a Query of the partition
+/// lists the group, a BatchGetItem reads their entries.
+pub fn group_agent(tenant: &TenantId, group: &GroupId, agent: &AgentId) -> (String, String) {
+    (
+        format!("T#{tenant}#G#{group}#AGENTS"),
+        format!("{AGENT_PREFIX}{agent}"),
+    )
+}
 
 pub fn chat(tenant: &TenantId, chat: &ChatId) -> (String, String) {
     (tenant_pk(tenant), format!("CHAT#{chat}"))

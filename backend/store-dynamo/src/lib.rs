@@ -446,10 +446,40 @@ impl DirectoryStore for DynamoStore {
     async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError> {
         self.put(Item::record_item(keys::tenant(&tenant.id), tenant)?)
             .await?;
-        let items = agents
-            .iter()
-            .map(|agent| Item::record_item(keys::agent(&tenant.id, &agent.id), agent))
-            .collect::<Result<Vec<_>, _>>()?;
+        // An agent whose group changed leaves her old group's index.
+        let before: Vec<Agent> = self
+            .get_many(
+                agents
+                    .iter()
+                    .map(|agent| keys::agent(&tenant.id, &agent.id))
+                    .collect(),
+            )
+            .await?;
+        for moved in before.iter().filter(|was| {
+            agents
+                .iter()
+                .any(|agent| agent.id == was.id && agent.group != was.group)
+        }) {
+            let (pk, sk) = keys::group_agent(&tenant.id, &moved.group, &moved.id);
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, sk)))
+                .send()
+                .await
+                .map_err(fail)?;
+        }
+        let mut items = Vec::new();
+        for agent in agents {
+            items.push(Item::record_item(
+                keys::agent(&tenant.id, &agent.id),
+                agent,
+            )?);
+            items.push(Item::record_item(
+                keys::group_agent(&tenant.id, &agent.group, &agent.id),
+                &agent.id,
+            )?);
+        }
         self.put_many(items).await
     }
 
@@ -471,6 +501,22 @@ impl DirectoryStore for DynamoStore {
             .iter()
             .map(Item::record)
             .collect()
+    }
+
+    async fn agents_of_group(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<Agent>, StoreError> {
+        let (pk, _) = keys::group_agent(tenant, group, &AgentId::from(""));
+        let ids: Vec<AgentId> = self
+            .query(&pk, keys::AGENT_PREFIX)
+            .await?
+            .iter()
+            .map(Item::record)
+            .collect::<Result<_, _>>()?;
+        self.get_many(ids.iter().map(|id| keys::agent(tenant, id)).collect())
+            .await
     }
 
     async fn agents_named(

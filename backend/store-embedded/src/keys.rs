@@ -22,6 +22,15 @@ pub fn agent(tenant: &TenantId, agent: &AgentId) -> String {
     format!("{tenant}{SEP}{agent}")
 }
 
+/// An agent under her functional group: `tenant, group, agent`.
+pub fn group_agent(tenant: &TenantId, group: &GroupId, agent: &AgentId) -> String {
+    format!("{tenant}{SEP}{group}{SEP}{agent}")
+}
+
+pub fn group_agents_prefix(tenant: &TenantId, group: &GroupId) -> String {
+    format!("{tenant}{SEP}{group}{SEP}")
+}
+
 pub fn agent_prefix(tenant: &TenantId, agent: &AgentId) -> String {
     format!("{tenant}{SEP}{agent}{SEP}")
 }

@@ -42,6 +42,8 @@ const CHATS: TableDefinition<&str, &[u8]> = TableDefinition::new("chats");
 /// Where earlier versions listed each agent's chats (now [`STARTED`]): dropped when the
 /// file is indexed.
 const AGENT_CHATS: TableDefinition<&str, ()> = TableDefinition::new("agent_chats");
+/// Each tenant's agents by functional group: `tenant, group, agent`.
+const GROUP_AGENTS: TableDefinition<&str, ()> = TableDefinition::new("group_agents");
 /// Chats by start time, the latest first, per tenant, per participant and per
 /// participant's group (see [`keys::started_chat`]): transcripts are listed from it.
 const STARTED: TableDefinition<&str, ()> = TableDefinition::new("started");
@@ -62,7 +64,7 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// started) the file's chats are indexed by. A file with an older one (or none) was
 /// written before they existed: they are built from its chats once, when it is opened.
 const INBOX_VERSION_KEY: &str = "inbox_version";
-const INBOX_VERSION: u64 = 2;
+const INBOX_VERSION: u64 = 3;
 
 /// How many tickets are issued between two sweeps of the expired ones.
 const TICKET_SWEEP_EVERY: u64 = 256;
@@ -253,6 +255,7 @@ fn apply_change(txn: &redb::WriteTransaction, change: &Change<'_>) -> Result<(),
         name if name == PARTNERS.name() => apply(txn, PARTNERS, change),
         name if name == PENDING.name() => apply(txn, PENDING, change),
         name if name == STARTED.name() => apply(txn, STARTED, change),
+        name if name == GROUP_AGENTS.name() => apply(txn, GROUP_AGENTS, change),
         other => Err(StoreError::permanent(format!(
             "embedded store: its journal changes a table this version does not have: {other}"
         ))),
@@ -402,6 +405,15 @@ fn index_inboxes(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
         }
     }
     txn.delete_table(AGENT_CHATS).map_err(fail)?;
+    {
+        let agents = txn.open_table(AGENTS).map_err(fail)?;
+        let mut groups = txn.open_table(GROUP_AGENTS).map_err(fail)?;
+        for entry in agents.iter().map_err(fail)? {
+            let agent: Agent = decode(entry.map_err(fail)?.1.value())?;
+            let key = keys::group_agent(&agent.tenant, &agent.group, &agent.id);
+            groups.insert(key.as_str(), ()).map_err(fail)?;
+        }
+    }
     let mut open = txn.open_table(OPEN_CHATS).map_err(fail)?;
     let mut ended = txn.open_table(ENDED_CHATS).map_err(fail)?;
     let mut partners = txn.open_table(PARTNERS).map_err(fail)?;
@@ -501,6 +513,7 @@ impl EmbeddedStore {
             txn.open_table(TICKETS).map_err(fail)?;
             txn.open_table(CHATS).map_err(fail)?;
             txn.open_table(STARTED).map_err(fail)?;
+            txn.open_table(GROUP_AGENTS).map_err(fail)?;
             txn.open_table(OPEN_PAIRS).map_err(fail)?;
             txn.open_table(MESSAGES).map_err(fail)?;
             txn.open_table(SEND_KEYS).map_err(fail)?;
@@ -689,8 +702,18 @@ impl DirectoryStore for EmbeddedStore {
         self.durably(move |tx| {
             write(&mut tx.open(TENANTS)?, tenant.id.as_str(), &tenant)?;
             let mut table = tx.open(AGENTS)?;
+            let mut groups = tx.open(GROUP_AGENTS)?;
             for agent in &agents {
-                write(&mut table, &keys::agent(&tenant.id, &agent.id), agent)?;
+                let key = keys::agent(&tenant.id, &agent.id);
+                if let Some(before) = read::<Agent>(&*table, &key)? {
+                    groups
+                        .remove(keys::group_agent(&tenant.id, &before.group, &agent.id).as_str())?;
+                }
+                write(&mut table, &key, agent)?;
+                groups.insert(
+                    keys::group_agent(&tenant.id, &agent.group, &agent.id).as_str(),
+                    (),
+                )?;
             }
             Ok(())
         })
@@ -722,6 +745,27 @@ impl DirectoryStore for EmbeddedStore {
             &txn.open_table(AGENTS).map_err(fail)?,
             &keys::tenant_prefix(tenant),
         )
+    }
+
+    async fn agents_of_group(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<Agent>, StoreError> {
+        let txn = self.read_txn()?;
+        let ids = suffixes_under(
+            &txn.open_table(GROUP_AGENTS).map_err(fail)?,
+            &keys::group_agents_prefix(tenant, group),
+        )?;
+        let agents = txn.open_table(AGENTS).map_err(fail)?;
+        let mut found = Vec::new();
+        for id in ids {
+            found.extend(read::<Agent>(
+                &agents,
+                &keys::agent(tenant, &id.as_str().into()),
+            )?);
+        }
+        Ok(found)
     }
 
     async fn agents_named(

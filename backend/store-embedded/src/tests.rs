@@ -266,7 +266,7 @@ fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
         // As an earlier version left it: no inbox tables, no version mark.
         store
             .write_now(|txn| {
-                for table in [OPEN_CHATS, ENDED_CHATS, PARTNERS, STARTED] {
+                for table in [OPEN_CHATS, ENDED_CHATS, PARTNERS, STARTED, GROUP_AGENTS] {
                     txn.delete_table(table).map_err(fail)?;
                 }
                 txn.delete_table(PENDING).map_err(fail)?;
@@ -300,6 +300,8 @@ fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
         ["c2"],
         "the groups its participants are in now"
     );
+    let support = block_on(store.agents_of_group(&tenant, &"support".into())).expect("group");
+    assert_eq!(support.len(), 1, "the directory by group, built too");
 }
 
 #[test]

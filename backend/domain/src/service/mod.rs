@@ -59,16 +59,25 @@ impl ChatService<'_> {
 
     /// The agents `who` can see: her group (every group for a supervisor), plus anyone
     /// she has a chat with.
+    ///
+    /// Read through her group's index and her partners, never the whole directory (but
+    /// for a supervisor, who sees it all).
     pub async fn visible_agents(&self, who: &Identity) -> Result<Vec<AgentView>, DomainError> {
         let me = self.agent(who).await?;
-        let partners = self.partners(who).await?;
-        let mut agents: Vec<AgentView> = self
-            .store
-            .agents(&who.tenant)
-            .await?
-            .into_iter()
+        let mut seen: Vec<Agent> = if me.role == protocol::Role::Supervisor {
+            self.store.agents(&who.tenant).await?
+        } else {
+            self.store.agents_of_group(&who.tenant, &me.group).await?
+        };
+        let mut partners: Vec<AgentId> = self.partners(who).await?;
+        partners.retain(|id| !seen.iter().any(|agent| &agent.id == id));
+        for chunk in partners.chunks(100) {
+            seen.extend(self.store.agents_named(&who.tenant, chunk).await?);
+        }
+        let mut agents: Vec<AgentView> = seen
+            .iter()
             .filter(|other| rules::can_see(&me, other) || partners.contains(&other.id))
-            .map(|agent| agent.view())
+            .map(Agent::view)
             .collect();
         agents.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(agents)

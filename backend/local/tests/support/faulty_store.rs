@@ -115,6 +115,14 @@ impl<S: DirectoryStore> DirectoryStore for FaultyStore<S> {
         self.inner.agents(tenant).await
     }
 
+    async fn agents_of_group(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<Agent>, StoreError> {
+        self.inner.agents_of_group(tenant, group).await
+    }
+
     async fn agents_named(
         &self,
         tenant: &TenantId,
