@@ -229,12 +229,37 @@ fn test(args: &[String]) -> Result<(), String> {
                 ],
             )
             .untimed()
-            .run()
+            .run()?;
     } else {
         tests
             .cargo(&env, ["test", "--no-fail-fast", "--", "--skip", LOAD_TEST])
             .untimed()
-            .run()
+            .run()?;
+    }
+    clone_is_clean(&env.root)
+}
+
+/// The test command's last check: it leaves the clone as it found it (`git status
+/// --porcelain` prints nothing), so that nothing it writes can be committed by mistake.
+fn clone_is_clean(root: &std::path::Path) -> Result<(), String> {
+    println!("==> Checking that the tests left the clone clean (git status --porcelain)");
+    let status = std::process::Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run git status: {e}"))?;
+    if !status.status.success() {
+        // Not a git clone (a source archive): nothing to compare with.
+        println!("    not a git clone; skipped");
+        return Ok(());
+    }
+    let changed = String::from_utf8_lossy(&status.stdout);
+    if changed.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the tests changed the clone (commit or ignore what they write):\n{changed}"
+        ))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The local server's configuration, read once at start.
 
+use clap::{Args, Parser, Subcommand};
 use console_domain::ports::Quota;
 use console_domain::service::SEND_QUOTA;
 use std::net::SocketAddr;
@@ -47,55 +48,112 @@ impl Config {
         }
     }
 
-    /// Reads the command line (as `--help` shows it) over the defaults.
+    /// Reads the server's options (as `--help` shows them, without the program's
+    /// name) over the defaults.
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
-        let mut config = Config::defaults();
-        let mut args = args.into_iter();
-        while let Some(flag) = args.next() {
-            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-            match flag.as_str() {
-                "--listen" => {
-                    let raw = value()?;
-                    config.listen = raw.parse().map_err(|_| {
-                        format!("--listen wants an address like 127.0.0.1:8080, not {raw}")
-                    })?;
-                }
-                "--data-dir" => config.data_dir = PathBuf::from(value()?),
-                "--console-dir" => config.console_dir = PathBuf::from(value()?),
-                "--send-quota" => config.send_quota = send_quota(&value()?)?,
-                "--oidc-issuer" => oidc(&mut config).issuer = value()?,
-                "--oidc-audience" => oidc(&mut config).audience = value()?,
-                "--oidc-jwks" => oidc(&mut config).jwks_file = PathBuf::from(value()?),
-                "--oidc-tenant-claim" => oidc(&mut config).tenant_claim = value()?,
-                "--oidc-agent-claim" => oidc(&mut config).agent_claim = value()?,
-                "--help" | "-h" => return Err(USAGE.into()),
-                other => return Err(format!("unknown argument {other}; try --help")),
-            }
-        }
-        if let Some(oidc) = &config.oidc
-            && (oidc.issuer.is_empty()
-                || oidc.audience.is_empty()
-                || oidc.jwks_file.as_os_str().is_empty())
-        {
-            return Err(
-                "an OpenID Connect issuer needs --oidc-issuer, --oidc-audience and --oidc-jwks"
-                    .into(),
-            );
-        }
-        Ok(config)
+        let mut argv = vec!["agent-console-local".to_owned()];
+        argv.extend(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        cli.options.config()
     }
 }
 
-/// The command line, as `--help` shows it.
-const USAGE: &str = "usage: agent-console-local [--listen 127.0.0.1:8080] [--data-dir .local-data] [--console-dir dist]
-         [--oidc-issuer URL --oidc-audience CLIENT_ID --oidc-jwks FILE
-          [--oidc-tenant-claim custom:tenant] [--oidc-agent-claim custom:agent]]
-         [--send-quota 30/3000]
-       agent-console-local import-directory FILE [--data-dir .local-data]
+/// The local server's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "agent-console-local",
+    version,
+    about = "The Agent Console on this machine: the chat's API, its WebSocket and the \
+             built console, over an embedded store (with a demo directory when it is empty)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub options: Options,
+}
 
-  --send-quota MAX/WINDOW_MS  how many messages one connection may send in each window
-                              of WINDOW_MS milliseconds (default 30/3000, as in AWS);
-                              for benchmarks that measure the server, not the limit";
+/// What the server does instead of serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Imports a directory file (tenants and their agents) into the data folder; stop the
+    /// server first.
+    ImportDirectory {
+        /// The directory file (JSON; see backend/local/demo-directory.json).
+        file: PathBuf,
+    },
+}
+
+/// The server's options, shared by its commands.
+#[derive(Debug, Args)]
+pub struct Options {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, global = true, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Folder of the embedded store and the signing key; created if missing.
+    #[arg(long, global = true, default_value = ".local-data")]
+    data_dir: PathBuf,
+    /// Folder of the built console (Trunk's dist/).
+    #[arg(long, global = true, default_value = "dist")]
+    console_dir: PathBuf,
+    /// How many messages one connection may send in each window of WINDOW_MS
+    /// milliseconds (as in AWS by default); for benchmarks that measure the server, not
+    /// the limit.
+    #[arg(
+        long,
+        global = true,
+        value_name = "MAX/WINDOW_MS",
+        default_value = "30/3000",
+        value_parser = send_quota
+    )]
+    send_quota: Quota,
+    /// An OpenID Connect issuer whose tokens are accepted too (with --oidc-audience and
+    /// --oidc-jwks).
+    #[arg(long, global = true, value_name = "URL")]
+    oidc_issuer: Option<String>,
+    /// The audience (client id) the issuer's tokens must name.
+    #[arg(long, global = true, value_name = "CLIENT_ID")]
+    oidc_audience: Option<String>,
+    /// A file holding the issuer's JWKS ({"keys": [...]}).
+    #[arg(long, global = true, value_name = "FILE")]
+    oidc_jwks: Option<PathBuf>,
+    /// The claim that names the tenant.
+    #[arg(long, global = true, default_value = "custom:tenant")]
+    oidc_tenant_claim: String,
+    /// The claim that names the agent.
+    #[arg(long, global = true, default_value = "custom:agent")]
+    oidc_agent_claim: String,
+}
+
+impl Options {
+    /// The configuration these options make.
+    pub fn config(self) -> Result<Config, String> {
+        let oidc = match (self.oidc_issuer, self.oidc_audience, self.oidc_jwks) {
+            (Some(issuer), Some(audience), Some(jwks_file)) => Some(OidcSettings {
+                issuer,
+                audience,
+                jwks_file,
+                tenant_claim: self.oidc_tenant_claim,
+                agent_claim: self.oidc_agent_claim,
+            }),
+            (None, None, None) => None,
+            _ => {
+                return Err(
+                    "an OpenID Connect issuer needs --oidc-issuer, --oidc-audience and --oidc-jwks"
+                        .into(),
+                );
+            }
+        };
+        Ok(Config {
+            listen: self.listen,
+            data_dir: self.data_dir,
+            console_dir: self.console_dir,
+            oidc,
+            lifetimes: crate::gateway::Lifetimes::default(),
+            send_quota: self.send_quota,
+        })
+    }
+}
 
 /// Reads `MAX/WINDOW_MS`, both whole numbers above zero.
 fn send_quota(raw: &str) -> Result<Quota, String> {
@@ -112,14 +170,6 @@ fn send_quota(raw: &str) -> Result<Quota, String> {
         return Err(refused());
     }
     Ok(Quota { max, window_ms })
-}
-
-fn oidc(config: &mut Config) -> &mut OidcSettings {
-    config.oidc.get_or_insert_with(|| OidcSettings {
-        tenant_claim: "custom:tenant".into(),
-        agent_claim: "custom:agent".into(),
-        ..OidcSettings::default()
-    })
 }
 
 #[cfg(test)]
@@ -164,12 +214,31 @@ mod tests {
     #[test]
     fn a_send_quota_without_a_value_is_refused() {
         let error = parse(&["--send-quota"]).expect_err("no value");
-        assert!(error.contains("--send-quota needs a value"), "{error}");
+        assert!(error.contains("--send-quota"), "{error}");
+        assert!(error.contains("a value is required"), "{error}");
     }
 
     #[test]
-    fn the_usage_names_the_send_quota() {
-        let error = parse(&["--help"]).expect_err("help is shown as an error");
-        assert!(error.contains("--send-quota MAX/WINDOW_MS"), "{error}");
+    fn the_usage_names_every_option_and_the_import() {
+        let help = parse(&["--help"]).expect_err("help is not a configuration");
+        for named in [
+            "--send-quota <MAX/WINDOW_MS>",
+            "--listen",
+            "--data-dir",
+            "--oidc-issuer",
+            "import-directory",
+        ] {
+            assert!(help.contains(named), "{named}: {help}");
+        }
+    }
+
+    #[test]
+    fn a_bad_option_is_named_and_an_oidc_issuer_needs_its_audience_and_keys() {
+        let error = parse(&["--colour", "red"]).expect_err("unknown");
+        assert!(error.contains("--colour"), "{error}");
+        let error = parse(&["--oidc-issuer", "https://id.example"]).expect_err("incomplete");
+        assert!(error.contains("--oidc-audience"), "{error}");
+        let error = parse(&["--listen", "nowhere"]).expect_err("not an address");
+        assert!(error.contains("nowhere"), "{error}");
     }
 }

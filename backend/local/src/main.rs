@@ -5,6 +5,8 @@
 //! `agent-console-local import-directory FILE [--data-dir DIR]` imports a directory file.
 
 use anyhow::Context;
+use clap::Parser;
+use console_local::config::{Cli, Command};
 use console_local::{Config, demo};
 use tracing_subscriber::EnvFilter;
 
@@ -15,25 +17,21 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("import-directory") {
-        args.remove(0);
-        let file = if args.first().is_some_and(|a| !a.starts_with("--")) {
-            args.remove(0)
-        } else {
-            anyhow::bail!("usage: agent-console-local import-directory FILE [--data-dir DIR]");
-        };
-        let config = Config::from_args(args).map_err(anyhow::Error::msg)?;
-        return import(&file, &config).await;
+    // `--help` and `--version` print and exit 0; a bad option is named, with the usage,
+    // and exits 2.
+    let cli = Cli::parse();
+    let config = cli.options.config().map_err(anyhow::Error::msg)?;
+    match cli.command {
+        Some(Command::ImportDirectory { file }) => import(&file, &config).await,
+        None => serve(config).await,
     }
-    let config = Config::from_args(args).map_err(anyhow::Error::msg)?;
-    serve(config).await
 }
 
-async fn import(file: &str, config: &Config) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
-    let directory =
-        console_domain::directory::parse(&text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+async fn import(file: &std::path::Path, config: &Config) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let directory = console_domain::directory::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     std::fs::create_dir_all(&config.data_dir)?;
     let store = console_store_embedded::EmbeddedStore::open(&config.data_dir.join("console.redb"))
         .context("cannot open the embedded store (is the local server running? stop it first)")?;

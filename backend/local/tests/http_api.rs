@@ -407,3 +407,31 @@ async fn the_console_is_served_with_security_headers_and_foreign_pages_cannot_op
     );
     server.stop().await;
 }
+
+#[test]
+fn the_command_line_answers_help_and_names_a_bad_option() {
+    let program = env!("CARGO_BIN_EXE_agent-console-local");
+    let help = Command::new(program).arg("--help").output().expect("runs");
+    assert!(help.status.success(), "--help exits 0");
+    let text = String::from_utf8_lossy(&help.stdout);
+    for named in [
+        "Usage:",
+        "--listen",
+        "--data-dir",
+        "--send-quota",
+        "import-directory",
+    ] {
+        assert!(text.contains(named), "{named} in {text}");
+    }
+    let bad = Command::new(program)
+        .arg("--colour")
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        text.contains("--colour") && text.contains("--help"),
+        "{text}"
+    );
+    assert!(!text.contains("backtrace"), "no backtrace: {text}");
+}
