@@ -84,8 +84,13 @@ async fn chat_count(browser: &Browser) -> anyhow::Result<(String, String)> {
         .prop("textContent")
         .await?
         .unwrap_or_default();
+    let words = if text == "1" {
+        "1 chat requires your response".to_owned()
+    } else {
+        format!("{text} chats require your response")
+    };
     anyhow::ensure!(
-        described.trim() == format!("{text} chats require your response"),
+        described.trim() == words,
         "the tab's description {described:?} disagrees with its number {text}"
     );
     Ok((text, class))

@@ -57,9 +57,23 @@ pub fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
+/// The Chat tab's number in words: "1 chat requires your response", "2 chats require
+/// your response".
+pub fn requiring_response(n: usize) -> String {
+    let verb = if n == 1 { "requires" } else { "require" };
+    format!("{} {verb} your response", counted(n, "chat", "chats"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[wasm_bindgen_test]
+    fn the_chat_tab_s_number_reads_as_people_say_it() {
+        assert_eq!(requiring_response(0), "0 chats require your response");
+        assert_eq!(requiring_response(1), "1 chat requires your response");
+        assert_eq!(requiring_response(2), "2 chats require your response");
+    }
 
     #[wasm_bindgen_test]
     fn a_count_of_one_takes_the_singular() {

@@ -6,6 +6,7 @@ use crate::api::{self, CatchUp, Link, LinkTargets};
 use crate::components::agent_list::AgentList;
 use crate::components::chat_tab::ChatTab;
 use crate::components::transcripts::Transcripts;
+use crate::format;
 use crate::live::{effect, handler, live, live_view};
 use crate::state::{ConsoleState, Notice};
 use futures::channel::mpsc::UnboundedSender;
@@ -279,7 +280,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
                 // description and a status that is announced when it changes.
                 <span class=live(count_class) aria-hidden="true">{live_view(pending)}</span>
                 <span id="chat-count" class="visually-hidden" role="status">
-                    {live_view(move || format!("{} chats require your response", pending()))}
+                    {live_view(move || format::requiring_response(pending() as usize))}
                 </span>
             </nav>
             <section id="panel" class="panel" role="tabpanel" aria-labelledby=live(move || format!("tab-{}", top()))>
