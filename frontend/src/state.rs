@@ -405,10 +405,13 @@ impl ConsoleState {
                 Notice::None
             }
             ServerFrame::Seen { chat_id, by, seq } => {
-                if self.me.as_ref().is_some_and(|me| me.id != by)
-                    && let Some(entry) = self.chats.get_mut(&chat_id)
-                {
-                    entry.view.seen_by_other = entry.view.seen_by_other.max(seq);
+                if self.me.as_ref().is_some_and(|me| me.id != by) {
+                    if let Some(entry) = self.chats.get_mut(&chat_id) {
+                        entry.view.seen_by_other = entry.view.seen_by_other.max(seq);
+                    }
+                } else {
+                    // Seen in another of her tabs.
+                    self.saw(&chat_id, seq);
                 }
                 Notice::None
             }
@@ -667,6 +670,19 @@ impl ConsoleState {
 
     /// The last message of `chat` from the other agent that I have not reported as
     /// seen yet, given the highest sequence already reported.
+    /// She has seen a chat up to `seq` (this tab shows it, or another of hers said so):
+    /// only the messages after it stay unread — the rule the server applies as it
+    /// records her `seen` (docs/protocol.md).
+    pub fn saw(&mut self, chat: &ChatId, seq: u64) {
+        if let Some(entry) = self.chats.get_mut(chat) {
+            let after = entry.view.last_seq.saturating_sub(seq);
+            entry.view.unread = entry
+                .view
+                .unread
+                .min(u32::try_from(after).unwrap_or(u32::MAX));
+        }
+    }
+
     pub fn unseen(&self, chat: &ChatId, reported: u64) -> Option<u64> {
         let entry = self.chats.get(chat)?;
         let me = self.me.as_ref()?;

@@ -797,3 +797,39 @@ fn a_send_the_server_finds_too_large_leaves_the_outbox_and_its_text_comes_back()
     );
     assert!(state.outbox.is_empty(), "never sent again");
 }
+
+#[wasm_bindgen_test]
+fn what_she_has_seen_is_no_longer_unread_whichever_tab_showed_it() {
+    let mut state = signed_in_as_bob();
+    let incoming = |seq: u64, unread: u32| ServerFrame::Message {
+        message: message("c1", seq, "ann", &format!("a-{seq}")),
+        chat: Some(ChatView {
+            last_seq: seq,
+            unread,
+            ..chat("c1", "ann", true, Some(1000), ChatStatus::Open)
+        }),
+        pending_chats: Some(1),
+    };
+    let unread = |state: &ConsoleState| {
+        state
+            .chat_with(&AgentId::from("ann"))
+            .map(|c| c.view.unread)
+    };
+    state.apply(incoming(1, 1), 0);
+    state.apply(incoming(2, 2), 0);
+    assert_eq!(unread(&state), Some(2));
+    // This tab shows message 1 only.
+    state.saw(&"c1".into(), 1);
+    assert_eq!(unread(&state), Some(1));
+    // Another of Bob's tabs showed the rest.
+    state.apply(
+        ServerFrame::Seen {
+            chat_id: "c1".into(),
+            by: "bob".into(),
+            seq: 2,
+        },
+        0,
+    );
+    assert_eq!(unread(&state), Some(0));
+    assert_eq!(state.pending_chats, 1, "seen is not answered");
+}

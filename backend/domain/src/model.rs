@@ -217,7 +217,8 @@ impl Chat {
         self.status == ChatStatus::Open && self.last_from.as_ref().is_some_and(|from| from != agent)
     }
 
-    /// The other agent's messages since `agent`'s last one.
+    /// The other agent's messages since `agent`'s last one that she has not seen (see
+    /// [`Chat::mark_seen`]); none once the chat has ended.
     pub fn unread_for(&self, agent: &AgentId) -> u32 {
         self.side(agent).map_or(0, |side| side.unread)
     }
@@ -265,10 +266,15 @@ impl Chat {
     /// Records that `agent` has seen the chat up to `seq` (never beyond the last
     /// message, never backwards). Returns true when that moved her mark forward.
     pub fn mark_seen(&mut self, agent: &AgentId, seq: u64) -> bool {
-        let seq = seq.min(self.last_seq);
+        let last_seq = self.last_seq;
+        let seq = seq.min(last_seq);
         match self.sides.iter_mut().find(|side| &side.agent == agent) {
             Some(side) if seq > side.seen_seq => {
                 side.seen_seq = seq;
+                // What she has seen is read: only the messages after it stay unread.
+                side.unread = side
+                    .unread
+                    .min(u32::try_from(last_seq - seq).unwrap_or(u32::MAX));
                 true
             }
             _ => false,
@@ -288,6 +294,10 @@ impl Chat {
         self.status = ChatStatus::Ended;
         self.ended_by = Some(by.clone());
         self.ended_at = Some(at);
+        // An unread count never outlives its chat.
+        for side in &mut self.sides {
+            side.unread = 0;
+        }
     }
 
     /// How a change of this chat from `before` (`None`: it is new) to `self` changes each
@@ -372,6 +382,29 @@ mod tests {
         assert_eq!(chat.unread_for(&"b".into()), 0);
         assert!(chat.pending_for(&"a".into()));
         assert_eq!(chat.waiting_since, Some(30));
+    }
+
+    #[test]
+    fn what_she_has_seen_is_no_longer_unread_and_an_ended_chat_has_nothing_unread() {
+        let mut chat = chat();
+        for at in [10, 20, 30] {
+            chat.record_message(&"a".into(), at);
+        }
+        assert_eq!(chat.unread_for(&"b".into()), 3);
+        chat.mark_seen(&"b".into(), 1);
+        assert_eq!(
+            chat.unread_for(&"b".into()),
+            2,
+            "messages 2 and 3 are not seen yet"
+        );
+        assert!(chat.pending_for(&"b".into()), "seen is not answered");
+        chat.mark_seen(&"b".into(), 3);
+        assert_eq!(chat.unread_for(&"b".into()), 0);
+        chat.record_message(&"a".into(), 40);
+        assert_eq!(chat.unread_for(&"b".into()), 1, "a new one is unread again");
+        chat.end(&"a".into(), 50);
+        assert_eq!(chat.unread_for(&"b".into()), 0, "never outlives the chat");
+        assert_eq!(chat.unread_for(&"a".into()), 0);
     }
 
     #[test]

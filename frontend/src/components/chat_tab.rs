@@ -221,6 +221,7 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
             let unseen = state.with(|s| s.unseen(&chat, reported.get_value()));
             if let Some(seq) = unseen {
                 reported.set_value(seq);
+                state.update(|s| s.saw(&chat, seq));
                 ctx.send(ClientFrame::Seen {
                     chat_id: chat.clone(),
                     seq,
