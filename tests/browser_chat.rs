@@ -186,6 +186,24 @@ async fn two_agents_chat_from_the_agent_list_and_the_chat_survives_a_restart() -
     bob.by_role("img", "Requires your response").await?;
     // Ann sees that Bob has seen her message, and that he is typing.
     ann.wait_for_text("Seen").await?;
+    // Read is read: no Unread count on the chat he has in front of him, though it
+    // still requires his response.
+    eventually(
+        "Bob's unread count to clear as he reads",
+        Duration::from_secs(15),
+        || async {
+            let badges = bob
+                .client
+                .execute(
+                    "return document.querySelectorAll('table.multi-chat .unread').length;",
+                    Vec::new(),
+                )
+                .await?;
+            Ok((badges.as_u64() == Some(0)).then_some(()))
+        },
+    )
+    .await?;
+    assert_eq!(chat_count(&bob).await?.0, "1", "seen is not answered");
     let reply = bob.by_role("textbox", "Your Message").await?;
     reply.send_keys("Sure, send it over.").await?;
     ann.wait_for_text("Bob Stone is typing…").await?;
