@@ -3,7 +3,9 @@
 //! chats, two messages each — and one open chat with Bob (60 messages); then it measures what she
 //! meets: the `welcome` of a new tab (bytes), the resume that follows it (frames, and
 //! the time until it is all there), the first page of her History
-//! (`GET /api/chats?status=ended`), and sends to Bob (send → acknowledgement, p50/p99).
+//! (`GET /api/chats?status=ended`), the first page of a supervisor's transcript text
+//! search that matches nothing (its whole budget read), and sends to Bob (send →
+//! acknowledgement, p50/p99).
 //! The goal: flat — the same bytes and frames at every size, times within noise.
 //!
 //! `cargo bench -p console-local --bench history -- [--smoke] [--out FILE.md]`
@@ -44,6 +46,10 @@ struct Figures {
     resume_frames: usize,
     resume_ms: f64,
     history_ms: f64,
+    search_ms: f64,
+    /// How many transcripts the search's first page found (none: it looks for a word no
+    /// message holds) and whether it said where to go on.
+    search_goes_on: bool,
     send_p50_ms: f64,
     send_p99_ms: f64,
 }
@@ -170,6 +176,23 @@ async fn measure(past: usize, sends: usize) -> Figures {
         "the first page of History"
     );
 
+    // Sue searches the tenant's transcripts for a word no message holds: the first page
+    // reads its whole budget (or every chat, when there are fewer).
+    let sue = sign_in(server.addr, "acme", "sue").await;
+    let asked = Instant::now();
+    let (status, search) = http(
+        server.addr,
+        "GET",
+        "/api/transcripts?q=zebra",
+        Some(&sue),
+        "",
+    )
+    .await;
+    let search_ms = ms(asked.elapsed());
+    assert_eq!(status, 200, "{search}");
+    assert_eq!(search["transcripts"].as_array().map(Vec::len), Some(0));
+    let search_goes_on = search["next"].is_string();
+
     // Sends to Bob, who is connected too, each waited for.
     let (_bob_tab, _) = Console::hello(server.addr, &bob, json!({})).await;
     let mut times = Vec::with_capacity(sends);
@@ -196,6 +219,8 @@ async fn measure(past: usize, sends: usize) -> Figures {
         resume_frames,
         resume_ms,
         history_ms,
+        search_ms,
+        search_goes_on,
         send_p50_ms: percentile(&times, 0.50),
         send_p99_ms: percentile(&times, 0.99),
     }
@@ -220,20 +245,29 @@ fn report(all: &[Figures], sends: usize) -> String {
          messages each, ended) and one open chat with Bob. A new tab of Ann's: the `welcome` \
          (bytes, as JSON), the frames that follow it until the console falls silent for \
          300 ms, and the time until the last of them; the first page of History \
-         (`GET /api/chats?status=ended&limit=20`); {sends} sends to Bob, each waited for \
+         (`GET /api/chats?status=ended&limit=20`); the first page of Sue's transcript search \
+         for a word no message holds (`GET /api/transcripts?q=zebra`: it looks at {} chats \
+         at most, then names where to go on); {sends} sends to Bob, each waited for \
          until acknowledged (paced under the send quota). DynamoDB requests per message, \
          per state change and per sign-in are counted by \
-         `backend/store-dynamo/tests/cost_shape.rs` and `docs/scaling.md`.\n\n"
+         `backend/store-dynamo/tests/cost_shape.rs` and `docs/scaling.md`.\n\n",
+        console_domain::service::CHATS_LOOKED_AT
     ));
-    out.push_str("| past chats | welcome | new-tab frames | resume | History page | send → ack p50 | p99 |\n|---|---|---|---|---|---|---|\n");
+    out.push_str("| past chats | welcome | new-tab frames | resume | History page | search, first page | send → ack p50 | p99 |\n|---|---|---|---|---|---|---|---|\n");
     for figures in all {
         out.push_str(&format!(
-            "| {} | {} bytes | {} | {:.1} ms | {:.1} ms | {:.2} ms | {:.2} ms |\n",
+            "| {} | {} bytes | {} | {:.1} ms | {:.1} ms | {:.1} ms{} | {:.2} ms | {:.2} ms |\n",
             figures.past,
             figures.welcome_bytes,
             figures.resume_frames,
             figures.resume_ms,
             figures.history_ms,
+            figures.search_ms,
+            if figures.search_goes_on {
+                " (goes on)"
+            } else {
+                " (all looked at)"
+            },
             figures.send_p50_ms,
             figures.send_p99_ms
         ));
@@ -251,6 +285,22 @@ fn report(all: &[Figures], sends: usize) -> String {
         first.past,
         if same_frames { "**met**" } else { "**not met**" }
     ));
+    // The search's first page is bounded once there are more chats than it looks at.
+    if let Some(full) = all
+        .iter()
+        .find(|f| f.past >= console_domain::service::CHATS_LOOKED_AT)
+        && full.past != last.past
+    {
+        let ratio = last.search_ms / full.search_ms;
+        out.push_str(&format!(
+            "- Goal: a transcript search's first page with {} past chats within {FLAT}× of {} in the same run — {} ({:.1} ms against {:.1} ms: {ratio:.2}×)\n",
+            last.past,
+            full.past,
+            if ratio <= FLAT { "**met**" } else { "**not met**" },
+            last.search_ms,
+            full.search_ms
+        ));
+    }
     let ratio = last.send_p50_ms / first.send_p50_ms;
     out.push_str(&format!(
         "- Goal: send → acknowledgement p50 with {} past chats within {FLAT}× of {} in the same run — {} ({:.2} ms against {:.2} ms: {ratio:.2}×)\n",
