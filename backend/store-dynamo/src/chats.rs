@@ -324,7 +324,7 @@ impl ChatStore for DynamoStore {
             .limit(limit.clamp(1, 1000) as i32)
             .send()
             .await
-            .map_err(fail)?;
+            .map_err(sdk_fail)?;
         out.items
             .unwrap_or_default()
             .into_iter()
@@ -356,7 +356,7 @@ impl ChatStore for DynamoStore {
             .limit(limit.min(1000) as i32)
             .send()
             .await
-            .map_err(fail)?;
+            .map_err(sdk_fail)?;
         let mut messages = out
             .items
             .unwrap_or_default()

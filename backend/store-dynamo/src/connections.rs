@@ -27,7 +27,7 @@ impl ConnectionStore for DynamoStore {
             .expression_attribute_values(":id", AttributeValue::Ss(vec![connection.id.0.clone()]))
             .send()
             .await
-            .map_err(fail)?;
+            .map_err(sdk_fail)?;
         self.put(by_id).await
     }
 
@@ -110,7 +110,7 @@ impl ConnectionStore for DynamoStore {
                 .set_limit(i32::try_from(limit).ok())
                 .send()
                 .await
-                .map_err(fail)?;
+                .map_err(sdk_fail)?;
             for item in out.items.unwrap_or_default() {
                 due.push(Item(item).record()?);
             }

@@ -28,7 +28,7 @@ impl DirectoryStore for DynamoStore {
                 .set_key(Some(key(pk, sk)))
                 .send()
                 .await
-                .map_err(fail)?;
+                .map_err(sdk_fail)?;
         }
         let mut items = Vec::new();
         for agent in agents {
@@ -126,7 +126,7 @@ impl DirectoryStore for DynamoStore {
                 {
                     continue;
                 }
-                Err(e) => return Err(fail(e)),
+                Err(e) => return Err(sdk_fail(e)),
             }
         }
         Err(StoreError::retryable(
@@ -156,7 +156,7 @@ impl TicketStore for DynamoStore {
             .return_values(ReturnValue::AllOld)
             .send()
             .await
-            .map_err(fail)?;
+            .map_err(sdk_fail)?;
         out.attributes.map(|a| Item(a).record()).transpose()
     }
 }

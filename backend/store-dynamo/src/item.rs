@@ -2,7 +2,7 @@
 
 use crate::keys;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType, TimeToLiveSpecification,
@@ -12,27 +12,51 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
-/// A failure of DynamoDB or of a record's encoding, with DynamoDB's whole explanation.
-pub fn fail<E: std::error::Error>(error: E) -> StoreError {
-    let text = DisplayErrorContext(&error).to_string();
-    let retryable = [
-        "Throttling",
-        "ProvisionedThroughputExceeded",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "TransactionConflict",
-        "timeout",
-        "dispatch failure",
-    ]
-    .iter()
-    .any(|sign| text.contains(sign));
-    let message = format!("DynamoDB: {text}");
+/// A failure DynamoDB answered, or the SDK met on the way to it, with DynamoDB's whole
+/// explanation: retryable when its error code says to slow down or try again (throttling,
+/// a transaction conflict, an internal error) or when no answer came (a timeout, a
+/// connection that failed) — classified by the code, never by words in the text.
+pub fn sdk_fail<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let retryable = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ServiceError(_) | SdkError::ResponseError(_) => error
+            .code()
+            .is_some_and(|code| RETRYABLE_CODES.contains(&code)),
+        _ => false,
+    };
+    let message = format!("DynamoDB: {}", DisplayErrorContext(&error));
     if retryable {
         StoreError::retryable(message)
     } else {
         StoreError::permanent(message)
     }
 }
+
+/// DynamoDB's error codes that mean "the same request may pass a moment later".
+const RETRYABLE_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "LimitExceededException",
+];
+
+/// A failure of this store's own making — a record that does not encode or decode, a
+/// request that does not build: retrying will not fix it.
+pub fn fail<E: OwnFailure>(error: E) -> StoreError {
+    StoreError::permanent(format!("DynamoDB store: {}", DisplayErrorContext(&error)))
+}
+
+/// The errors [`fail`] takes: none of them from DynamoDB, which go through [`sdk_fail`].
+pub trait OwnFailure: std::error::Error {}
+impl OwnFailure for serde_json::Error {}
+impl OwnFailure for aws_sdk_dynamodb::error::BuildError {}
 
 /// A string attribute.
 pub fn s(value: &str) -> AttributeValue {
@@ -159,7 +183,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
-        .map_err(fail)?;
+        .map_err(sdk_fail)?;
     client
         .update_time_to_live()
         .table_name(table)
@@ -172,6 +196,48 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         )
         .send()
         .await
-        .map_err(fail)?;
+        .map_err(sdk_fail)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::config::http::HttpResponse;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+
+    fn answered(code: &str) -> SdkError<GetItemError, HttpResponse> {
+        let error = GetItemError::generic(
+            ErrorMetadata::builder()
+                .code(code)
+                .message("a retryable-sounding timeout message that is not one")
+                .build(),
+        );
+        let response = HttpResponse::new(
+            400.try_into().expect("a status"),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        SdkError::service_error(error, response)
+    }
+
+    #[test]
+    fn dynamodb_errors_are_retryable_by_their_code_not_their_words() {
+        for code in RETRYABLE_CODES {
+            assert!(sdk_fail(answered(code)).retryable, "{code}");
+        }
+        for code in [
+            "ValidationException",
+            "ResourceNotFoundException",
+            "AccessDeniedException",
+        ] {
+            assert!(!sdk_fail(answered(code)).retryable, "{code}");
+        }
+        let timeout: SdkError<GetItemError, HttpResponse> =
+            SdkError::timeout_error("no answer in time");
+        assert!(sdk_fail(timeout).retryable, "no answer came");
+        let unbuilt: SdkError<GetItemError, HttpResponse> =
+            SdkError::construction_failure("a request that does not build");
+        assert!(!sdk_fail(unbuilt).retryable);
+    }
 }

@@ -39,7 +39,7 @@ use console_domain::ports::{
     Appended, Audience, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
     StartedCursor, StartedIndex, StoreError, TicketStore,
 };
-use item::{Item, ItemBuilder, fail, key, s};
+use item::{Item, ItemBuilder, fail, key, s, sdk_fail};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};
 use std::collections::{BTreeMap, HashMap};
 
@@ -76,7 +76,7 @@ impl DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(fail)?;
+            .map_err(sdk_fail)?;
         Ok(out.item.map(Item))
     }
 
@@ -118,7 +118,7 @@ impl DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(fail)?;
+                .map_err(sdk_fail)?;
             items.extend(out.items.unwrap_or_default().into_iter().map(Item));
             start = out.last_evaluated_key;
             if start.is_none() {
@@ -152,7 +152,7 @@ impl DynamoStore {
             .set_item(Some(item))
             .send()
             .await
-            .map_err(fail)?;
+            .map_err(sdk_fail)?;
         Ok(())
     }
 
@@ -192,7 +192,7 @@ impl DynamoStore {
                     .request_items(&self.table, request)
                     .send()
                     .await
-                    .map_err(fail)?;
+                    .map_err(sdk_fail)?;
                 for item in answer
                     .responses
                     .and_then(|mut r| r.remove(&self.table))
@@ -244,7 +244,7 @@ impl DynamoStore {
                     .request_items(&self.table, std::mem::take(&mut pending))
                     .send()
                     .await
-                    .map_err(fail)?;
+                    .map_err(sdk_fail)?;
                 pending = answer
                     .unprocessed_items
                     .and_then(|mut u| u.remove(&self.table))
@@ -296,7 +296,7 @@ impl DynamoStore {
             tokio::time::sleep(CONFLICT_PAUSE * (attempt as u32 + 1)).await;
             return Ok(false);
         }
-        Err(fail(error))
+        Err(sdk_fail(error))
     }
 
     fn put_item(
@@ -463,6 +463,6 @@ fn granted<R>(
         {
             Ok(false)
         }
-        Err(e) => Err(fail(e)),
+        Err(e) => Err(sdk_fail(e)),
     }
 }
