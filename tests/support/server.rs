@@ -85,6 +85,7 @@ impl TestServer {
                 oidc: self.oidc.clone(),
                 lifetimes: Default::default(),
                 send_quota: Config::defaults().send_quota,
+                allowed_hosts: Vec::new(),
             })
             .await?,
         );

@@ -48,6 +48,7 @@ async fn functions(moto: &moto::Moto) -> (tempfile::TempDir, RunningServer, Dyna
         oidc: None,
         lifetimes: Default::default(),
         send_quota: console_domain::service::SEND_QUOTA,
+        allowed_hosts: Vec::new(),
     };
     let backend = Backend::Functions(Box::new(move |url: String| {
         Box::pin(async move {

@@ -183,6 +183,7 @@ async fn every_listed_http_route_is_served_and_no_other() {
         oidc: None,
         lifetimes: Default::default(),
         send_quota: console_domain::service::SEND_QUOTA,
+        allowed_hosts: Vec::new(),
     })
     .await
     .expect("starts");

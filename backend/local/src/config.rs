@@ -22,6 +22,9 @@ pub struct Config {
     /// How many sends one connection may make ([`SEND_QUOTA`] by default; a benchmark
     /// raises it to measure the server rather than the limit).
     pub send_quota: Quota,
+    /// Host names the server answers to besides `localhost` and IP addresses (see
+    /// [`crate::security::host_allowed`]).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Where the tokens of an OpenID Connect identity provider come from.
@@ -45,6 +48,7 @@ impl Config {
             oidc: None,
             lifetimes: crate::gateway::Lifetimes::default(),
             send_quota: SEND_QUOTA,
+            allowed_hosts: Vec::new(),
         }
     }
 
@@ -123,6 +127,11 @@ pub struct Options {
     /// The claim that names the agent.
     #[arg(long, global = true, default_value = "custom:agent")]
     oidc_agent_claim: String,
+    /// A host name the server answers to besides localhost and IP addresses (say, the
+    /// machine's name on your network); repeat for several. Any other `Host` is refused,
+    /// so that a web page cannot reach the server through DNS rebinding.
+    #[arg(long = "allowed-host", global = true, value_name = "NAME")]
+    allowed_hosts: Vec<String>,
 }
 
 impl Options {
@@ -151,6 +160,7 @@ impl Options {
             oidc,
             lifetimes: crate::gateway::Lifetimes::default(),
             send_quota: self.send_quota,
+            allowed_hosts: self.allowed_hosts,
         })
     }
 }

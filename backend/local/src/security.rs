@@ -1,6 +1,7 @@
 //! What the served console is protected with: a Content Security Policy that allows only
 //! the console's own scripts (Trunk's inline loader by its hash), styles and connections,
-//! and no framing; and the refusal of WebSockets opened from another site's pages.
+//! and no framing; the refusal of WebSockets opened from another site's pages; and of
+//! requests that name a host the server is not (DNS rebinding).
 
 use base64::Engine;
 use protocol::http::{ConsoleConfig, SignInMethod};
@@ -89,6 +90,29 @@ fn inline_scripts(html: &str) -> Vec<&str> {
     scripts
 }
 
+/// True when a request's `Host` is one this server answers to: `localhost` (or a name
+/// under `.localhost`), an IP address, or one of `allowed` — as development servers do
+/// against DNS rebinding, where a foreign page's name is made to point at 127.0.0.1 and
+/// its requests then name that foreign host. A request without a `Host` is refused.
+pub fn host_allowed(host: Option<&str>, allowed: &[String]) -> bool {
+    let Some(host) = host else {
+        return false;
+    };
+    // Without the port: `name:port`, `1.2.3.4:port`, `[::1]:port`.
+    let name = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((address, _)) => return address.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => return false,
+        },
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::Ipv4Addr>().is_ok()
+        || allowed.iter().any(|a| a.eq_ignore_ascii_case(&name))
+}
+
 /// True when a WebSocket upgrade comes from a page of this server (its `Origin` names the
 /// `Host` it was sent to), or from a program that sends no `Origin` at all (browsers
 /// always do). A foreign page could otherwise ride on a signed-in agent's browser.
@@ -135,6 +159,33 @@ mod tests {
         );
         assert_eq!(origin("https://x.example; script-src *"), None);
         assert_eq!(origin("/api"), None);
+    }
+
+    #[test]
+    fn only_localhost_ip_addresses_and_allowed_names_are_answered() {
+        let allowed = vec!["desk-7.example".to_owned()];
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST",
+            "console.localhost:9000",
+            "[::1]:8080",
+            "10.1.2.3",
+            "desk-7.example:8080",
+        ] {
+            assert!(host_allowed(Some(host), &allowed), "{host}");
+        }
+        for host in [
+            "evil.example:9400",
+            "evil.example",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io:8080",
+            "[::1",
+            "",
+        ] {
+            assert!(!host_allowed(Some(host), &allowed), "{host}");
+        }
+        assert!(!host_allowed(None, &allowed), "no Host");
     }
 
     #[test]

@@ -159,6 +159,11 @@ pub async fn start_with(config: Config, backend: Backend) -> anyhow::Result<Runn
         .layer(SetResponseHeaderLayer::if_not_present(
             http::header::REFERRER_POLICY,
             http::HeaderValue::from_static("no-referrer"),
+        ))
+        // Before anything else: a request naming a host this server is not.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(config.allowed_hosts.clone()),
+            refuse_foreign_hosts,
         ));
     let mut stopped = stopping;
     // Frames are small and each is awaited by an agent: sent as soon as written, not held
@@ -189,6 +194,39 @@ pub async fn start_with(config: Config, backend: Backend) -> anyhow::Result<Runn
         pusher,
         active,
     })
+}
+
+/// Refuses a request whose `Host` this server does not answer to (see
+/// [`crate::security::host_allowed`]) with `403 forbidden`, before it reaches anything.
+async fn refuse_foreign_hosts(
+    axum::extract::State(allowed): axum::extract::State<Arc<Vec<String>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let host = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|value| value.to_str().ok());
+    if crate::security::host_allowed(host, &allowed) {
+        return next.run(request).await;
+    }
+    let body = protocol::ErrorBody {
+        code: protocol::ErrorCode::Forbidden,
+        message: format!(
+            "this server answers to localhost and IP addresses (and --allowed-host names), \
+             not to Host {}",
+            host.unwrap_or("(none)")
+        ),
+    };
+    let mut response = axum::response::IntoResponse::into_response((
+        http::StatusCode::FORBIDDEN,
+        serde_json::to_string(&body).unwrap_or_default(),
+    ));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// Opens the embedded store in the data folder, forgets the previous run's connections

@@ -293,6 +293,7 @@ async fn an_identity_providers_token_signs_in_when_its_issuer_is_configured() {
         }),
         lifetimes: Default::default(),
         send_quota: console_domain::service::SEND_QUOTA,
+        allowed_hosts: Vec::new(),
     })
     .await
     .expect("starts");
@@ -360,6 +361,7 @@ async fn the_console_is_served_with_security_headers_and_foreign_pages_cannot_op
         oidc: None,
         lifetimes: Default::default(),
         send_quota: console_domain::service::SEND_QUOTA,
+        allowed_hosts: Vec::new(),
     })
     .await
     .expect("starts");
@@ -434,4 +436,73 @@ fn the_command_line_answers_help_and_names_a_bad_option() {
         "{text}"
     );
     assert!(!text.contains("backtrace"), "no backtrace: {text}");
+}
+
+/// Sends `request` as it is (its own `Host` line) and returns the status code and body.
+async fn raw(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_page_that_rebinds_its_name_to_this_server_is_refused_before_anything_else() {
+    let (_data, server) = fresh().await;
+    let addr = server.addr;
+    let sign_in = r#"{"tenant":"acme","agent":"ann"}"#;
+    // The outside tester's probe: a foreign name, pointed at 127.0.0.1 by DNS.
+    for host in ["evil.example:9400", "localhost.evil.example"] {
+        let (status, body) = raw(
+            addr,
+            &format!(
+                "POST /api/dev/sign-in HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sign_in}",
+                sign_in.len()
+            ),
+        )
+        .await;
+        assert_eq!(status, 403, "{host}: {body}");
+        assert!(
+            body.contains("\"code\":\"forbidden\"") && !body.contains("token"),
+            "{body}"
+        );
+        let (status, _) = raw(
+            addr,
+            &format!(
+                "GET /ws HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nConnection: Upgrade, close\r\n\
+                 Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            ),
+        )
+        .await;
+        assert_eq!(status, 403, "no upgrade for {host}");
+        let (status, _) = raw(
+            addr,
+            &format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        assert_eq!(status, 403, "not even the console for {host}");
+    }
+    // The server's own names still answer.
+    for host in [addr.to_string(), format!("localhost:{}", addr.port())] {
+        let (status, body) = raw(
+            addr,
+            &format!(
+                "POST /api/dev/sign-in HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{sign_in}",
+                sign_in.len()
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    server.stop().await;
 }

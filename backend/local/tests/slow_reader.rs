@@ -161,6 +161,7 @@ async fn a_console_that_reads_gets_a_long_history_replayed_at_once() {
             max: 10_000,
             window_ms: 1_000,
         },
+        allowed_hosts: Vec::new(),
     })
     .await
     .expect("the local server starts");

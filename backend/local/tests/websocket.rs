@@ -489,6 +489,7 @@ async fn api_gateway_limits_hold_frames_idle_time_and_lifetime() {
             total: std::time::Duration::from_secs(2),
         },
         send_quota: console_domain::service::SEND_QUOTA,
+        allowed_hosts: Vec::new(),
     })
     .await
     .expect("starts");

@@ -42,6 +42,7 @@ async fn posts_reach_a_live_connection_and_a_departed_one_is_gone() {
         oidc: None,
         lifetimes: Default::default(),
         send_quota: console_domain::service::SEND_QUOTA,
+        allowed_hosts: Vec::new(),
     })
     .await
     .expect("starts");

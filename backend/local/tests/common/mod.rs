@@ -41,6 +41,7 @@ pub async fn start(data: &std::path::Path, listen: SocketAddr) -> RunningServer 
         oidc: None,
         lifetimes: Default::default(),
         send_quota: console_domain::service::SEND_QUOTA,
+        allowed_hosts: Vec::new(),
     })
     .await
     .expect("the local server starts")
@@ -199,6 +200,7 @@ pub async fn start_on(
             oidc: None,
             lifetimes: Default::default(),
             send_quota: console_domain::service::SEND_QUOTA,
+            allowed_hosts: Vec::new(),
         },
         console_local::Backend::Store(store),
     )

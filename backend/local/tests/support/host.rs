@@ -19,6 +19,7 @@ pub fn config(data: &Path, listen: SocketAddr) -> Config {
         oidc: None,
         lifetimes: Default::default(),
         send_quota: console_domain::service::SEND_QUOTA,
+        allowed_hosts: Vec::new(),
     }
 }
 
