@@ -3,6 +3,7 @@
 //! 404) the console uses its own origin and the development sign-in.
 
 use crate::fetch::fetch;
+use crate::sorting::contains;
 use crate::wire;
 use leptos::prelude::window;
 use protocol::http::{ConsoleConfig, SignInMethod};
@@ -20,7 +21,7 @@ pub async fn load() {
     };
     // A server without the file may answer with the console's page instead (the local
     // server's fallback for the console's own routes): that is no file either.
-    if !answer.ok() || !answer.content_type.contains("json") {
+    if !answer.ok() || !contains(&answer.content_type, "json") {
         return;
     }
     let Ok(text) = answer.body else {

@@ -26,6 +26,17 @@ pub fn stable_sort_by<T>(items: &mut Vec<T>, compare: impl Fn(&T, &T) -> Orderin
     items.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
+/// Whether `part` occurs in `text`, as `str::contains` says.
+///
+/// Not `str::contains`: its searcher can fail with a message that prints a character
+/// with `{:?}`, which brings Rust's escaping of strings and its Unicode tables (some
+/// 4 KB) into the WASM. Comparing bytes finds the same: UTF-8 text holds another only
+/// where their bytes match.
+pub fn contains(text: &str, part: &str) -> bool {
+    let (text, part) = (text.as_bytes(), part.as_bytes());
+    part.is_empty() || text.windows(part.len()).any(|window| window == part)
+}
+
 /// `text` in lower case by the full Unicode rules (as `str::to_lowercase`), done by the
 /// browser.
 pub fn lowercase(text: &str) -> String {
@@ -42,6 +53,24 @@ mod tests {
         let mut items = vec![(2, "b"), (1, "a"), (2, "a"), (1, "b"), (0, "c")];
         stable_sort_by(&mut items, |x, y| x.0.cmp(&y.0));
         assert_eq!(items, [(0, "c"), (1, "a"), (1, "b"), (2, "b"), (2, "a")]);
+    }
+
+    #[wasm_bindgen_test]
+    fn contains_finds_what_str_contains_finds() {
+        for (text, part) in [
+            ("ann lee", "lee"),
+            ("ann lee", "ann lee"),
+            ("ann lee", ""),
+            ("", ""),
+            ("", "a"),
+            ("ann", "anne"),
+            ("élodie", "lo"),
+            ("élodie", "e"),
+            ("application/json; charset=utf-8", "json"),
+            ("text/html", "json"),
+        ] {
+            assert_eq!(contains(text, part), text.contains(part), "{text} / {part}");
+        }
     }
 
     #[wasm_bindgen_test]

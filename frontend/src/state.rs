@@ -8,7 +8,7 @@
 //! (`before=`) when the chat window scrolls up; only a hole above the first is a gap.
 
 use crate::format;
-use crate::sorting::{lowercase, stable_sort_by};
+use crate::sorting::{contains, lowercase, stable_sort_by};
 use protocol::{
     AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MAX_MESSAGE_BYTES,
     MessageView, ServerFrame, json_len,
@@ -215,7 +215,7 @@ pub fn matching(sorted: &[ListedAgent], filter: &str) -> Vec<usize> {
     sorted
         .iter()
         .enumerate()
-        .filter(|(_, row)| row.folded.contains(&needle))
+        .filter(|(_, row)| contains(&row.folded, &needle))
         .map(|(at, _)| at)
         .collect()
 }

@@ -71,7 +71,7 @@ struct SortedAgents {
 /// The agent list; `label` names the table for assistive technology.
 #[component]
 pub fn AgentList(label: &'static str) -> impl IntoView {
-    let ctx = expect_context::<ConsoleContext>();
+    let ctx = ConsoleContext::current();
     let menu_for = RwSignal::new(None::<AgentId>);
     let state = ctx.state;
     let filter = RwSignal::new(String::new());

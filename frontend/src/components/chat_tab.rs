@@ -29,7 +29,7 @@ const TOP_PX: f64 = 200.0;
 /// The Multi-Chat Table and the chat window.
 #[component]
 pub fn ChatTab() -> impl IntoView {
-    let ctx = expect_context::<ConsoleContext>();
+    let ctx = ConsoleContext::current();
     let state = ctx.state;
     let selected = ctx.selected;
     // The chat on show: the one chosen, else the one on show that ended (it stays
@@ -112,7 +112,7 @@ pub fn ChatTab() -> impl IntoView {
 /// One chat's window.
 #[component]
 fn ChatWindow(chat: ChatId) -> impl IntoView {
-    let ctx = expect_context::<ConsoleContext>();
+    let ctx = ConsoleContext::current();
     let drafts = ctx.drafts;
     let state = ctx.state;
     let me = ctx.me.id.clone();

@@ -57,6 +57,16 @@ pub struct ConsoleContext {
 }
 
 impl ConsoleContext {
+    /// The context of the console around the calling component (provided by
+    /// [`Console`]).
+    ///
+    /// Not `expect_context`: its panic message prints the type's name with `{:?}`, and
+    /// that alone brings Rust's escaping of strings and its Unicode tables (some 4 KB)
+    /// into the WASM; this message is plain text.
+    pub fn current() -> Self {
+        use_context::<ConsoleContext>().expect("a part of the console outside the console")
+    }
+
     /// Hands a frame to the link. It goes out on the open socket, or after the `hello`
     /// of the one being opened; while the link is down it is dropped, and sends of
     /// messages go out from the outbox with the next `hello` instead.
@@ -394,7 +404,7 @@ fn act_on(ctx: &ConsoleContext, notice: Notice) {
 /// The sub-tabs of a Control Panel tab.
 #[component]
 fn SubTabs(entries: Vec<(&'static str, Tab)>) -> impl IntoView {
-    let ctx = expect_context::<ConsoleContext>();
+    let ctx = ConsoleContext::current();
     let tab = ctx.tab;
     view! {
         <div class="subtabs" role="tablist">
@@ -409,7 +419,7 @@ fn SubTabs(entries: Vec<(&'static str, Tab)>) -> impl IntoView {
 /// The agent's own state, set from the panel; everyone who can see her sees it change.
 #[component]
 fn MyState() -> impl IntoView {
-    let ctx = expect_context::<ConsoleContext>();
+    let ctx = ConsoleContext::current();
     let state = ctx.state;
     let current = move || {
         state
@@ -463,7 +473,7 @@ fn page_visibility() -> RwSignal<bool> {
 /// is hidden.
 #[component]
 fn AlertToggles() -> impl IntoView {
-    let ctx = expect_context::<ConsoleContext>();
+    let ctx = ConsoleContext::current();
     let settings = ctx.alerts;
     let change = move |update: fn(&mut AlertSettings, bool)| {
         move |ev: leptos::ev::Event| {

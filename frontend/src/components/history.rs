@@ -14,7 +14,7 @@ const END_PX: i32 = 40;
 /// The History list.
 #[component]
 pub fn History() -> impl IntoView {
-    let ctx = expect_context::<ConsoleContext>();
+    let ctx = ConsoleContext::current();
     let (state, selected) = (ctx.state, ctx.selected);
     if state.with_untracked(|s| s.history_paging == HistoryPaging::NotLoaded) {
         ctx.catch_up.more_history();

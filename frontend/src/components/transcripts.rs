@@ -50,7 +50,7 @@ fn save_file(name: &str, text: &str, mime: &str) {
 /// The Transcripts view.
 #[component]
 pub fn Transcripts() -> impl IntoView {
-    let ctx = expect_context::<ConsoleContext>();
+    let ctx = ConsoleContext::current();
     let (text, agent, group, from, to) = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
