@@ -5,6 +5,10 @@
 //! for a bare handler. Lists of views are collected erased for the same reason:
 //! `.map(IntoAny::into_any).collect_view()`, so that every list has one type.
 //!
+//! A keyed list (Leptos's `<For>`) is `keyed_list(items, key, view)`, for the same reason:
+//! `<For>` compiles its keyed-list machinery once per item type and per closure, and
+//! behind [`keyed_list`] every list of the console is a list of one type, [`Row`].
+//!
 //! Why: Leptos compiles the machinery behind each of them (a render effect with its first
 //! build and rebuild, an effect's task, a handler's attachment) once per closure *type*,
 //! and every closure has a type of its own. Behind these helpers the closures share a
@@ -14,7 +18,7 @@
 //! allocation per reactive part and a dynamic call per update, neither of which a person
 //! can notice.
 
-use leptos::prelude::{AnyView, Effect, IntoAny, IntoView, LocalStorage};
+use leptos::prelude::{AnyView, Effect, For, IntoAny, IntoView, LocalStorage, view};
 use leptos::tachys::reactive_graph::SharedReactiveFunction;
 use std::sync::{Arc, Mutex};
 
@@ -45,4 +49,48 @@ pub fn effect(f: impl FnMut() + 'static) -> Effect<LocalStorage> {
 /// kind (click, input, …) rather than once per handler.
 pub fn handler<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
     Box::new(f)
+}
+
+/// A row of a [`keyed_list`]: its key, and what builds its view should the row be new.
+pub struct Row {
+    key: String,
+    view: Box<dyn FnOnce() -> AnyView + Send>,
+}
+
+impl std::fmt::Debug for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Row")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A keyed list, exactly as `<For each=items key=key children=view />`: whenever the
+/// signals `items` reads change, the rows of keys not shown before get their views (built
+/// by `view`), the rows of keys gone lose theirs, and the others keep theirs.
+pub fn keyed_list<T: Send + 'static>(
+    items: impl Fn() -> Vec<T> + Send + 'static,
+    key: impl Fn(&T) -> String + Send + 'static,
+    view: impl Fn(T) -> AnyView + Send + Sync + 'static,
+) -> AnyView {
+    let view: Arc<dyn Fn(T) -> AnyView + Send + Sync> = Arc::new(view);
+    let rows: Box<dyn Fn() -> Vec<Row> + Send> = Box::new(move || {
+        items()
+            .into_iter()
+            .map(|item| {
+                let view = Arc::clone(&view);
+                Row {
+                    key: key(&item),
+                    view: Box::new(move || view(item)),
+                }
+            })
+            .collect()
+    });
+    rows_view(rows)
+}
+
+/// The one `<For>` of the console.
+fn rows_view(rows: Box<dyn Fn() -> Vec<Row> + Send>) -> AnyView {
+    view! { <For each=rows key=|row: &Row| row.key.clone() children=|row: Row| (row.view)() /> }
+        .into_any()
 }

@@ -4,7 +4,7 @@
 
 use crate::components::console::ConsoleContext;
 use crate::format;
-use crate::live::{effect, handler, live, live_view};
+use crate::live::{effect, handler, keyed_list, live, live_view};
 use crate::state::{SortKey, matching, sort_agents};
 use crate::visible_rows::uniform;
 use leptos::prelude::*;
@@ -217,9 +217,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
             </thead>
             <tbody node_ref=body>
                 {live_view(move || spacer(slice().above))}
-                // Keyed by a string, as the console's other lists are, so Leptos's keyed-list
-                // code is compiled for one key type.
-                <For each=rows key=|(at, agent)| format!("{at}:{}:{}:{}", agent.id, agent.state.label(), agent.state_since) children=move |(at, agent)| {
+                {keyed_list(rows, |(at, agent)| format!("{at}:{}:{}:{}", agent.id, agent.state.label(), agent.state_since), move |(at, agent)| {
                     let id = agent.id.clone();
                     let menu_id = format!("menu-{}", agent.id);
                     let open = {
@@ -290,7 +288,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                             })}</td>
                         </tr>
                     }.into_any()
-                } />
+                })}
                 {live_view(move || spacer(slice().below))}
             </tbody>
         </table>

@@ -6,7 +6,7 @@ use crate::components::agent_list::ChatMark;
 use crate::components::console::ConsoleContext;
 use crate::components::history::History;
 use crate::format;
-use crate::live::{effect, handler, live, live_view};
+use crate::live::{effect, handler, keyed_list, live, live_view};
 use crate::state::{ConsoleState, too_long};
 use crate::visible_rows::varied;
 use leptos::html::Textarea;
@@ -71,7 +71,7 @@ pub fn ChatTab() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=rows key=|view| format!("{}:{}:{}:{:?}", view.id, view.last_seq, view.pending, view.status) children=move |view| {
+                    {keyed_list(rows, |view| format!("{}:{}:{}:{}", view.id, view.last_seq, view.pending, view.status == ChatStatus::Ended), move |view| {
                         let id = view.id.clone();
                         let mark = if view.pending {
                             ChatMark::RequiresResponse
@@ -96,7 +96,7 @@ pub fn ChatTab() -> impl IntoView {
                                 <td class="numeric">{(view.unread > 0).then(|| view! { <span class="unread" aria-label=format!("{} unread", view.unread)>{view.unread}</span> }.into_any())}</td>
                             </tr>
                         }.into_any()
-                    } />
+                    })}
                 </tbody>
             </table>
             {live_view(move || rows().is_empty().then(|| view! {
@@ -290,13 +290,13 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                 }))}
                 <ol style:padding-top=live(move || format!("{}px", shown.get().above.round() as i64))
                     style:padding-bottom=live(move || format!("{}px", shown.get().below.round() as i64))>
-                <For each=transcript key=|line| line.key.clone() children=|line| view! {
+                {keyed_list(transcript, |line| line.key.clone(), |line| view! {
                     <li class:mine=line.mine class:theirs=!line.mine data-line=line.id.attribute()>
                         <div class="meta"><span class="sender">{line.who}</span>" "<span class="time">{line.time}</span></div>
                         <div class="body">{line.body}</div>
                         {line.seen.then(|| view! { <div class="seen">"Seen"</div> }.into_any())}
                     </li>
-                }.into_any() />
+                }.into_any())}
             </ol></div>
             <p class="typing" aria-live="polite">{live_view(typing_note)}</p>
             {live_view(move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> }))}
