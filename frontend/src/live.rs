@@ -9,6 +9,10 @@
 //! `<For>` compiles its keyed-list machinery once per item type and per closure, and
 //! behind [`keyed_list`] every list of the console is a list of one type, [`Row`].
 //!
+//! An attribute whose typed name Leptos would compile for its own is written
+//! `{attr("aria-selected", value)}` where `aria-selected=value` would be: the same
+//! attribute on the element, set the same way, behind one type for every name.
+//!
 //! Why: Leptos compiles the machinery behind each of them (a render effect with its first
 //! build and rebuild, an effect's task, a handler's attachment) once per closure *type*,
 //! and every closure has a type of its own. Behind these helpers the closures share a
@@ -21,6 +25,11 @@
 use leptos::prelude::{AnyView, Effect, For, IntoAny, IntoView, LocalStorage, view};
 use leptos::tachys::reactive_graph::SharedReactiveFunction;
 use std::sync::{Arc, Mutex};
+
+/// An attribute by its name (`{attr("aria-hidden", "true")}` in a view), as
+/// `aria-hidden="true"` would be: Leptos compiles a typed attribute's code once per
+/// attribute name, and an attribute by name once for all of them.
+pub use leptos::tachys::html::attribute::custom::custom_attribute as attr;
 
 /// A reactive view part (text, child view or attribute value) that re-renders whenever
 /// the signals `f` reads change, exactly as the bare closure would.

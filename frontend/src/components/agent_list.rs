@@ -4,7 +4,7 @@
 
 use crate::components::console::ConsoleContext;
 use crate::format;
-use crate::live::{effect, handler, keyed_list, live, live_view};
+use crate::live::{attr, effect, handler, keyed_list, live, live_view};
 use crate::state::{SortKey, matching, sort_agents};
 use crate::visible_rows::uniform;
 use leptos::prelude::*;
@@ -155,7 +155,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
     let spacer = move |px: f64| {
         (px > 0.0).then(|| {
             view! {
-                <tr class="spacer" aria-hidden="true"><td colspan="5" style:height=format!("{}px", px.round() as i64)></td></tr>
+                <tr class="spacer" {attr("aria-hidden", "true")}><td {attr("colspan", "5")} style:height=format!("{}px", px.round() as i64)></td></tr>
             }
         })
     };
@@ -171,7 +171,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     if *k == key { *asc = !*asc } else { *k = key; *asc = true }
                 }))>
                     {title}
-                    <span class="sort-arrow" aria-hidden="true">{live_view(move || match aria_sort() {
+                    <span class="sort-arrow" {attr("aria-hidden", "true")}>{live_view(move || match aria_sort() {
                         "ascending" => "▲",
                         "descending" => "▼",
                         _ => "",
@@ -205,9 +205,9 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     on:input=handler(move |ev| filter.set(event_target_value(&ev))) />
             </label>
         </div>
-        <table class="agents" aria-label=label aria-rowcount=live(move || (shown.with(Vec::len) + 1).to_string())>
+        <table class="agents" {attr("aria-rowcount", live(move || (shown.with(Vec::len) + 1).to_string()))} aria-label=label>
             <thead>
-                <tr aria-rowindex="1">
+                <tr {attr("aria-rowindex", "1")}>
                     {header("Name", SortKey::Name)}
                     {header("Group", SortKey::Group)}
                     {header("State", SortKey::State)}
@@ -249,10 +249,10 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     let mark_id = id.clone();
                     let since = agent.state_since;
                     view! {
-                        <tr aria-rowindex=(at + 2).to_string()>
+                        <tr {attr("aria-rowindex", (at + 2).to_string())}>
                             <td class="name-cell">
-                                <button class="agent-name" aria-haspopup="menu" aria-expanded=live({ let open = open.clone(); move || open().to_string() })
-                                    aria-controls=menu_id.clone() on:click=handler(toggle)
+                                <button class="agent-name" {attr("aria-haspopup", "menu")} {attr("aria-expanded", live({ let open = open.clone(); move || open().to_string() }))}
+                                    {attr("aria-controls", menu_id.clone())} on:click=handler(toggle)
                                     on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) })>
                                     {agent.name.clone()}
                                 </button>
@@ -284,7 +284,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                             <td class="numeric">{live_view(move || if since > 0 { format::elapsed(now.get() - since) } else { String::new() })}</td>
                             <td>{live_view(move || {
                                 let m = mark(&mark_id);
-                                (m != ChatMark::None).then(|| view! { <span class=m.class() role="img" aria-label=m.label() title=m.label()></span> })
+                                (m != ChatMark::None).then(|| view! { <span class=m.class() role="img" aria-label=m.label() {attr("title", m.label())}></span> })
                             })}</td>
                         </tr>
                     }.into_any()

@@ -6,7 +6,7 @@ use crate::components::agent_list::ChatMark;
 use crate::components::console::ConsoleContext;
 use crate::components::history::History;
 use crate::format;
-use crate::live::{effect, handler, keyed_list, live, live_view};
+use crate::live::{attr, effect, handler, keyed_list, live, live_view};
 use crate::state::{ConsoleState, too_long};
 use crate::visible_rows::varied;
 use leptos::html::Textarea;
@@ -89,7 +89,7 @@ pub fn ChatTab() -> impl IntoView {
                         let waiting_since = view.waiting_since;
                         view! {
                             <tr class:current=live(is_current.clone()) class:pending=view.pending aria-current=live(move || is_current().then_some("true"))>
-                                <td><span class=mark.class() role="img" aria-label=mark.label() title=mark.label()></span></td>
+                                <td><span class=mark.class() role="img" aria-label=mark.label() {attr("title", mark.label())}></span></td>
                                 <td><button class="row-link" on:click=handler(choose)>{view.with.name.clone()}</button></td>
                                 <td>{view.with.group.to_string()}</td>
                                 <td class="numeric">{live_view(move || waiting_since.map(|t| format::elapsed(now.get() - t)).unwrap_or_default())}</td>
@@ -282,7 +282,7 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                     {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> }.into_any())}
                 }))}
             </header>
-            <div class="transcript" role="log" aria-label="Transcript" aria-live="polite" node_ref=list
+            <div class="transcript" role="log" aria-label="Transcript" {attr("aria-live", "polite")} node_ref=list
                 on:scroll=handler(move |_| shown.scrolled())>
                 {live_view(move || has_older().then(|| {
                     let load_older = load_older.clone();
@@ -298,12 +298,12 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
                     </li>
                 }.into_any())}
             </ol></div>
-            <p class="typing" aria-live="polite">{live_view(typing_note)}</p>
+            <p class="typing" {attr("aria-live", "polite")}>{live_view(typing_note)}</p>
             {live_view(move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> }))}
             <div class="composer">
                 <label for="your-message">"Your Message"</label>
                 {live_view(move || too_long_note().map(|why| view! { <p class="alert" role="status">{why}</p> }))}
-                <textarea id="your-message" node_ref=input rows="3"
+                <textarea id="your-message" {attr("rows", "3")} node_ref=input
                     prop:value=live(draft.clone())
                     disabled=live(ended_for_input)
                     on:input=handler(move |ev| {

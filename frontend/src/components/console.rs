@@ -7,7 +7,7 @@ use crate::components::agent_list::AgentList;
 use crate::components::chat_tab::ChatTab;
 use crate::components::transcripts::Transcripts;
 use crate::format;
-use crate::live::{effect, handler, live, live_view};
+use crate::live::{attr, effect, handler, live, live_view};
 use crate::state::{ConsoleState, Notice};
 use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
@@ -278,22 +278,22 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
             }))}
             <nav class="tabs" aria-label="Control Panel">
                 <div class="tablist" role="tablist" aria-label="Control Panel">
-                    <button role="tab" id="tab-status" aria-controls="panel" aria-selected=live(move || (top() == "status").to_string())
+                    <button role="tab" id="tab-status" {attr("aria-controls", "panel")} {attr("aria-selected", live(move || (top() == "status").to_string()))}
                         class:active=live(move || top() == "status") on:click=handler(move |_| select_top("status"))>"Status"</button>
-                    <button role="tab" id="tab-phone" aria-controls="panel" aria-selected=live(move || (top() == "phone").to_string())
+                    <button role="tab" id="tab-phone" {attr("aria-controls", "panel")} {attr("aria-selected", live(move || (top() == "phone").to_string()))}
                         class:active=live(move || top() == "phone") on:click=handler(move |_| select_top("phone"))>"Phone"</button>
-                    <button role="tab" id="tab-chat" class="with-count" aria-controls="panel" aria-describedby="chat-count"
-                        aria-selected=live(move || (top() == "chat").to_string())
+                    <button role="tab" id="tab-chat" class="with-count" {attr("aria-controls", "panel")} {attr("aria-describedby", "chat-count")}
+                        {attr("aria-selected", live(move || (top() == "chat").to_string()))}
                         class:active=live(move || top() == "chat") on:click=handler(move |_| select_top("chat"))>"Chat"</button>
                 </div>
                 // The count sits over the Chat tab; for assistive technology it is the tab's
                 // description and a status that is announced when it changes.
-                <span class=live(count_class) aria-hidden="true">{live_view(pending)}</span>
+                <span class=live(count_class) {attr("aria-hidden", "true")}>{live_view(pending)}</span>
                 <span id="chat-count" class="visually-hidden" role="status">
                     {live_view(move || format::requiring_response(pending() as usize))}
                 </span>
             </nav>
-            <section id="panel" class="panel" role="tabpanel" aria-labelledby=live(move || format!("tab-{}", top()))>
+            <section id="panel" class="panel" role="tabpanel" {attr("aria-labelledby", live(move || format!("tab-{}", top())))}>
                 {live_view(move || match tab.get() {
                     Tab::StatusAgentStatus => view! {
                         <SubTabs entries=vec![("Agent Status", Tab::StatusAgentStatus)] />
@@ -409,7 +409,7 @@ fn SubTabs(entries: Vec<(&'static str, Tab)>) -> impl IntoView {
     view! {
         <div class="subtabs" role="tablist">
             {entries.into_iter().map(|(label, target)| view! {
-                <button role="tab" aria-selected=live(move || (tab.get() == target).to_string())
+                <button role="tab" {attr("aria-selected", live(move || (tab.get() == target).to_string()))}
                     class:active=live(move || tab.get() == target) on:click=handler(move |_| tab.set(target))>{label}</button>
             }).map(IntoAny::into_any).collect_view()}
         </div>

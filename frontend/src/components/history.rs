@@ -4,7 +4,7 @@
 
 use crate::components::console::ConsoleContext;
 use crate::format;
-use crate::live::{handler, live_view};
+use crate::live::{attr, handler, live_view};
 use crate::state::HistoryPaging;
 use leptos::prelude::*;
 
@@ -38,7 +38,7 @@ pub fn History() -> impl IntoView {
     };
     let show_older = ctx.clone();
     view! {
-        <section class="history" aria-labelledby="history-title">
+        <section class="history" {attr("aria-labelledby", "history-title")}>
             <h2 id="history-title">"History"</h2>
             <ul class="history-list" on:scroll=handler(at_end)>
                 {live_view(move || rows().into_iter().map(|view| {
