@@ -71,7 +71,7 @@ pub fn ChatTab() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {keyed_list(rows, |view| format!("{}:{}:{}:{}", view.id, view.last_seq, view.pending, view.status == ChatStatus::Ended), move |view| {
+                    {keyed_list(rows, |view| format!("{}:{}:{}:{}:{}", view.id, view.last_seq, view.pending, view.status == ChatStatus::Ended, view.unread), move |view| {
                         let id = view.id.clone();
                         let mark = if view.pending {
                             ChatMark::RequiresResponse
