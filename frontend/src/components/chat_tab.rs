@@ -88,7 +88,7 @@ pub fn ChatTab() -> impl IntoView {
                         };
                         let waiting_since = view.waiting_since;
                         view! {
-                            <tr class:current=live(is_current.clone()) class:pending=view.pending aria-current=live(move || is_current().then_some("true"))>
+                            <tr class:current=live(is_current.clone()) class:pending=view.pending {attr("aria-current", live(move || is_current().then(|| "true".to_owned())))}>
                                 <td><span class=mark.class() role="img" aria-label=mark.label() {attr("title", mark.label())}></span></td>
                                 <td><button class="row-link" on:click=handler(choose)>{view.with.name.clone()}</button></td>
                                 <td>{view.with.group.to_string()}</td>

@@ -241,7 +241,7 @@ pub fn Transcripts() -> impl IntoView {
             </p>
             {live_view(move || next.get().is_some().then(|| view! {
                 <button class="quiet-dark" type="button" disabled=live(move || busy.get()) on:click=handler(further.clone())>
-                    {live(move || if searching_text() { "Search further back" } else { "Show more" })}
+                    {live(move || if searching_text() { "Search further back" } else { "Show more" }.to_owned())}
                 </button>
             }))}
             {live_view(move || open.get().map(|t| {
