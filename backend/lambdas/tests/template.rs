@@ -188,10 +188,10 @@ async fn every_listed_http_route_is_served_and_no_other() {
     .await
     .expect("starts");
     let status = |method: &str, path: &str| {
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
         let addr = server.addr;
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
         async move {
             let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
             stream.write_all(request.as_bytes()).await.expect("write");

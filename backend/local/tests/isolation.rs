@@ -319,7 +319,8 @@ async fn try_cell(world: &mut World, role: Role, target: Target, action: Action)
         }
         Action::Download => {
             let request = format!(
-                "GET /api/transcripts/{chat}/download?format=text HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+                "GET /api/transcripts/{chat}/download?format=text HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+                world.addr,
                 world.token(me)
             );
             let (status, body) = raw_http(world.addr, request.into_bytes()).await;
