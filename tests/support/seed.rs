@@ -128,6 +128,7 @@ pub async fn past_chats(
         &colleagues,
         count,
         now_ms() - 3_600_000,
+        colleagues.len(),
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot write the past chats: {e}"))

@@ -304,6 +304,16 @@ async fn connections_are_listed_per_agent(store: &dyn Store) {
         ann,
         vec![ConnectionId("c1".into()), ConnectionId("c2".into())]
     );
+    let mut both = store
+        .connections_of_agents(&t1, &["annie".into(), "ann".into(), "nobody".into()])
+        .await
+        .expect("list of several");
+    both.sort();
+    assert_eq!(
+        both,
+        ["c1", "c2", "c3"].map(|id| ConnectionId(id.into())),
+        "each agent's, of her tenant only; an agent without any adds none"
+    );
     let gone = store
         .delete_connection(&ConnectionId("c1".into()))
         .await

@@ -107,6 +107,20 @@ pub trait ConnectionStore: Send + Sync {
         tenant: &TenantId,
         agent: &AgentId,
     ) -> Result<Vec<ConnectionId>, StoreError>;
+    /// The connections of several agents of one tenant, in no particular order: what a
+    /// state change tells her partners with, in one read per hundred of them (DynamoDB's
+    /// BatchGetItem) rather than one each.
+    async fn connections_of_agents(
+        &self,
+        tenant: &TenantId,
+        agents: &[AgentId],
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let mut out = Vec::new();
+        for agent in agents {
+            out.extend(self.connections_of(tenant, agent).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// What became of a send.

@@ -18,7 +18,7 @@ mod common;
 
 use common::{Console, demo_store, http, say, sign_in, start_on};
 use console_domain::Chat;
-use console_domain::ports::ChatStore;
+use console_domain::ports::{ChatStore, DirectoryStore};
 use protocol::AgentId;
 use serde_json::json;
 use std::process::ExitCode;
@@ -34,6 +34,34 @@ const SENDS: usize = 200;
 const SMOKE_SENDS: usize = 20;
 /// Messages of the open chat with Bob (more than a resume's page).
 const OPEN_MESSAGES: usize = 60;
+/// The tenant's own traffic at the largest size, beside Ann's: pairs of other agents,
+/// ended chats per pair, messages per chat — 100 × 100 × 100 = 1,000,000 messages.
+const BUSY: Busy = Busy {
+    pairs: 100,
+    chats: 100,
+    messages: 100,
+};
+/// The same in a smoke run: 2,000 messages.
+const SMOKE_BUSY: Busy = Busy {
+    pairs: 10,
+    chats: 2,
+    messages: 100,
+};
+
+/// Other agents' chats in the tenant.
+#[derive(Debug, Clone, Copy)]
+struct Busy {
+    pairs: usize,
+    chats: usize,
+    messages: usize,
+}
+
+impl Busy {
+    fn messages(self) -> usize {
+        self.pairs * self.chats * self.messages
+    }
+}
+
 /// How much slower the largest size's median send may be than the smallest's, in the
 /// same run, and still count as flat (this machine is shared and noisy).
 const FLAT: f64 = 1.5;
@@ -42,6 +70,8 @@ const FLAT: f64 = 1.5;
 #[derive(Debug)]
 struct Figures {
     past: usize,
+    /// Messages in the tenant, Ann's and everyone else's.
+    tenant_messages: usize,
     welcome_bytes: usize,
     resume_frames: usize,
     resume_ms: f64,
@@ -78,17 +108,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (sizes, sends): (&[usize], usize) = if smoke {
-        (&SMOKE, SMOKE_SENDS)
+    let (sizes, sends, busy): (&[usize], usize, Busy) = if smoke {
+        (&SMOKE, SMOKE_SENDS, SMOKE_BUSY)
     } else {
-        (&FULL, SENDS)
+        (&FULL, SENDS, BUSY)
     };
     let mut all = Vec::new();
-    for &past in sizes {
+    for (n, &past) in sizes.iter().enumerate() {
         eprintln!("history benchmark: {past} past chats");
-        all.push(runtime.block_on(measure(past, sends)));
+        let busy = (n + 1 == sizes.len()).then_some(busy);
+        all.push(runtime.block_on(measure(past, busy, sends)));
     }
-    let fragment = report(&all, sends);
+    let fragment = report(&all, sends, busy);
     println!("{fragment}");
     if let Some(path) = out
         && let Err(error) = std::fs::write(&path, &fragment)
@@ -99,14 +130,59 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Everything at one size, on a server of its own.
-async fn measure(past: usize, sends: usize) -> Figures {
+/// Everything at one size, on a server of its own; `busy`, the tenant's other traffic.
+async fn measure(past: usize, busy: Option<Busy>, sends: usize) -> Figures {
     let data = tempfile::tempdir().expect("a temp dir");
     let store = demo_store(data.path()).await;
     let colleagues = ["cara", "dan", "eve", "finn", "sue"].map(AgentId::from);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
+    if let Some(busy) = busy {
+        // Before Ann's year, so that the search's first page reads the same chats at
+        // every size: the tenant's colleagues on the floor, two by two.
+        let started = Instant::now();
+        let tenant = console_local::demo::directory()
+            .into_iter()
+            .find(|(tenant, _)| tenant.id.as_str() == "acme")
+            .expect("the demo tenant");
+        let mut agents = tenant.1;
+        let floor: Vec<AgentId> = (0..busy.pairs * 2)
+            .map(|n| AgentId::from(format!("floor{n:04}").as_str()))
+            .collect();
+        agents.extend(floor.iter().map(|id| console_domain::model::Agent {
+            tenant: "acme".into(),
+            id: id.clone(),
+            name: format!("Floor Agent {id}"),
+            group: "floor".into(),
+            role: protocol::Role::Agent,
+            state: protocol::AgentState::LoggedOut,
+            state_since: 0,
+        }));
+        store
+            .put_tenant(&tenant.0, &agents)
+            .await
+            .expect("the floor joins the directory");
+        let pairs: Vec<(AgentId, AgentId)> = floor
+            .chunks(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect();
+        console_local::demo::chatter(
+            store.as_ref(),
+            &"acme".into(),
+            &pairs,
+            busy.chats,
+            busy.messages,
+            now - 3_600_000 - (past as i64 + 1) * 60_000,
+        )
+        .await
+        .expect("the tenant's traffic is written");
+        eprintln!(
+            "history benchmark: {} messages of the floor written in {:.0} s",
+            busy.messages(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     console_local::demo::past_chats(
         store.as_ref(),
         &"acme".into(),
@@ -114,6 +190,7 @@ async fn measure(past: usize, sends: usize) -> Figures {
         &colleagues,
         past,
         now - 3_600_000,
+        colleagues.len(),
     )
     .await
     .expect("the past chats are written");
@@ -215,6 +292,7 @@ async fn measure(past: usize, sends: usize) -> Figures {
     times.sort_by(f64::total_cmp);
     Figures {
         past,
+        tenant_messages: past * 2 + OPEN_MESSAGES + busy.map_or(0, Busy::messages),
         welcome_bytes,
         resume_frames,
         resume_ms,
@@ -238,11 +316,13 @@ fn percentile(sorted: &[f64], at: f64) -> f64 {
     sorted[index.min(sorted.len() - 1)]
 }
 
-fn report(all: &[Figures], sends: usize) -> String {
+fn report(all: &[Figures], sends: usize, busy: Busy) -> String {
     let mut out = String::from("## A year of use: an agent's history (local server)\n\n");
     out.push_str(&format!(
         "Per size, a fresh local server (durable embedded store) with Ann's past chats (two \
-         messages each, ended) and one open chat with Bob. A new tab of Ann's: the `welcome` \
+         messages each, ended) and one open chat with Bob; at the largest size the tenant \
+         also holds {} messages of {} other pairs of agents ({} ended chats of {} messages \
+         each, all before Ann's), written straight into the store. A new tab of Ann's: the `welcome` \
          (bytes, as JSON), the frames that follow it until the console falls silent for \
          300 ms, and the time until the last of them; the first page of History \
          (`GET /api/chats?status=ended&limit=20`); the first page of Sue's transcript search \
@@ -251,13 +331,18 @@ fn report(all: &[Figures], sends: usize) -> String {
          until acknowledged (paced under the send quota). DynamoDB requests per message, \
          per state change and per sign-in are counted by \
          `backend/store-dynamo/tests/cost_shape.rs` and `docs/scaling.md`.\n\n",
+        busy.messages(),
+        busy.pairs,
+        busy.pairs * busy.chats,
+        busy.messages,
         console_domain::service::CHATS_LOOKED_AT
     ));
-    out.push_str("| past chats | welcome | new-tab frames | resume | History page | search, first page | send → ack p50 | p99 |\n|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| past chats | messages in the tenant | welcome | new-tab frames | resume | History page | search, first page | send → ack p50 | p99 |\n|---|---|---|---|---|---|---|---|---|\n");
     for figures in all {
         out.push_str(&format!(
-            "| {} | {} bytes | {} | {:.1} ms | {:.1} ms | {:.1} ms{} | {:.2} ms | {:.2} ms |\n",
+            "| {} | {} | {} bytes | {} | {:.1} ms | {:.1} ms | {:.1} ms{} | {:.2} ms | {:.2} ms |\n",
             figures.past,
+            figures.tenant_messages,
             figures.welcome_bytes,
             figures.resume_frames,
             figures.resume_ms,

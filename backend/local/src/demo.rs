@@ -19,9 +19,10 @@ pub fn directory() -> Vec<(Tenant, Vec<Agent>)> {
 /// Writes `count` past chats of `agent` into `store`: one after the other with each of
 /// `colleagues` in turn, two messages each ("Past question n" from her, "Past answer n"
 /// back), chat `past-{n:05}` ending a minute after the one before and the last at
-/// `last_end` (ms). One chat with each colleague at a time (a pair has one open chat at
-/// once), written together: the embedded store commits concurrent writes together. Each
-/// chat is in the groups the directory has its participants in.
+/// `last_end` (ms). Up to `at_once` chats are written together, each with another
+/// colleague (a pair has one open chat at once): the embedded store commits concurrent
+/// writes together (a DynamoDB emulator may take them one at a time). Each chat is in the
+/// groups the directory has its participants in.
 pub async fn past_chats(
     store: &dyn Store,
     tenant: &TenantId,
@@ -29,6 +30,7 @@ pub async fn past_chats(
     colleagues: &[AgentId],
     count: usize,
     last_end: i64,
+    at_once: usize,
 ) -> Result<(), StoreError> {
     if colleagues.is_empty() {
         return Err(StoreError::permanent("past chats need colleagues"));
@@ -42,7 +44,7 @@ pub async fn past_chats(
         groups.push(own_group.clone().zip(group(colleague).await?));
     }
     let numbers: Vec<usize> = (0..count).collect();
-    for batch in numbers.chunks(colleagues.len()) {
+    for batch in numbers.chunks(at_once.clamp(1, colleagues.len())) {
         let writes = batch.iter().map(|&n| {
             let with = &colleagues[n % colleagues.len()];
             let groups = groups[n % colleagues.len()].clone();
@@ -75,6 +77,57 @@ pub async fn past_chats(
         for written in futures_util::future::join_all(writes).await {
             written?;
         }
+    }
+    Ok(())
+}
+
+/// Writes a tenant's traffic among other agents into `store`: for each of `pairs`,
+/// `chats` ended chats one after the other (`busy-{pair}-{n}`), each of `messages`
+/// messages answering each other, the last ended at `last_end` (ms) and each a minute
+/// before the next. The pairs are written together. With it, a benchmark's tenant holds
+/// a million messages without going through a million requests' worth of wait.
+pub async fn chatter(
+    store: &dyn Store,
+    tenant: &TenantId,
+    pairs: &[(AgentId, AgentId)],
+    chats: usize,
+    messages: usize,
+    last_end: i64,
+) -> Result<(), StoreError> {
+    let group = async |id: &AgentId| -> Result<Option<GroupId>, StoreError> {
+        Ok(store.agent(tenant, id).await?.map(|agent| agent.group))
+    };
+    let writes = pairs.iter().enumerate().map(|(p, (a, b))| async move {
+        let groups = group(a).await?.zip(group(b).await?);
+        for n in 0..chats {
+            let ended = last_end - (chats - 1 - n) as i64 * 60_000;
+            let id = ChatId::from(format!("busy-{p:04}-{n:05}").as_str());
+            let chat = Chat::new(
+                tenant.clone(),
+                id.clone(),
+                a.clone(),
+                b.clone(),
+                ended - 600_000,
+                None,
+            );
+            let chat = match &groups {
+                Some((own, theirs)) => chat.in_groups([own.clone(), theirs.clone()]),
+                None => chat,
+            };
+            store.open_chat(&chat).await?;
+            for m in 0..messages {
+                let from = if m % 2 == 0 { a } else { b };
+                let body = format!("Consult {n}, line {m}: the customer's order is on hold");
+                store
+                    .append_message(tenant, &id, from, &format!("m{m}"), &body, ended - 1_000)
+                    .await?;
+            }
+            store.end_chat(tenant, &id, a, ended).await?;
+        }
+        Ok::<(), StoreError>(())
+    });
+    for written in futures_util::future::join_all(writes).await {
+        written?;
     }
     Ok(())
 }

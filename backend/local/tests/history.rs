@@ -77,6 +77,7 @@ async fn ann_s_year(store: &dyn Store) {
         &colleagues,
         ENDED,
         1_800_000_000_000,
+        colleagues.len(),
     )
     .await
     .expect("past chats written");

@@ -158,6 +158,28 @@ impl ConnectionStore for DynamoStore {
             .map(ConnectionId)
             .collect())
     }
+
+    async fn connections_of_agents(
+        &self,
+        tenant: &TenantId,
+        agents: &[AgentId],
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let mut agents = agents.to_vec();
+        agents.sort();
+        agents.dedup();
+        Ok(self
+            .get_items(
+                agents
+                    .iter()
+                    .map(|agent| keys::connection_set(tenant, agent))
+                    .collect(),
+            )
+            .await?
+            .iter()
+            .flat_map(|set| set.strings(keys::CONNS))
+            .map(ConnectionId)
+            .collect())
+    }
 }
 
 /// The index items of a connection: by its agent, by her group, and among the

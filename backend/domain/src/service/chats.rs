@@ -292,10 +292,7 @@ impl ChatService<'_> {
             ),
         };
         let more = chats.len() > limit;
-        let mut views = Vec::with_capacity(limit);
-        for chat in chats.iter().take(limit) {
-            views.push(self.chat_view(chat, &who.agent).await?);
-        }
+        let views = self.chat_views(chats.iter().take(limit), who).await?;
         let next = more.then(|| chats.get(limit - 1).map(next)).flatten();
         Ok((views, next))
     }

@@ -63,10 +63,14 @@ impl ChatService<'_> {
             .await?;
         let covered: BTreeSet<&AgentId> = seeing.iter().map(|c| &c.agent).collect();
         let mut watchers: BTreeSet<ConnectionId> = seeing.iter().map(|c| c.id.clone()).collect();
-        for partner in self.partners(who).await? {
-            if !covered.contains(&partner) {
-                watchers.extend(self.store.connections_of(&who.tenant, &partner).await?);
-            }
+        let mut partners = self.partners(who).await?;
+        partners.retain(|partner| !covered.contains(partner));
+        if !partners.is_empty() {
+            watchers.extend(
+                self.store
+                    .connections_of_agents(&who.tenant, &partners)
+                    .await?,
+            );
         }
         let watchers = watchers
             .into_iter()

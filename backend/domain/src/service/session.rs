@@ -228,10 +228,9 @@ impl ChatService<'_> {
             .store
             .open_chats_of(&who.tenant, &who.agent, None, WELCOME_CHATS + 1)
             .await?;
-        let mut views = Vec::with_capacity(open.len());
-        for chat in open.iter().take(WELCOME_CHATS) {
-            views.push(self.chat_view(chat, &who.agent).await?);
-        }
+        let views = self
+            .chat_views(open.iter().take(WELCOME_CHATS), who)
+            .await?;
         let pending_chats = self.store.pending_count(&who.tenant, &who.agent).await?;
         let welcome = welcome_page(me.view(), views, open.len() > WELCOME_CHATS, pending_chats);
         let ServerFrame::Welcome {

@@ -3,6 +3,8 @@
 //! - what one chat message costs in AWS, with 10 to 10,000 agents connected: our design
 //!   (the real `ChatService` over the real `DynamoStore`, against moto) beside the
 //!   connection-Scan broadcast of AWS's serverless WebSocket chat sample;
+//! - what an agent's operations cost in DynamoDB with 1 to 20,000 past chats behind her
+//!   (issue "A year of use");
 //! - the Lambda functions: their arm64 bootstraps' sizes, and how long each takes from
 //!   its process's start to asking the Runtime API for its first event.
 //!
@@ -20,6 +22,7 @@ mod moto;
 mod capacity;
 mod connected;
 mod functions;
+mod history_cost;
 mod message_cost;
 mod our_design;
 mod prices;
@@ -77,11 +80,20 @@ async fn run() -> anyhow::Result<()> {
         &[10, 100, 1_000, 10_000]
     };
     let runs = if options.smoke { 3 } else { 20 };
+    let histories: &[usize] = if options.smoke {
+        &[1, 10]
+    } else {
+        &[1, 100, 2_000, 20_000]
+    };
 
     let cost = message_cost::section(sizes, options.smoke)
         .await
         .context("cost per message")?;
     println!("{cost}");
+    let history = history_cost::section(histories)
+        .await
+        .context("a year of use")?;
+    println!("{history}");
     let lambdas = tokio::task::spawn_blocking(move || functions::section(runs))
         .await
         .context("the Lambda functions' measurement stopped")?
@@ -89,7 +101,7 @@ async fn run() -> anyhow::Result<()> {
     println!("{lambdas}");
 
     if let Some(out) = options.out {
-        std::fs::write(&out, format!("{cost}\n{lambdas}"))
+        std::fs::write(&out, format!("{cost}\n{history}\n{lambdas}"))
             .with_context(|| format!("cannot write {}", out.display()))?;
         eprintln!("aws bench: wrote {}", out.display());
     }

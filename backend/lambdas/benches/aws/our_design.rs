@@ -23,7 +23,14 @@ use std::sync::Mutex;
 const SEEDING_CONCURRENCY: usize = 8;
 
 /// A clock that ticks one millisecond per reading.
-struct Clockwork(Mutex<i64>);
+pub struct Clockwork(Mutex<i64>);
+
+impl Clockwork {
+    /// A clock whose first reading is just after `now` (ms).
+    pub fn at(now: i64) -> Self {
+        Clockwork(Mutex::new(now))
+    }
+}
 
 impl Clock for Clockwork {
     fn now_ms(&self) -> i64 {
@@ -102,7 +109,7 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
         .await?;
 
     let pusher = CountingPusher::default();
-    let clock = Clockwork(Mutex::new(2_000_000));
+    let clock = Clockwork::at(2_000_000);
     let service = ChatService {
         store: &store,
         pusher: &pusher,

@@ -39,7 +39,14 @@ fn moto_program() -> PathBuf {
 
 /// The server's `PYTHONPATH`: the folder of `one_at_a_time/sitecustomize.py` first.
 fn python_path() -> std::ffi::OsString {
-    let ours = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/moto/one_at_a_time");
+    // Every package that includes this module is a sibling of the store's, under backend/.
+    let ours =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../store-dynamo/tests/moto/one_at_a_time");
+    assert!(
+        ours.join("sitecustomize.py").exists(),
+        "no {}/sitecustomize.py",
+        ours.display()
+    );
     let inherited = std::env::var_os("PYTHONPATH").unwrap_or_default();
     let inherited = std::env::split_paths(&inherited).filter(|p| !p.as_os_str().is_empty());
     std::env::join_paths(std::iter::once(ours).chain(inherited)).expect("a PYTHONPATH")
