@@ -29,6 +29,14 @@ const PARTNER: &str = "partner";
 /// The agent the load is measured for: a group of three.
 const LOADER: &str = "loader";
 
+/// The agent whose sign-in is measured with a year behind her, in a tenant of her own
+/// per size (`year{past}`), and her colleagues there.
+const YEAR_AGENT: &str = "me";
+const YEAR_COLLEAGUES: [&str; 3] = ["cara", "dan", "eve"];
+/// How much slower sign-in with the most past chats may be than with the fewest, in the
+/// same run, and still count as flat (this machine is shared and noisy).
+const FLAT: f64 = 1.5;
+
 /// A frame gap over this (ms) is a visible stutter.
 const JANK_MS: f64 = 50.0;
 
@@ -39,6 +47,8 @@ struct Sizes {
     messages: usize,
     loads: usize,
     renders: usize,
+    /// Past chats behind the agent whose sign-in is measured, one size each.
+    histories: &'static [usize],
 }
 
 const FULL: Sizes = Sizes {
@@ -46,6 +56,7 @@ const FULL: Sizes = Sizes {
     messages: 10_000,
     loads: 9,
     renders: 5,
+    histories: &[1, 100, 2_000, 20_000],
 };
 
 const SMOKE: Sizes = Sizes {
@@ -53,6 +64,7 @@ const SMOKE: Sizes = Sizes {
     messages: 300,
     loads: 3,
     renders: 3,
+    histories: &[1, 100],
 };
 
 /// What the command line asks for.
@@ -248,7 +260,16 @@ async fn prepare(data: &Path, sizes: Sizes) -> anyhow::Result<LongChat> {
     ] {
         agents.push(json!({"id": id, "name": name, "group": "desk", "role": "agent"}));
     }
-    let file = json!({"tenants": [{"id": TENANT, "name": "Benchmark Center", "agents": agents}]});
+    let mut tenants = vec![json!({"id": TENANT, "name": "Benchmark Center", "agents": agents})];
+    for &past in sizes.histories {
+        let people: Vec<Value> = std::iter::once(YEAR_AGENT)
+            .chain(YEAR_COLLEAGUES)
+            .map(|id| json!({"id": id, "name": format!("{id} of year {past}"), "group": "desk", "role": "agent"}))
+            .collect();
+        tenants
+            .push(json!({"id": year(past), "name": format!("A year of {past}"), "agents": people}));
+    }
+    let file = json!({ "tenants": tenants });
     let chat = LongChatSpec {
         tenant: TENANT,
         id: "long-chat",
@@ -256,13 +277,24 @@ async fn prepare(data: &Path, sizes: Sizes) -> anyhow::Result<LongChat> {
         messages: sizes.messages,
     };
     let mut chats = seed::seed(data, &file, &[chat]).await?;
+    for &past in sizes.histories {
+        seed::past_chats(data, &year(past), YEAR_AGENT, &YEAR_COLLEAGUES, past).await?;
+        eprintln!("console benchmark: {past} past chats written");
+    }
     chats.pop().context("the long chat was not written")
+}
+
+/// The tenant of the agent with `past` chats behind her.
+fn year(past: usize) -> String {
+    format!("year{past}")
 }
 
 /// What the browser measured.
 #[derive(Debug, Default)]
 struct Timings {
     loads: Vec<f64>,
+    /// Per size of history: past chats, and the loads from navigation to interactive.
+    year_loads: Vec<(usize, Vec<f64>)>,
     list_renders: Vec<f64>,
     keystrokes: Vec<f64>,
     list_rows: usize,
@@ -303,13 +335,23 @@ async fn in_page(browser: &Browser, what: &str, script: &str) -> anyhow::Result<
 /// Signs `agent` in through the HTTP API and keeps the session in the tab, as the
 /// console's own sign-in does.
 async fn sign_in_as(browser: &Browser, base: &str, agent: &str) -> anyhow::Result<()> {
+    sign_in_to(browser, base, TENANT, agent).await
+}
+
+/// Signs `agent` of `tenant` in, as [`sign_in_as`].
+async fn sign_in_to(
+    browser: &Browser,
+    base: &str,
+    tenant: &str,
+    agent: &str,
+) -> anyhow::Result<()> {
     browser.client.goto(&format!("{base}/")).await?;
     in_page(
         browser,
         "the sign-in",
         &format!(
             r#"fetch('/api/dev/sign-in', {{method: 'POST', headers: {{'content-type': 'application/json'}},
-                 body: JSON.stringify({{tenant: '{TENANT}', agent: '{agent}'}})}})
+                 body: JSON.stringify({{tenant: '{tenant}', agent: '{agent}'}})}})
                .then(r => r.ok ? r.json() : Promise.reject('HTTP ' + r.status))
                .then(s => {{ sessionStorage.setItem('agent-console.session', JSON.stringify(s)); window.__bench = true; }})
                .catch(e => {{ window.__bench = {{error: String(e)}}; }});"#
@@ -371,6 +413,17 @@ async fn measure(
         timings.loads.push(load(browser, &base).await?);
     }
     eprintln!("console benchmark: loads measured");
+
+    // Sign-in with a year behind her: the same loads, with 1 to 20,000 past chats.
+    for &past in sizes.histories {
+        sign_in_to(browser, &base, &year(past), YEAR_AGENT).await?;
+        let mut loads = Vec::with_capacity(sizes.loads);
+        for _ in 0..sizes.loads {
+            loads.push(load(browser, &base).await?);
+        }
+        timings.year_loads.push((past, loads));
+    }
+    eprintln!("console benchmark: sign-in with a year behind measured");
 
     // The agent list of the big group: rendering it, filtering it.
     sign_in_as(browser, &base, LISTER).await?;
@@ -606,8 +659,16 @@ fn report(size: &ConsoleSize, t: &Timings, options: &Options) -> String {
          in the page with `performance.now()`, from a change made at the start of a frame \
          (`requestAnimationFrame`) until that frame is rendered with it, and navigation from the Navigation Timing start to the console's \
          `performance.mark(\"console-interactive\")`. A directory of {} agents in one group and a chat of \
-         {} messages are written into the server's store before it starts.\n\n",
-        sizes.agents, sizes.messages
+         {} messages are written into the server's store before it starts, and, for sign-in after \
+         a year, an agent with {} past chats behind her (a tenant each).\n\n",
+        sizes.agents,
+        sizes.messages,
+        sizes
+            .histories
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     out.push_str("| measure | value |\n|---|---|\n");
     out.push_str(&format!(
@@ -627,6 +688,14 @@ fn report(size: &ConsoleSize, t: &Timings, options: &Options) -> String {
         median(&t.loads),
         max(&t.loads)
     ));
+    for (past, loads) in &t.year_loads {
+        out.push_str(&format!(
+            "| with {past} past chats (ended, two messages each): navigation to interactive, median / max of {} loads | {:.0} ms / {:.0} ms |\n",
+            loads.len(),
+            median(loads),
+            max(loads)
+        ));
+    }
     out.push_str(&format!(
         "| agent list of {} agents: render (tab switch to painted), median / max of {} | {:.1} ms / {:.1} ms |\n",
         t.listed,
@@ -677,6 +746,17 @@ fn report(size: &ConsoleSize, t: &Timings, options: &Options) -> String {
         "- Goal: interactive < 300 ms after navigation — {} (median {load:.0} ms)\n",
         goal(load < 300.0)
     ));
+    if let (Some((fewest, few_loads)), Some((most, most_loads))) =
+        (t.year_loads.first(), t.year_loads.last())
+    {
+        let ratio = median(most_loads) / median(few_loads);
+        out.push_str(&format!(
+            "- Goal: sign-in with {most} past chats within {FLAT}× of {fewest} in the same run — {} (median {:.0} ms against {:.0} ms: {ratio:.2}×)\n",
+            goal(ratio <= FLAT),
+            median(most_loads),
+            median(few_loads)
+        ));
+    }
     let worst_key = max(&t.keystrokes);
     out.push_str(&format!(
         "- Goal: filter keystroke < 16 ms with {} agents — {} (max {worst_key:.1} ms, median {:.1} ms)\n",
