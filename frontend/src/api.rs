@@ -128,9 +128,9 @@ pub async fn transcripts(token: &str, query: &str) -> Result<TranscriptList, Api
     read(call("GET", &path, token).await)
 }
 
-/// One whole transcript.
-pub async fn transcript(token: &str, chat: &ChatId) -> Result<Transcript, ApiFailure> {
-    let path = format!("/api/transcripts/{chat}");
+/// A page of a transcript: its messages after number `after`.
+pub async fn transcript(token: &str, chat: &ChatId, after: u64) -> Result<Transcript, ApiFailure> {
+    let path = format!("/api/transcripts/{chat}?after={after}");
     read(call("GET", &path, token).await)
 }
 

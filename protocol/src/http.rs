@@ -107,11 +107,15 @@ pub struct TranscriptList {
     pub searched_to: Option<i64>,
 }
 
-/// `GET /api/transcripts/{id}`: one whole transcript.
+/// `GET /api/transcripts/{id}?after=N&limit=P`: a page of one transcript, its messages
+/// after number N (from the first without it), and the download: the whole of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transcript {
     pub chat: TranscriptSummary,
     pub messages: Vec<MessageView>,
+    /// Where the next page starts (`after=`), if the chat has more messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<u64>,
 }
 
 /// `GET /api/me`: who the bearer token speaks for.

@@ -4,7 +4,7 @@
 use crate::app::App;
 use crate::download;
 use console_domain::service::{
-    ChatCursor, ChatPage, MAX_TRANSCRIPTS, TranscriptCursor, TranscriptFilter,
+    ChatCursor, ChatPage, MAX_PAGE, MAX_TRANSCRIPTS, TranscriptCursor, TranscriptFilter,
 };
 use console_domain::{DomainError, Identity};
 use lambda_http::{Body, Request, Response};
@@ -181,11 +181,19 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
         }
         ("GET", ["api", "transcripts", chat]) => {
             let who = authenticate(request, app)?;
-            json(200, &service.transcript(&who, &ChatId::from(*chat)).await?)
+            let after = query_number(request, "after")?.unwrap_or(0);
+            let limit = query_number(request, "limit")?
+                .map_or(MAX_PAGE, |n| usize::try_from(n).unwrap_or(MAX_PAGE));
+            json(
+                200,
+                &service
+                    .transcript(&who, &ChatId::from(*chat), after, limit)
+                    .await?,
+            )
         }
         ("GET", ["api", "transcripts", chat, "download"]) => {
             let who = authenticate(request, app)?;
-            let transcript = service.transcript(&who, &ChatId::from(*chat)).await?;
+            let transcript = service.whole_transcript(&who, &ChatId::from(*chat)).await?;
             let format = query_text(request, "format").unwrap_or_else(|| "text".into());
             download::respond(&transcript, &format)
         }

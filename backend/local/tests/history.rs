@@ -432,6 +432,74 @@ async fn a_year_of_transcripts_is_listed_and_searched_a_bounded_page_at_a_time()
     assert_eq!(transcript_ids(&pages), ["long"]);
     assert_eq!(chat_ids(&pages[0]["transcripts"]), Vec::<String>::new());
 
+    // Reading that chat's transcript: a page of messages at a time, each naming where
+    // the next starts; the download is the whole of it.
+    let mut after = Some(0);
+    let mut read = Vec::new();
+    while let Some(from) = after {
+        let (status, page) = http(
+            addr,
+            "GET",
+            &format!("/api/transcripts/long?after={from}"),
+            Some(&ivan),
+            "",
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let messages = page["messages"].as_array().expect("messages");
+        assert!(messages.len() <= console_domain::service::MAX_PAGE);
+        read.extend(
+            messages
+                .iter()
+                .map(|m| m["seq"].as_u64().expect("a number")),
+        );
+        after = page["next"].as_u64();
+        assert!(read.len() <= long as usize, "the pages end");
+    }
+    assert_eq!(
+        read,
+        (1..=long).collect::<Vec<_>>(),
+        "every message once, in order"
+    );
+    let (status, page) = http(
+        addr,
+        "GET",
+        "/api/transcripts/long?after=2490&limit=5",
+        Some(&ivan),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["messages"].as_array().map(Vec::len), Some(5));
+    assert_eq!(page["next"], 2495);
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/api/transcripts/long?after=x",
+        Some(&ivan),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (status, &body["code"]),
+        (400, &json!("bad_request")),
+        "{body}"
+    );
+    let (status, whole) = http(
+        addr,
+        "GET",
+        "/api/transcripts/long/download?format=json",
+        Some(&ivan),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        whole["messages"].as_array().map(Vec::len),
+        Some(long as usize),
+        "the download is the whole chat"
+    );
+
     // Filters by time, agent and group resolve through their keys.
     let (from, to) = (past_started(990), past_started(1000));
     let pages = transcript_pages(addr, &sue, &format!("from={from}&to={to}")).await;

@@ -137,8 +137,29 @@ pub fn Transcripts() -> impl IntoView {
     let read = move |id: ChatId| {
         let token = read_token.clone();
         spawn_local(async move {
-            match api::transcript(&token, &id).await {
+            match api::transcript(&token, &id, 0).await {
                 Ok(transcript) => open.set(Some(transcript)),
+                Err(failure) => problem.set(Some(failure.message)),
+            }
+        });
+    };
+    // The next page of the transcript being read, added below what is shown.
+    let more_token = ctx.token.clone();
+    let read_more = move |_| {
+        let Some((id, after)) =
+            open.with_untracked(|t| t.as_ref().and_then(|t| Some((t.chat.id.clone(), t.next?))))
+        else {
+            return;
+        };
+        let token = more_token.clone();
+        spawn_local(async move {
+            match api::transcript(&token, &id, after).await {
+                Ok(page) => open.update(|shown| {
+                    if let Some(shown) = shown.as_mut().filter(|t| t.chat.id == id) {
+                        shown.messages.extend(page.messages);
+                        shown.next = page.next;
+                    }
+                }),
                 Err(failure) => problem.set(Some(failure.message)),
             }
         });
@@ -262,6 +283,7 @@ pub fn Transcripts() -> impl IntoView {
                                 }
                             }).map(IntoAny::into_any).collect_view()}
                         </ol></div>
+                        {t.next.map(|_| view! { <button class="quiet-dark" on:click=handler(read_more.clone())>"Show more messages"</button> })}
                         <button class="quiet-dark" on:click=handler(move |_| open.set(None))>"Close transcript"</button>
                     </article>
                 }

@@ -275,23 +275,58 @@ impl ChatService<'_> {
         Ok(directory)
     }
 
-    /// One whole transcript, for a supervisor of its tenant or a participant.
+    /// A page of a transcript — at most `limit` (≤ [`MAX_PAGE`]) messages after number
+    /// `after` — for a supervisor of its tenant or a participant.
     pub async fn transcript(
         &self,
         who: &Identity,
         chat_id: &ChatId,
+        after: u64,
+        limit: usize,
     ) -> Result<Transcript, DomainError> {
-        let me = self.agent(who).await?;
-        let chat = match self.store.chat(&who.tenant, chat_id).await? {
-            Some(chat) if me.role == Role::Supervisor || chat.has_participant(&who.agent) => chat,
-            _ => return Err(not_your_chat(chat_id)),
-        };
+        let chat = self.readable_chat(who, chat_id).await?;
+        let directory = self.names(&who.tenant, std::slice::from_ref(&chat)).await?;
+        let messages = self
+            .store
+            .messages(&chat.tenant, &chat.id, after, limit.clamp(1, MAX_PAGE))
+            .await?;
+        let next = messages
+            .last()
+            .map(|last| last.seq)
+            .filter(|&seq| seq < chat.last_seq);
+        Ok(Transcript {
+            chat: summary(&chat, &directory),
+            messages: messages.iter().map(Message::view).collect(),
+            next,
+        })
+    }
+
+    /// One whole transcript, for its download: bounded by the chat, read a page at a time.
+    pub async fn whole_transcript(
+        &self,
+        who: &Identity,
+        chat_id: &ChatId,
+    ) -> Result<Transcript, DomainError> {
+        let chat = self.readable_chat(who, chat_id).await?;
         let directory = self.names(&who.tenant, std::slice::from_ref(&chat)).await?;
         let messages = self.all_messages(&chat).await?;
         Ok(Transcript {
             chat: summary(&chat, &directory),
             messages: messages.iter().map(Message::view).collect(),
+            next: None,
         })
+    }
+
+    /// The chat, if `who` may read its transcript: a supervisor of its tenant, or one of
+    /// its participants.
+    async fn readable_chat(&self, who: &Identity, chat_id: &ChatId) -> Result<Chat, DomainError> {
+        let me = self.agent(who).await?;
+        match self.store.chat(&who.tenant, chat_id).await? {
+            Some(chat) if me.role == Role::Supervisor || chat.has_participant(&who.agent) => {
+                Ok(chat)
+            }
+            _ => Err(not_your_chat(chat_id)),
+        }
     }
 
     async fn all_messages(&self, chat: &Chat) -> Result<Vec<Message>, DomainError> {
