@@ -1,14 +1,20 @@
 //! The console's chat state, as plain data: what the server said, what the agent typed
 //! and has not seen acknowledged yet, and the derived views the UI shows (the Multi-Chat
 //! Table's order, the History list, the Chat tab's count). The one thing it asks of the
-//! browser is how to fold a name to lower case ([`lowercase`]).
+//! browser is how to fold a name to lower case ([`crate::sorting::lowercase`]).
 //!
 //! A console does not hold a chat's whole history: per chat, the messages from the first
 //! one it received up to the last. What precedes the first is older history, loaded
 //! (`before=`) when the chat window scrolls up; only a hole above the first is a gap.
 
+mod agents;
+mod pages;
+
+pub use agents::{ListedAgent, SortKey, arrange_agents, matching, sort_agents};
+pub use pages::HistoryPaging;
+
 use crate::format;
-use crate::sorting::{contains, lowercase, stable_sort_by};
+use crate::sorting::stable_sort_by;
 use protocol::{
     AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MAX_MESSAGE_BYTES,
     MessageView, ServerFrame, json_len,
@@ -152,87 +158,6 @@ pub fn too_long(body: &str) -> Option<String> {
             format::count(MAX_MESSAGE_BYTES)
         )
     })
-}
-
-/// How far the History list (ended chats, from `GET /api/chats?status=ended`) is loaded.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum HistoryPaging {
-    /// No page asked for yet.
-    #[default]
-    NotLoaded,
-    /// A page is on its way.
-    Loading,
-    /// More pages follow, from this cursor.
-    More(String),
-    /// Every ended chat is listed.
-    Complete,
-}
-
-/// A column the agent list sorts by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortKey {
-    Name,
-    Group,
-    State,
-    TimeInState,
-}
-
-/// An agent of the list, her name folded to lower case once for the filter.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListedAgent {
-    pub agent: AgentView,
-    pub folded: String,
-}
-
-/// The agent list in the order shown: sorted by `key` (then by name), ascending or not.
-pub fn sort_agents(agents: Vec<AgentView>, key: SortKey, ascending: bool) -> Vec<ListedAgent> {
-    // Each name is folded once, not in every comparison nor on every keystroke.
-    let mut rows: Vec<ListedAgent> = agents
-        .into_iter()
-        .map(|agent| {
-            let folded = lowercase(&agent.name);
-            ListedAgent { agent, folded }
-        })
-        .collect();
-    stable_sort_by(&mut rows, |a, b| {
-        let (x, y) = (&a.agent, &b.agent);
-        let primary = match key {
-            SortKey::Name => std::cmp::Ordering::Equal,
-            SortKey::Group => x.group.cmp(&y.group),
-            SortKey::State => x.state.label().cmp(y.state.label()),
-            // Longest in state first when ascending reads "most time".
-            SortKey::TimeInState => x.state_since.cmp(&y.state_since),
-        };
-        let order = primary.then_with(|| a.folded.cmp(&b.folded));
-        if ascending { order } else { order.reverse() }
-    });
-    rows
-}
-
-/// The positions in `sorted` of the agents whose name contains `filter` (any case).
-pub fn matching(sorted: &[ListedAgent], filter: &str) -> Vec<usize> {
-    let needle = lowercase(filter.trim());
-    sorted
-        .iter()
-        .enumerate()
-        .filter(|(_, row)| contains(&row.folded, &needle))
-        .map(|(at, _)| at)
-        .collect()
-}
-
-/// The agent list as shown: agents whose name contains `filter` (any case), sorted by
-/// `key` (then by name), ascending or not.
-pub fn arrange_agents(
-    agents: Vec<AgentView>,
-    filter: &str,
-    key: SortKey,
-    ascending: bool,
-) -> Vec<AgentView> {
-    let sorted = sort_agents(agents, key, ascending);
-    matching(&sorted, filter)
-        .into_iter()
-        .map(|at| sorted[at].agent.clone())
-        .collect()
 }
 
 /// How long a typing indicator shows after the last `typing` frame.
@@ -453,52 +378,6 @@ impl ConsoleState {
         if let Some(count) = pending_chats {
             self.pending_chats = count;
         }
-    }
-
-    /// Applies a page of open chats (`GET /api/chats?status=open`, the rest of a
-    /// `welcome`); `last` when no page follows it.
-    pub fn open_page(&mut self, chats: Vec<ChatView>, last: bool) {
-        for view in chats {
-            self.unconfirmed.retain(|id| *id != view.id);
-            // A push may have brought a newer view since the page was read.
-            let newer = self.chats.get(&view.id).is_some_and(|entry| {
-                entry.view.status == ChatStatus::Ended || entry.view.last_seq > view.last_seq
-            });
-            if !newer {
-                self.upsert(view);
-            }
-        }
-        if last {
-            self.let_go_unconfirmed();
-        }
-    }
-
-    /// Lets go of the chats held as open that the server no longer lists as open: they
-    /// ended while the console was away, and leave the Multi-Chat Table. (The History
-    /// list has them, from the server, with when they ended.)
-    fn let_go_unconfirmed(&mut self) {
-        for id in std::mem::take(&mut self.unconfirmed) {
-            if let Some(entry) = self.chats.get_mut(&id) {
-                entry.view.status = ChatStatus::Ended;
-            }
-        }
-    }
-
-    /// Applies a page of the History list; `next` is where the page after it starts.
-    pub fn history_page(&mut self, chats: Vec<ChatView>, next: Option<String>) {
-        for view in chats {
-            // A chat that ended meanwhile is listed already.
-            if !self.history.iter().any(|listed| listed.id == view.id) {
-                self.history.push(view);
-            }
-        }
-        self.history_paging = next.map_or(HistoryPaging::Complete, HistoryPaging::More);
-    }
-
-    /// Holds an ended chat of the History list, to show it in the chat window (its
-    /// latest messages are then loaded: [`Missing::Before`]).
-    pub fn open_from_history(&mut self, view: ChatView) {
-        self.upsert(view);
     }
 
     /// Adds a page of messages read from the HTTP API (a chat's latest, or older ones):
