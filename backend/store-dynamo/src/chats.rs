@@ -45,15 +45,9 @@ impl ChatStore for DynamoStore {
         limit: usize,
     ) -> Result<Vec<Chat>, StoreError> {
         let after = after.map(|at| keys::started_chat(tenant, index, at.started_at, &at.chat).1);
-        let listed = self
-            .query_page(
-                &keys::started_pk(tenant, index),
-                keys::STARTED_PREFIX,
-                after,
-                limit,
-            )
-            .await?;
-        self.chats_named(tenant, &listed).await
+        let pk = keys::started_pk(tenant, index);
+        self.listed_chats(tenant, &pk, keys::STARTED_PREFIX, after, limit)
+            .await
     }
 
     async fn open_chats_of(
@@ -64,15 +58,9 @@ impl ChatStore for DynamoStore {
         limit: usize,
     ) -> Result<Vec<Chat>, StoreError> {
         let after = after.map(|chat| keys::open_chat(tenant, agent, chat).1);
-        let listed = self
-            .query_page(
-                &keys::inbox_pk(tenant, agent),
-                keys::OPEN_PREFIX,
-                after,
-                limit,
-            )
-            .await?;
-        self.chats_named(tenant, &listed).await
+        let pk = keys::inbox_pk(tenant, agent);
+        self.listed_chats(tenant, &pk, keys::OPEN_PREFIX, after, limit)
+            .await
     }
 
     async fn ended_chats_of(
@@ -83,15 +71,9 @@ impl ChatStore for DynamoStore {
         limit: usize,
     ) -> Result<Vec<Chat>, StoreError> {
         let after = before.map(|at| keys::ended_chat(tenant, agent, at.ended_at, &at.chat).1);
-        let listed = self
-            .query_page(
-                &keys::inbox_pk(tenant, agent),
-                keys::ENDED_PREFIX,
-                after,
-                limit,
-            )
-            .await?;
-        self.chats_named(tenant, &listed).await
+        let pk = keys::inbox_pk(tenant, agent);
+        self.listed_chats(tenant, &pk, keys::ENDED_PREFIX, after, limit)
+            .await
     }
 
     async fn audience(

@@ -70,11 +70,16 @@ impl ConnectionStore for DynamoStore {
         &self,
         tenant: &TenantId,
     ) -> Result<Vec<Connection>, StoreError> {
-        self.query(&keys::connections_pk(tenant), "A#")
-            .await?
-            .iter()
-            .map(Item::record)
-            .collect()
+        // Every connection is under its agent's group once (the service gives each one
+        // her group as she connects).
+        self.query(
+            &keys::connections_pk(tenant),
+            keys::GROUP_CONNECTIONS_PREFIX,
+        )
+        .await?
+        .iter()
+        .map(Item::record)
+        .collect()
     }
 
     async fn connections_seeing(
@@ -182,14 +187,11 @@ impl ConnectionStore for DynamoStore {
     }
 }
 
-/// The index items of a connection: by its agent, by her group, and among the
-/// supervisors' if she is one.
+/// The index items of a connection: under its next check, by her group, and among the
+/// supervisors' if she is one. (Her own connections are the `CONNS` set of her inbox.)
 fn connection_index_keys(connection: &Connection) -> Vec<(String, String)> {
     let (tenant, id) = (&connection.tenant, connection.id.0.as_str());
-    let mut out = vec![
-        keys::agent_connection(tenant, &connection.agent, id),
-        keys::connection_check(id, connection.check_at),
-    ];
+    let mut out = vec![keys::connection_check(id, connection.check_at)];
     if let Some(group) = &connection.group {
         out.push(keys::group_connection(tenant, group, id));
     }

@@ -18,7 +18,6 @@
 //! | message | `T#{tenant}#CHAT#{chat}` | `M#{seq, 20 digits}` |
 //! | send key (idempotency) | `T#{tenant}#CHAT#{chat}` | `K#{from}#{client_msg_id}` |
 //! | connection | `CONN#{id}` | `CONN` |
-//! | connection by agent | `T#{tenant}#CONNS` | `A#{agent}#C#{id}` |
 //! | connection by its agent's group | `T#{tenant}#CONNS` | `G#{group}#C#{id}` |
 //! | a supervisor's connection | `T#{tenant}#CONNS` | `S#C#{id}` |
 //! | a connection's next check | `CHECKS#{0–3, by its id}` | `{check_at, 20 digits}#{id}` |
@@ -217,10 +216,6 @@ pub fn connections_pk(tenant: &TenantId) -> String {
     format!("T#{tenant}#CONNS")
 }
 
-pub fn agent_connection(tenant: &TenantId, agent: &AgentId, id: &str) -> (String, String) {
-    (connections_pk(tenant), format!("A#{agent}#C#{id}"))
-}
-
 /// A connection under its agent's group: with [`supervisor_connection`], how an agent's
 /// state change finds the connections that see her (a Query each).
 pub fn group_connection(tenant: &TenantId, group: &GroupId, id: &str) -> (String, String) {
@@ -231,8 +226,11 @@ pub fn group_connection(tenant: &TenantId, group: &GroupId, id: &str) -> (String
 }
 
 pub fn group_connections_prefix(group: &GroupId) -> String {
-    format!("G#{group}#C#")
+    format!("{GROUP_CONNECTIONS_PREFIX}{group}#C#")
 }
+
+/// Where every group's connections are, in the tenant's connections partition.
+pub const GROUP_CONNECTIONS_PREFIX: &str = "G#";
 
 /// A supervisor's connection.
 pub fn supervisor_connection(tenant: &TenantId, id: &str) -> (String, String) {
@@ -243,10 +241,6 @@ pub fn supervisor_connection(tenant: &TenantId, id: &str) -> (String, String) {
 }
 
 pub const SUPERVISOR_CONNECTIONS_PREFIX: &str = "S#C#";
-
-pub fn agent_connections_prefix(agent: &AgentId) -> String {
-    format!("A#{agent}#C#")
-}
 
 /// How many partitions the connections' checks are spread over (each takes 1,000 writes
 /// a second; a check moves every 5 minutes per connection).

@@ -128,6 +128,20 @@ impl DynamoStore {
         Ok(items)
     }
 
+    /// A page of the chats an index lists: its items under `prefix` after `after`, then
+    /// the chats they name (a Query and a BatchGetItem).
+    async fn listed_chats(
+        &self,
+        tenant: &TenantId,
+        pk: &str,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        let listed = self.query_page(pk, prefix, after, limit).await?;
+        self.chats_named(tenant, &listed).await
+    }
+
     /// The chats that inbox items name (each holds a chat's id), in the items' order.
     async fn chats_named(
         &self,
