@@ -265,7 +265,7 @@ fn the_functions_are_the_crate_s_binaries_with_the_settings_they_read() {
 
 #[test]
 fn the_table_has_the_store_s_keys_and_ttl_and_no_index_it_does_not_use() {
-    let (_, resources) = resources();
+    let (template, resources) = resources();
     let tables: Vec<&Value> = of_type(&resources, "AWS::DynamoDB::Table")
         .map(|(_, r)| &r["Properties"])
         .collect();
@@ -293,7 +293,39 @@ fn the_table_has_the_store_s_keys_and_ttl_and_no_index_it_does_not_use() {
         text(&table["TimeToLiveSpecification"]["AttributeName"]),
         keys::EXPIRES
     );
-    assert_eq!(text(&table["BillingMode"]), "PAY_PER_REQUEST");
+    // On demand unless the deployer provisions capacity, which auto scaling then keeps
+    // at 70% of use, for reads and for writes.
+    assert_eq!(
+        text(&table["BillingMode"]),
+        "Provisioned PROVISIONED PAY_PER_REQUEST"
+    );
+    assert_eq!(
+        text(&template["Parameters"]["TableCapacity"]["Default"]),
+        "on-demand"
+    );
+    assert_eq!(
+        text(&template["Conditions"]["Provisioned"]),
+        "TableCapacity provisioned"
+    );
+    let mut scaled: Vec<String> =
+        of_type(&resources, "AWS::ApplicationAutoScaling::ScalableTarget")
+            .map(|(_, r)| text(&r["Properties"]["ScalableDimension"]))
+            .collect();
+    scaled.sort();
+    assert_eq!(
+        scaled,
+        [
+            "dynamodb:table:ReadCapacityUnits",
+            "dynamodb:table:WriteCapacityUnits"
+        ]
+    );
+    for (_, policy) in of_type(&resources, "AWS::ApplicationAutoScaling::ScalingPolicy") {
+        assert_eq!(text(&policy["Condition"]), "Provisioned");
+        assert_eq!(
+            text(&policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]),
+            "70"
+        );
+    }
     assert_eq!(
         text(&table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]),
         "true"

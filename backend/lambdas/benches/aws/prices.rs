@@ -9,6 +9,13 @@ use crate::text::{dollars, price};
 pub const WRITE_UNITS: f64 = 0.625;
 /// DynamoDB on-demand, per million read request units.
 pub const READ_UNITS: f64 = 0.125;
+/// DynamoDB provisioned capacity, per write capacity unit-hour (3,600 write units).
+pub const WRITE_UNIT_HOUR: f64 = 0.00065;
+/// DynamoDB provisioned capacity, per read capacity unit-hour (3,600 read units).
+pub const READ_UNIT_HOUR: f64 = 0.00013;
+/// The share of provisioned capacity used, on average: auto scaling's target in the
+/// template (`TableCapacity=provisioned`).
+pub const PROVISIONED_USE: f64 = 0.70;
 /// API Gateway WebSocket, per million messages (sent or received, in 32 KB units).
 pub const WEBSOCKET_MESSAGES: f64 = 1.00;
 /// Lambda, per million requests.
@@ -39,6 +46,18 @@ impl PerMillion {
             reads: units.read * READ_UNITS,
             websocket: (1 + pushes.billed) as f64 * WEBSOCKET_MESSAGES,
             lambda: lambda(),
+        }
+    }
+
+    /// The same with the table's capacity provisioned and used at [`PROVISIONED_USE`]:
+    /// a million messages need units × 10⁶ / 3,600 unit-hours of each kind.
+    pub fn provisioned(units: Units, pushes: Pushes) -> Self {
+        let unit_hours =
+            |per_message: f64, price: f64| per_message * 1e6 / 3600.0 * price / PROVISIONED_USE;
+        PerMillion {
+            writes: unit_hours(units.write, WRITE_UNIT_HOUR),
+            reads: unit_hours(units.read, READ_UNIT_HOUR),
+            ..PerMillion::of(units, pushes)
         }
     }
 
