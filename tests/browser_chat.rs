@@ -451,8 +451,11 @@ async fn messages_typed_while_offline_are_delivered_once_in_order_on_reconnect()
         .await?
         .click()
         .await?;
-    ann.client.send_alert_text("INT-4711").await?;
-    ann.client.accept_alert().await?;
+    // The page's own dialog asks for it (tests/browser_keyboard.rs tries it by keyboard).
+    ann.by_role("textbox", "Interaction ID")
+        .await?
+        .send_keys(&format!("INT-4711{ENTER}"))
+        .await?;
     ann.wait_for_text("About interaction INT-4711").await?;
     let message = ann.by_role("textbox", "Your Message").await?;
     message.send_keys(&format!("First, online.{ENTER}")).await?;

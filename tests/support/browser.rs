@@ -78,13 +78,19 @@ impl Driver {
     /// Opens a new headless Chromium with its own fresh profile: a separate browser, as a
     /// second agent at another desk would have.
     pub async fn browser(&self, name: &str) -> anyhow::Result<Browser> {
+        self.browser_with(name, &[]).await
+    }
+
+    /// As [`Driver::browser`], with more command-line switches for Chromium (say,
+    /// `--force-prefers-reduced-motion`).
+    pub async fn browser_with(&self, name: &str, switches: &[&str]) -> anyhow::Result<Browser> {
         let chromium = find_program(
             "CHROMIUM",
             &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
         )?;
         let profile = self.profiles.path().join(name);
         std::fs::create_dir_all(&profile)?;
-        let args = vec![
+        let args = [
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
@@ -96,7 +102,10 @@ impl Driver {
             "--disable-dev-shm-usage".to_owned(),
             "--window-size=1280,800".to_owned(),
             format!("--user-data-dir={}", profile.display()),
-        ];
+        ]
+        .into_iter()
+        .chain(switches.iter().map(|switch| (*switch).to_owned()))
+        .collect::<Vec<_>>();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), json!("chrome"));
         capabilities.insert(
@@ -156,6 +165,7 @@ fn role_selector(role: &str) -> String {
         "searchbox" => "input[type=search]",
         "checkbox" => "input[type=checkbox]",
         "table" => "table",
+        "dialog" => "dialog",
         "row" => "tr",
         _ => "",
     };

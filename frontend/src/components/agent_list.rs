@@ -73,6 +73,24 @@ struct SortedAgents {
 pub fn AgentList(label: &'static str) -> impl IntoView {
     let ctx = ConsoleContext::current();
     let menu_for = RwSignal::new(None::<AgentId>);
+    // A click outside the open menu (and outside the names that open one) closes it.
+    let _outside = window_event_listener(leptos::ev::click, move |ev| {
+        use wasm_bindgen::JsCast;
+        if menu_for.with_untracked(Option::is_none) {
+            return;
+        }
+        let inside = ev
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest(".menu, .agent-name").ok().flatten())
+            .is_some();
+        if !inside {
+            menu_for.set(None);
+        }
+    });
+    // The agent a chat about an interaction is being started with, while the dialog
+    // asks for the interaction's ID.
+    let asking = RwSignal::new(None::<Asking>);
     let state = ctx.state;
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new((SortKey::Name, true));
@@ -191,11 +209,14 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
     let start_ctx = ctx.clone();
     let start_chat = move |agent: AgentId, interaction: Option<String>| {
         menu_for.set(None);
+        // Your Message takes the focus as the chat's window shows.
+        start_ctx.compose.set(true);
         start_ctx.send(ClientFrame::StartChat {
             with: agent,
             interaction,
         });
     };
+    let dialog_start = start_chat.clone();
     let now = ctx.now;
     view! {
         <div class="list-tools">
@@ -220,6 +241,16 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                 {keyed_list(rows, |(at, agent)| format!("{at}:{}:{}:{}", agent.id, agent.state.label(), agent.state_since), move |(at, agent)| {
                     let id = agent.id.clone();
                     let menu_id = format!("menu-{}", agent.id);
+                    let name_button = NodeRef::<leptos::html::Button>::new();
+                    // Escape closes the menu and gives the focus back to the name.
+                    let close_menu = move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            menu_for.set(None);
+                            if let Some(button) = name_button.get_untracked() {
+                                let _ = button.focus();
+                            }
+                        }
+                    };
                     let open = {
                         let id = id.clone();
                         move || menu_for.get().as_ref() == Some(&id)
@@ -234,16 +265,10 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                         move |_| start_chat(id.clone(), None)
                     };
                     let start_about = {
-                        let id = id.clone();
-                        let start_chat = start_chat.clone();
+                        let (id, name) = (id.clone(), agent.name.clone());
                         move |_| {
-                            let asked = window()
-                                .prompt_with_message("Which customer interaction is this chat about? (its ID)")
-                                .ok()
-                                .flatten();
-                            if let Some(reference) = asked.filter(|r| !r.trim().is_empty()) {
-                                start_chat(id.clone(), Some(reference.trim().to_owned()));
-                            }
+                            menu_for.set(None);
+                            asking.set(Some(Asking { with: id.clone(), name: name.clone(), back: name_button }));
                         }
                     };
                     let mark_id = id.clone();
@@ -252,8 +277,8 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                         <tr {attr("aria-rowindex", (at + 2).to_string())}>
                             <td class="name-cell">
                                 <button class="agent-name" {attr("aria-haspopup", "menu")} {attr("aria-expanded", live({ let open = open.clone(); move || open().to_string() }))}
-                                    {attr("aria-controls", menu_id.clone())} on:click=handler(toggle)
-                                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) })>
+                                    {attr("aria-controls", menu_id.clone())} node_ref=name_button on:click=handler(toggle)
+                                    on:keydown=handler(close_menu)>
                                     {agent.name.clone()}
                                 </button>
                                 // The menu, while open.
@@ -265,13 +290,13 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                                             on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| move_focus_in_menu(&ev))>
                                             <li role="none">
                                                 <button role="menuitem" node_ref=focus_first() on:click=handler(start.clone())
-                                                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) })>
+                                                    on:keydown=handler(close_menu)>
                                                     "Start a chat"
                                                 </button>
                                             </li>
                                             <li role="none">
                                                 <button role="menuitem" on:click=handler(start_about.clone())
-                                                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_for.set(None) })>
+                                                    on:keydown=handler(close_menu)>
                                                     "Start a chat about an interaction…"
                                                 </button>
                                             </li>
@@ -293,6 +318,95 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
             </tbody>
         </table>
         {live_view(move || shown.with(Vec::is_empty).then(|| view! { <p class="empty">"No agents to show."</p> }))}
+        {live_view(move || asking.get().map(|asked| view! { <InteractionDialog asked asking start=dialog_start.clone() /> }))}
+    }
+}
+
+/// A chat about an interaction, being asked for.
+#[derive(Clone, Debug)]
+struct Asking {
+    with: AgentId,
+    name: String,
+    /// The agent's name in the list, which has the focus back when the dialog closes.
+    back: NodeRef<leptos::html::Button>,
+}
+
+/// Asks for the interaction a chat is about: a modal dialog (the page behind it inert,
+/// Escape and Cancel close it, Enter starts the chat) with the protocol's rules for the
+/// reference checked before it goes.
+#[component]
+fn InteractionDialog(
+    asked: Asking,
+    asking: RwSignal<Option<Asking>>,
+    start: impl Fn(AgentId, Option<String>) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    effect(move || {
+        if let Some(dialog) = dialog.get()
+            && !dialog.open()
+        {
+            let _ = dialog.show_modal();
+        }
+    });
+    let reference = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<&'static str>);
+    let back = asked.back;
+    // Closed first (the page behind is inert while it is open), then the focus goes
+    // back, then it goes.
+    let close = move || {
+        if let Some(dialog) = dialog.get_untracked() {
+            dialog.close();
+        }
+        if let Some(button) = back.get_untracked() {
+            let _ = button.focus();
+        }
+        asking.set(None);
+    };
+    let with = asked.with.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = reference.get_untracked();
+        match interaction_problem(&text) {
+            Some(why) => problem.set(Some(why)),
+            None => {
+                close();
+                start(with.clone(), Some(text.trim().to_owned()));
+            }
+        }
+    };
+    view! {
+        <dialog class="interaction-dialog" {attr("aria-labelledby", "interaction-title")} node_ref=dialog
+            on:cancel=handler(move |ev: leptos::ev::Event| { ev.prevent_default(); close() })>
+            <form on:submit=handler(submit)>
+                <h2 id="interaction-title">{format!("Start a chat with {} about an interaction", asked.name)}</h2>
+                <label for="interaction-id">"Interaction ID"</label>
+                <input id="interaction-id" type="text" autofocus {attr("autocomplete", "off")}
+                    {attr("aria-invalid", live(move || problem.get().is_some().to_string()))}
+                    {attr("aria-describedby", "interaction-problem")}
+                    prop:value=live(move || reference.get())
+                    on:input=handler(move |ev| { reference.set(event_target_value(&ev)); problem.set(None); }) />
+                <p id="interaction-problem" class="field-problem" role="alert">{live(move || problem.get().unwrap_or_default().to_owned())}</p>
+                <div class="dialog-actions">
+                    <button class="primary" type="submit">"Start a chat"</button>
+                    <button type="button" on:click=handler(move |_| close())>"Cancel"</button>
+                </div>
+            </form>
+        </dialog>
+    }
+}
+
+/// Why an interaction reference cannot be sent, by the protocol's rules: something, at
+/// most 256 bytes, no control characters.
+fn interaction_problem(reference: &str) -> Option<&'static str> {
+    let reference = reference.trim();
+    if reference.is_empty() {
+        Some("Enter the interaction's ID.")
+    } else if reference.len() > 256 {
+        Some("An interaction ID has at most 256 characters.")
+    } else if reference.chars().any(char::is_control) {
+        Some("An interaction ID cannot hold control characters.")
+    } else {
+        None
     }
 }
 

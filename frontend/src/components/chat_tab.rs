@@ -16,6 +16,7 @@ pub fn ChatTab() -> impl IntoView {
     let ctx = ConsoleContext::current();
     let state = ctx.state;
     let selected = ctx.selected;
+    let compose = ctx.compose;
     // The chat on show: the one chosen, else the one on show that ended (it stays
     // there to read), else the top row of the table.
     let current = Memo::new(move |shown: Option<&Option<ChatId>>| {
@@ -68,7 +69,10 @@ pub fn ChatTab() -> impl IntoView {
                         };
                         let choose = {
                             let id = id.clone();
-                            move |_| selected.set(Some(id.clone()))
+                            move |_| {
+                                selected.set(Some(id.clone()));
+                                compose.set(true);
+                            }
                         };
                         let waiting_since = view.waiting_since;
                         view! {

@@ -63,6 +63,16 @@ pub fn ChatWindow(chat: ChatId) -> impl IntoView {
         });
     }
     let input = NodeRef::<Textarea>::new();
+    // Chosen by the agent (not shown by itself): Your Message takes the focus.
+    let compose = ctx.compose;
+    effect(move || {
+        if compose.get()
+            && let Some(input) = input.get()
+        {
+            compose.set(false);
+            let _ = input.focus();
+        }
+    });
     let send = {
         let (ctx, chat, draft, set_draft) =
             (ctx.clone(), chat.clone(), draft.clone(), set_draft.clone());

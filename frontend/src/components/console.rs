@@ -42,6 +42,9 @@ pub struct ConsoleContext {
     pub link: RwSignal<Link>,
     pub tab: RwSignal<Tab>,
     pub selected: RwSignal<Option<ChatId>>,
+    /// The agent chose a chat (Start a chat, a row of the Multi-Chat Table): Your Message
+    /// takes the focus as its window shows.
+    pub compose: RwSignal<bool>,
     /// The current time, ticking every second (ms since the epoch).
     pub now: RwSignal<i64>,
     /// Whether the page is visible (not a background tab).
@@ -153,6 +156,7 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         link,
         tab: RwSignal::new(Tab::StatusAgentStatus),
         selected,
+        compose: RwSignal::new(false),
         now,
         visible: page_visibility(),
         alerts: RwSignal::new(AlertSettings::load()),
