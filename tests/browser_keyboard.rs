@@ -5,22 +5,15 @@
 //! asks her system for reduced motion.
 
 use console_e2e::browser::{Browser, Driver};
+use console_e2e::console::{ENTER, sign_in};
 use console_e2e::eventually;
 use console_e2e::server::TestServer;
 use fantoccini::Locator;
 use std::time::Duration;
 
-/// WebDriver's keys.
-const ENTER: &str = "\u{E007}";
+/// WebDriver's keys (Enter: `console::ENTER`).
 const ESCAPE: &str = "\u{E00C}";
 const ARROW_DOWN: &str = "\u{E015}";
-
-async fn sign_in(browser: &Browser, url: &str, agent_name: &str) -> anyhow::Result<()> {
-    browser.client.goto(url).await?;
-    browser.by_role("button", agent_name).await?.click().await?;
-    browser.by_role("tab", "Status").await?;
-    Ok(())
-}
 
 /// The accessible name of the element that has the keyboard focus.
 async fn focused(browser: &Browser) -> anyhow::Result<String> {

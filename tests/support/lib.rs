@@ -3,6 +3,7 @@
 //! accessible name the way a person (or a screen reader) finds them.
 
 pub mod browser;
+pub mod console;
 pub mod identity;
 pub mod seed;
 pub mod server;

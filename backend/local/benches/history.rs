@@ -328,9 +328,8 @@ fn report(all: &[Figures], sends: usize, busy: Busy) -> String {
          (`GET /api/chats?status=ended&limit=20`); the first page of Sue's transcript search \
          for a word no message holds (`GET /api/transcripts?q=zebra`: it looks at {} chats \
          at most, then names where to go on); {sends} sends to Bob, each waited for \
-         until acknowledged (paced under the send quota). DynamoDB requests per message, \
-         per state change and per sign-in are counted by \
-         `backend/store-dynamo/tests/cost_shape.rs` and `docs/scaling.md`.\n\n",
+         until acknowledged (paced under the send quota). What the same operations cost in \
+         DynamoDB, at the same sizes, is the section \"A year of use in AWS\".\n\n",
         busy.messages(),
         busy.pairs,
         busy.pairs * busy.chats,
