@@ -100,6 +100,7 @@ impl World {
             store: store.clone(),
             pusher: pusher.clone(),
             clock: clock.clone(),
+            order: Arc::new(console_domain::Unordered),
             tokens: TokenAuthority::new(&[7; 32]),
             dev_sign_in: true,
             send_quota: console_domain::service::SEND_QUOTA,

@@ -14,5 +14,5 @@ pub mod service;
 
 pub use error::DomainError;
 pub use model::{Agent, Chat, Connection, ConnectionId, Identity, Message, Tenant, Ticket};
-pub use ports::{Clock, PushOutcome, Pusher, Store, StoreError};
+pub use ports::{Clock, Order, PushOutcome, Pusher, Store, StoreError, Turn, Unordered};
 pub use service::ChatService;

@@ -382,11 +382,62 @@ pub trait Pusher: Send + Sync {
     async fn probe(&self, _connection: &ConnectionId) -> PushOutcome {
         PushOutcome::Delivered
     }
+}
 
-    /// Called once what matters most is posted (a message, to the other agent): lets the
-    /// sockets it was posted to write it before the caller goes on, where posting only
-    /// hands it over (the local server's in-process sockets). Nothing to do by default.
-    async fn let_sockets_write(&self) {}
+/// The order of one chat's pushes within one process. A send holds its chat's turn from
+/// the append to its last push, so that where several sends run in one process at once
+/// (the local server) a chat's messages leave it in sequence order. Across processes —
+/// concurrent Lambda invocations — there is no such order, nor any need: consoles place
+/// messages by sequence number and resume from the first gap. Which is why this is an
+/// adapter's business: [`Unordered`] in Lambda, a striped lock in the local server.
+#[async_trait]
+pub trait Order: Send + Sync {
+    /// Waits for `chat`'s turn, held until the returned [`Turn`] is dropped.
+    async fn turn(&self, chat: &ChatId) -> Turn;
+
+    /// Called once what matters most is posted (a message, to the other agent), before
+    /// the rest (the sender's acknowledgement): an adapter whose posts only hand a frame
+    /// to a socket of its own process may let that socket write it first. Nothing by
+    /// default.
+    async fn urgent_posted(&self) {}
+}
+
+/// A chat's turn (see [`Order`]): the adapter's guard, released when this is dropped.
+pub struct Turn(Option<Box<dyn Send>>);
+
+impl Turn {
+    /// A turn that holds nothing (no order is kept).
+    pub fn free() -> Self {
+        Turn(None)
+    }
+
+    /// A turn that holds `guard` until it is dropped.
+    pub fn holding(guard: impl Send + 'static) -> Self {
+        Turn(Some(Box::new(guard)))
+    }
+
+    /// True when this turn holds a guard.
+    pub fn is_held(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl std::fmt::Debug for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Turn").field(&self.is_held()).finish()
+    }
+}
+
+/// No order kept in process: every turn is free at once. For Lambda, where one
+/// invocation handles one event, and for tests that need no order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unordered;
+
+#[async_trait]
+impl Order for Unordered {
+    async fn turn(&self, _chat: &ChatId) -> Turn {
+        Turn::free()
+    }
 }
 
 /// Time and fresh ids.

@@ -2,7 +2,7 @@
 
 use crate::auth::TokenAuthority;
 use console_domain::ports::Quota;
-use console_domain::{ChatService, Clock, Pusher, Store};
+use console_domain::{ChatService, Clock, Order, Pusher, Store};
 use std::sync::Arc;
 
 /// The handlers' context, shared by every request.
@@ -11,6 +11,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub pusher: Arc<dyn Pusher>,
     pub clock: Arc<dyn Clock>,
+    /// The order of a chat's pushes: a striped lock in the local server, none in Lambda.
+    pub order: Arc<dyn Order>,
     pub tokens: TokenAuthority,
     /// Offer the development sign-in (the local server only; never in AWS).
     pub dev_sign_in: bool,
@@ -35,6 +37,7 @@ impl App {
             store: self.store.as_ref(),
             pusher: self.pusher.as_ref(),
             clock: self.clock.as_ref(),
+            order: self.order.as_ref(),
             send_quota: self.send_quota,
         }
     }

@@ -57,6 +57,7 @@ async fn world() -> World {
         store: store.clone(),
         pusher: pusher.clone(),
         clock: Arc::new(SystemClock),
+        order: Arc::new(console_domain::Unordered),
         tokens: TokenAuthority::new(&[3; 32]),
         dev_sign_in: false,
         send_quota: console_domain::service::SEND_QUOTA,

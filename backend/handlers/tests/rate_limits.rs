@@ -102,6 +102,7 @@ async fn world() -> World {
         store: store.clone(),
         pusher: pusher.clone(),
         clock: clock.clone(),
+        order: Arc::new(console_domain::Unordered),
         tokens: TokenAuthority::new(&[5; 32]),
         dev_sign_in: false,
         send_quota: SEND_QUOTA,

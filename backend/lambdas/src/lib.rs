@@ -60,6 +60,8 @@ pub async fn app_with(settings: &Settings, aws: &aws_config::SdkConfig) -> anyho
         store: Arc::new(store),
         pusher: Arc::new(pusher),
         clock: Arc::new(SystemClock),
+        // One invocation per event: no order to keep in process (see `Order`).
+        order: Arc::new(console_domain::Unordered),
         tokens,
         dev_sign_in: false,
         send_quota: console_domain::service::SEND_QUOTA,

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod gateway;
 pub mod http_bridge;
 pub mod management;
+pub mod order;
 pub mod push;
 pub mod security;
 pub mod server;

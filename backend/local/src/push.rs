@@ -282,14 +282,6 @@ impl Pusher for LocalPusher {
             None => PushOutcome::Gone,
         }
     }
-
-    /// Woken from a runtime thread, a socket's task waits for the caller to finish
-    /// everything else it does (tokio runs it next on that thread, and no other thread
-    /// takes it): yielding lets it write first. Once per message, not per push: under
-    /// a saturating load, a yield after every push cost about a fifth of the throughput.
-    async fn let_sockets_write(&self) {
-        tokio::task::yield_now().await;
-    }
 }
 
 /// Records activity on a socket now.

@@ -280,6 +280,7 @@ fn local_app(
         store,
         pusher: pusher.clone(),
         clock,
+        order: Arc::new(crate::order::StripedOrder::new()),
         tokens,
         dev_sign_in: true,
         send_quota: config.send_quota,

@@ -171,6 +171,7 @@ async fn cost_of_a_message_and_a_state_change(url: &str, connected: usize) -> (C
         store: &store,
         pusher: &pusher,
         clock: &clock,
+        order: &console_domain::Unordered,
         send_quota: console_domain::service::SEND_QUOTA,
     };
     let ann = Identity {

@@ -111,9 +111,8 @@ impl ChatService<'_> {
                 .await?
             {
                 let chat = self.participant_chat(who, chat_id).await?;
-                let turn = super::order::turn(chat_id).await;
+                let _turn = self.order.turn(chat_id).await;
                 self.deliver(connection, &chat, &message).await?;
-                drop(turn);
                 return Ok(message.view());
             }
             return Err(DomainError::RateLimited(format!(
@@ -123,7 +122,8 @@ impl ChatService<'_> {
             )));
         }
         // The store refuses a chat the sender takes no part in, as if it did not exist.
-        let turn = super::order::turn(chat_id).await;
+        // The turn is held from the append to the last push, ended with the function.
+        let _turn = self.order.turn(chat_id).await;
         // A duplicate is delivered again too: the attempt that stored it may have failed
         // before its pushes (consoles drop what they hold already, by sequence number).
         let (chat, message) = match self
@@ -138,7 +138,6 @@ impl ChatService<'_> {
             Appended::Ended => return Err(DomainError::ChatEnded),
         };
         self.deliver(connection, &chat, &message).await?;
-        drop(turn);
         Ok(message.view())
     }
 
@@ -164,7 +163,7 @@ impl ChatService<'_> {
         });
         self.post_all(audience[recipient].connections.clone(), &to_recipient)
             .await;
-        self.pusher.let_sockets_write().await;
+        self.order.urgent_posted().await;
         let others: Vec<ConnectionId> = audience[sender]
             .connections
             .iter()

@@ -2,7 +2,6 @@
 //! the connections of the agents concerned. One file per part of the product.
 
 mod chats;
-mod order;
 mod presence;
 mod session;
 mod transcripts;
@@ -18,7 +17,7 @@ pub use transcripts::{
 
 use crate::error::DomainError;
 use crate::model::{Agent, Chat, ConnectionId, Identity};
-use crate::ports::{Clock, PushOutcome, Pusher, Quota, Store};
+use crate::ports::{Clock, Order, PushOutcome, Pusher, Quota, Store};
 use crate::rules;
 use protocol::{AgentId, AgentView, ChatId, ChatView, ServerFrame, TenantId};
 
@@ -37,6 +36,8 @@ pub struct ChatService<'a> {
     pub store: &'a dyn Store,
     pub pusher: &'a dyn Pusher,
     pub clock: &'a dyn Clock,
+    /// The order of a chat's pushes within this process (see [`Order`]).
+    pub order: &'a dyn Order,
     /// How many sends one connection may make: [`SEND_QUOTA`], unless the server was
     /// configured otherwise (a benchmark raises it to measure the store, not the limit).
     pub send_quota: Quota,

@@ -155,6 +155,7 @@ async fn measure(url: &str, past: usize) -> anyhow::Result<Vec<Cost>> {
         store: &store,
         pusher: &pusher,
         clock: &clock,
+        order: &console_domain::Unordered,
         send_quota: console_domain::service::SEND_QUOTA,
     };
     let who = |agent: &str| Identity {

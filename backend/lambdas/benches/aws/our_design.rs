@@ -114,6 +114,7 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
         store: &store,
         pusher: &pusher,
         clock: &clock,
+        order: &console_domain::Unordered,
         send_quota: console_domain::service::SEND_QUOTA,
     };
     let ann = Identity {

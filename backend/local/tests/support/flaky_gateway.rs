@@ -92,6 +92,7 @@ pub fn backend(
                 store,
                 pusher: Arc::new(pusher),
                 clock: Arc::new(SystemClock),
+                order: Arc::new(console_domain::Unordered),
                 tokens: TokenAuthority::new(&secret),
                 dev_sign_in: true,
                 send_quota: console_domain::service::SEND_QUOTA,
