@@ -30,13 +30,15 @@ pub enum ErrorCode {
     SelfChat,
     /// Too many frames of this kind too quickly; wait a moment.
     RateLimited,
+    /// A transcript too large for one download: read it a page at a time instead.
+    TranscriptTooLarge,
     /// Something failed on the server; nothing was changed, try again.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation checks.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadRequest,
         ErrorCode::UnknownAction,
         ErrorCode::UnsupportedProtocol,
@@ -49,6 +51,7 @@ impl ErrorCode {
         ErrorCode::ChatEnded,
         ErrorCode::SelfChat,
         ErrorCode::RateLimited,
+        ErrorCode::TranscriptTooLarge,
         ErrorCode::Internal,
     ];
 
@@ -66,6 +69,7 @@ impl ErrorCode {
             ErrorCode::ChatEnded => 409,
             ErrorCode::MessageTooLarge => 413,
             ErrorCode::RateLimited => 429,
+            ErrorCode::TranscriptTooLarge => 422,
             ErrorCode::Internal => 500,
         }
     }

@@ -32,6 +32,10 @@ pub enum DomainError {
     SelfChat,
     #[error("{0}")]
     RateLimited(String),
+    #[error(
+        "this chat's transcript is larger than one download carries ({max} bytes): read it in Transcripts, a page at a time"
+    )]
+    TranscriptTooLarge { max: usize },
     #[error("the store failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -52,6 +56,7 @@ impl DomainError {
             DomainError::ChatEnded => ErrorCode::ChatEnded,
             DomainError::SelfChat => ErrorCode::SelfChat,
             DomainError::RateLimited(_) => ErrorCode::RateLimited,
+            DomainError::TranscriptTooLarge { .. } => ErrorCode::TranscriptTooLarge,
             DomainError::Store(_) => ErrorCode::Internal,
         }
     }

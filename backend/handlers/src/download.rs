@@ -2,6 +2,7 @@
 
 use crate::http_api::response;
 use console_domain::DomainError;
+use console_domain::service::DOWNLOAD_BYTES;
 use lambda_http::{Body, Response};
 use protocol::http::Transcript;
 use protocol::{AgentId, ChatStatus};
@@ -22,6 +23,11 @@ pub fn respond(transcript: &Transcript, format: &str) -> Result<Response<Body>, 
             )));
         }
     };
+    if body.len() > DOWNLOAD_BYTES {
+        return Err(DomainError::TranscriptTooLarge {
+            max: DOWNLOAD_BYTES,
+        });
+    }
     let mut answer = response(200, body);
     let headers = answer.headers_mut();
     headers.insert(

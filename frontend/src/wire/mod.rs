@@ -292,5 +292,6 @@ named_variants!(ErrorCode {
     ChatEnded = "chat_ended",
     SelfChat = "self_chat",
     RateLimited = "rate_limited",
+    TranscriptTooLarge = "transcript_too_large",
     Internal = "internal",
 });

@@ -307,10 +307,11 @@ impl ChatService<'_> {
         self.agent(who).await?;
         let chat = self.participant_chat(who, chat_id).await?;
         let limit = limit.clamp(1, MAX_PAGE);
-        let page = self
+        let mut page = self
             .store
             .messages(&who.tenant, chat_id, after, limit)
             .await?;
+        super::within_page_bytes(&mut page, false);
         let more = page.last().is_some_and(|last| last.seq < chat.last_seq);
         Ok((page.iter().map(|m| m.view()).collect(), more))
     }
@@ -327,10 +328,11 @@ impl ChatService<'_> {
         self.agent(who).await?;
         self.participant_chat(who, chat_id).await?;
         let limit = limit.clamp(1, MAX_PAGE);
-        let page = self
+        let mut page = self
             .store
             .messages_before(&who.tenant, chat_id, before, limit)
             .await?;
+        super::within_page_bytes(&mut page, true);
         let more = page.first().is_some_and(|first| first.seq > 1);
         Ok((page.iter().map(|m| m.view()).collect(), more))
     }

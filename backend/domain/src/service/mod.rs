@@ -16,7 +16,7 @@ pub use transcripts::{
 };
 
 use crate::error::DomainError;
-use crate::model::{Agent, Chat, ConnectionId, Identity};
+use crate::model::{Agent, Chat, ConnectionId, Identity, Message};
 use crate::ports::{Clock, Order, PushOutcome, Pusher, Quota, Store};
 use crate::rules;
 use protocol::{AgentId, AgentView, ChatId, ChatView, ServerFrame, TenantId};
@@ -29,6 +29,32 @@ pub const MAX_CONCURRENT_PUSHES: usize = 16;
 
 /// The longest page of a transcript one request returns.
 pub const MAX_PAGE: usize = 500;
+
+/// The most message text one page of messages carries (its bodies' bytes): a page ends
+/// early rather than pass it, so an HTTP answer stays well inside Lambda's 6 MB response
+/// (JSON writes a body in at most twice its bytes) whatever the messages hold.
+pub const PAGE_BYTES: usize = 1024 * 1024;
+
+/// The largest transcript download, in the bytes of its file: inside Lambda's 6 MB
+/// response. A larger transcript is read a page at a time.
+pub const DOWNLOAD_BYTES: usize = 5_000_000;
+
+/// Cuts `page` (in sequence order) to at most [`PAGE_BYTES`] of bodies, always keeping
+/// one message: from its end when `keep_newest` is false, from its start when true.
+fn within_page_bytes(page: &mut Vec<Message>, keep_newest: bool) {
+    let mut bytes = 0;
+    let mut fits = |message: &Message| {
+        bytes += message.body.len();
+        bytes <= PAGE_BYTES
+    };
+    if keep_newest {
+        let kept = page.iter().rev().take_while(|m| fits(m)).count().max(1);
+        page.drain(..page.len() - kept.min(page.len()));
+    } else {
+        let kept = page.iter().take_while(|m| fits(m)).count().max(1);
+        page.truncate(kept);
+    }
+}
 
 /// The chat's use-cases over the ports.
 #[derive(Clone, Copy)]
@@ -260,5 +286,53 @@ fn departed_agent(id: &AgentId) -> AgentView {
         role: protocol::Role::Agent,
         state: protocol::AgentState::LoggedOut,
         state_since: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(sizes: &[usize]) -> Vec<Message> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(n, size)| Message {
+                chat_id: "c1".into(),
+                seq: n as u64 + 1,
+                from: "ann".into(),
+                client_msg_id: format!("m{n}"),
+                body: "x".repeat(*size),
+                sent_at: 0,
+            })
+            .collect()
+    }
+
+    fn seqs(page: &[Message]) -> Vec<u64> {
+        page.iter().map(|m| m.seq).collect()
+    }
+
+    #[test]
+    fn a_page_of_messages_ends_before_its_bytes_pass_the_bound() {
+        let quarter = PAGE_BYTES / 4;
+        let mut oldest_first = page(&[quarter; 6]);
+        within_page_bytes(&mut oldest_first, false);
+        assert_eq!(seqs(&oldest_first), [1, 2, 3, 4]);
+        let mut newest_kept = page(&[quarter; 6]);
+        within_page_bytes(&mut newest_kept, true);
+        assert_eq!(seqs(&newest_kept), [3, 4, 5, 6]);
+        let mut small = page(&[10; 500]);
+        within_page_bytes(&mut small, false);
+        assert_eq!(small.len(), 500, "a page of short messages is whole");
+        let mut huge = page(&[PAGE_BYTES * 2, 1]);
+        within_page_bytes(&mut huge, false);
+        assert_eq!(
+            seqs(&huge),
+            [1],
+            "one message always goes, whatever its size"
+        );
+        let mut empty = page(&[]);
+        within_page_bytes(&mut empty, true);
+        assert!(empty.is_empty());
     }
 }

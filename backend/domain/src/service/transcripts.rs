@@ -8,7 +8,7 @@
 //! bytes of them read by a text search. Where it stopped is the next page's cursor, so a search goes on from there
 //! (within a chat, from the next message) and says how far back it has looked.
 
-use super::{ChatService, MAX_PAGE, departed_agent, not_your_chat};
+use super::{ChatService, DOWNLOAD_BYTES, MAX_PAGE, departed_agent, not_your_chat};
 use crate::error::DomainError;
 use crate::model::{Agent, Chat, Identity, Message};
 use crate::ports::{StartedCursor, StartedIndex};
@@ -286,10 +286,11 @@ impl ChatService<'_> {
     ) -> Result<Transcript, DomainError> {
         let chat = self.readable_chat(who, chat_id).await?;
         let directory = self.names(&who.tenant, std::slice::from_ref(&chat)).await?;
-        let messages = self
+        let mut messages = self
             .store
             .messages(&chat.tenant, &chat.id, after, limit.clamp(1, MAX_PAGE))
             .await?;
+        super::within_page_bytes(&mut messages, false);
         let next = messages
             .last()
             .map(|last| last.seq)
@@ -301,7 +302,9 @@ impl ChatService<'_> {
         })
     }
 
-    /// One whole transcript, for its download: bounded by the chat, read a page at a time.
+    /// One whole transcript, for its download, read a page at a time: refused as
+    /// [`DomainError::TranscriptTooLarge`] once its bodies pass [`DOWNLOAD_BYTES`] (the
+    /// handler checks the file it writes against the same bound).
     pub async fn whole_transcript(
         &self,
         who: &Identity,
@@ -330,8 +333,7 @@ impl ChatService<'_> {
     }
 
     async fn all_messages(&self, chat: &Chat) -> Result<Vec<Message>, DomainError> {
-        let mut all = Vec::new();
-        let mut after = 0;
+        let (mut all, mut after, mut bytes) = (Vec::new(), 0, 0);
         while after < chat.last_seq {
             let page = self
                 .store
@@ -339,6 +341,12 @@ impl ChatService<'_> {
                 .await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
+            bytes += page.iter().map(|m| m.body.len()).sum::<usize>();
+            if bytes > DOWNLOAD_BYTES {
+                return Err(DomainError::TranscriptTooLarge {
+                    max: DOWNLOAD_BYTES,
+                });
+            }
             all.extend(page);
         }
         Ok(all)
