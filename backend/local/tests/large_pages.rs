@@ -6,7 +6,6 @@ mod common;
 
 use common::{demo_store, http, sign_in, start_on};
 use console_domain::Chat;
-use console_domain::ports::ChatStore;
 use console_domain::service::{DOWNLOAD_BYTES, PAGE_BYTES};
 use protocol::{AgentId, TenantId};
 use serde_json::{Value, json};
