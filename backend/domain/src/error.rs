@@ -38,6 +38,10 @@ pub enum DomainError {
     TranscriptTooLarge { max: usize },
     #[error("the store failed: {0}")]
     Store(#[from] StoreError),
+    /// The server failed on its own (an answer it could not encode, a token it could not
+    /// sign): nothing the client sent was wrong.
+    #[error("the server failed: {0}")]
+    Internal(String),
 }
 
 impl DomainError {
@@ -57,14 +61,16 @@ impl DomainError {
             DomainError::SelfChat => ErrorCode::SelfChat,
             DomainError::RateLimited(_) => ErrorCode::RateLimited,
             DomainError::TranscriptTooLarge { .. } => ErrorCode::TranscriptTooLarge,
-            DomainError::Store(_) => ErrorCode::Internal,
+            DomainError::Store(_) | DomainError::Internal(_) => ErrorCode::Internal,
         }
     }
 
     /// The sentence a person sees. Store failures are not detailed to clients.
     pub fn public_message(&self) -> String {
         match self {
-            DomainError::Store(_) => "the server could not complete this; try again".into(),
+            DomainError::Store(_) | DomainError::Internal(_) => {
+                "the server could not complete this; try again".into()
+            }
             other => other.to_string(),
         }
     }

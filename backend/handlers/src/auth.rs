@@ -79,7 +79,7 @@ impl TokenAuthority {
             exp: now + TOKEN_TTL_SECONDS,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| DomainError::BadRequest(format!("could not sign a token: {e}")))
+            .map_err(|e| DomainError::Internal(format!("could not sign a token: {e}")))
     }
 
     /// Who a token stands for, if it is genuine and not expired.

@@ -12,8 +12,9 @@ pub fn respond(transcript: &Transcript, format: &str) -> Result<Response<Body>, 
     let (body, content_type, extension) = match format {
         "text" | "txt" => (as_text(transcript), "text/plain; charset=utf-8", "txt"),
         "json" => (
-            serde_json::to_string_pretty(transcript)
-                .map_err(|e| DomainError::BadRequest(format!("could not encode: {e}")))?,
+            serde_json::to_string_pretty(transcript).map_err(|e| {
+                DomainError::Internal(format!("could not encode a transcript: {e}"))
+            })?,
             "application/json",
             "json",
         ),

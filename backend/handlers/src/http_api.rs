@@ -15,6 +15,7 @@ use protocol::http::{
 use protocol::{ChatId, ChatStatus, ErrorBody, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 /// The routes of the HTTP API in AWS, as the SAM template must route them to the
 /// function (`{chat}` is a path parameter); the development sign-in is the local
@@ -32,10 +33,23 @@ pub const ROUTES: [&str; 8] = [
 
 /// Answers one HTTP API request. Every failure is a 4xx/5xx with an [`ErrorBody`].
 pub async fn handle(request: Request, app: &App) -> Response<Body> {
-    match route(&request, app).await {
-        Ok(response) => response,
-        Err(error) => error_response(&error),
+    // Everything logged while this request is answered names it; `authenticate` adds
+    // whose it is.
+    let span = tracing::info_span!(
+        "http",
+        method = %request.method(),
+        path = request.uri().path(),
+        tenant = tracing::field::Empty,
+        agent = tracing::field::Empty,
+    );
+    async {
+        match route(&request, app).await {
+            Ok(response) => response,
+            Err(error) => error_response(&error),
+        }
     }
+    .instrument(span)
+    .await
 }
 
 async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainError> {
@@ -215,7 +229,11 @@ fn authenticate(request: &Request, app: &App) -> Result<Identity, DomainError> {
     let token = header.strip_prefix("Bearer ").ok_or_else(|| {
         DomainError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
     })?;
-    app.tokens.verify(token.trim())
+    let who = app.tokens.verify(token.trim())?;
+    let span = tracing::Span::current();
+    span.record("tenant", tracing::field::display(&who.tenant));
+    span.record("agent", tracing::field::display(&who.agent));
+    Ok(who)
 }
 
 fn parse_body<T: DeserializeOwned>(request: &Request) -> Result<T, DomainError> {
@@ -297,7 +315,7 @@ fn percent_decode(raw: &str) -> String {
 
 pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Result<Response<Body>, DomainError> {
     let body = serde_json::to_string(value)
-        .map_err(|e| DomainError::BadRequest(format!("could not encode the answer: {e}")))?;
+        .map_err(|e| DomainError::Internal(format!("could not encode the answer: {e}")))?;
     Ok(response(status, body))
 }
 
@@ -317,8 +335,8 @@ pub(crate) fn response(status: u16, body: String) -> Response<Body> {
 }
 
 fn error_response(error: &DomainError) -> Response<Body> {
-    if matches!(error, DomainError::Store(_)) {
-        tracing::error!(%error, "store failure on the HTTP API");
+    if error.code() == ErrorCode::Internal {
+        tracing::error!(%error, "an HTTP request failed on the server");
     }
     let code: ErrorCode = error.code();
     let body = ErrorBody {

@@ -13,6 +13,7 @@ use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use console_domain::{ConnectionId, DomainError, Identity};
 use protocol::{ClientFrame, ServerFrame};
 use serde_json::Value;
+use tracing::Instrument;
 
 /// The authorizer context keys that carry the identity to every later route.
 pub const CONTEXT_TENANT: &str = "tenant";
@@ -76,12 +77,32 @@ pub async fn handle(event: ApiGatewayWebsocketProxyRequest, app: &App) -> ApiGat
     };
     let route = context.route_key.as_deref().unwrap_or("$default");
     let Some(who) = identity(&event) else {
-        tracing::warn!(route, "WebSocket event without an authorizer identity");
+        tracing::warn!(route, connection = %connection.0, "WebSocket event without an authorizer identity");
         return status(403);
     };
+    // Everything logged while this event is handled names it.
+    let span = tracing::info_span!(
+        "ws",
+        route,
+        connection = %connection.0,
+        tenant = %who.tenant,
+        agent = %who.agent
+    );
+    handle_as(&event, route, connection, &who, app)
+        .instrument(span)
+        .await
+}
+
+async fn handle_as(
+    event: &ApiGatewayWebsocketProxyRequest,
+    route: &str,
+    connection: ConnectionId,
+    who: &Identity,
+    app: &App,
+) -> ApiGatewayProxyResponse {
     let service = app.service();
     match route {
-        "$connect" => match service.connect(connection, &who).await {
+        "$connect" => match service.connect(connection, who).await {
             Ok(()) => status(200),
             Err(error) => {
                 tracing::error!(%error, "could not record a connection");
@@ -96,9 +117,9 @@ pub async fn handle(event: ApiGatewayWebsocketProxyRequest, app: &App) -> ApiGat
         }
         _ => {
             let body = event.body.as_deref().unwrap_or("");
-            if let Err((error, client_msg_id)) = dispatch(&connection, &who, body, app).await {
-                if matches!(error, DomainError::Store(_)) {
-                    tracing::error!(%error, "store failure on a WebSocket frame");
+            if let Err((error, client_msg_id)) = dispatch(&connection, who, body, app).await {
+                if error.code() == protocol::ErrorCode::Internal {
+                    tracing::error!(%error, "a WebSocket frame failed on the server");
                 }
                 service
                     .push_to_connection(

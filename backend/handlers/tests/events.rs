@@ -16,10 +16,11 @@ use console_handlers::{App, TokenAuthority};
 use console_store_embedded::EmbeddedStore;
 use std::sync::{Arc, Mutex};
 
-/// Records every push.
+/// Records every push; answers `Failed` for every push once `failing` is set.
 #[derive(Default)]
 struct RecordingPusher {
     pushed: Mutex<Vec<(String, String)>>,
+    failing: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
@@ -29,6 +30,9 @@ impl Pusher for RecordingPusher {
             .lock()
             .expect("lock")
             .push((connection.0.clone(), payload.to_owned()));
+        if self.failing.load(std::sync::atomic::Ordering::Relaxed) {
+            return PushOutcome::Failed("API Gateway answered 500".into());
+        }
         PushOutcome::Delivered
     }
 }
@@ -180,4 +184,65 @@ async fn an_event_without_an_authorizer_identity_is_refused() {
     let mut connect: ApiGatewayWebsocketProxyRequest = fixture("ws-connect.json", &[]);
     connect.request_context.authorizer.fields.clear();
     assert_eq!(handle(connect, &world.app).await.status_code, 403);
+}
+
+/// A log written into memory, to read back.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_push_is_logged_once_naming_the_event_it_was_for() {
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let world = world().await;
+    let connect: ApiGatewayWebsocketProxyRequest = fixture("ws-connect.json", &[]);
+    handle(connect, &world.app).await;
+    let chat = Chat::new(
+        "acme".into(),
+        "c-1".into(),
+        "ann".into(),
+        "bob".into(),
+        1,
+        None,
+    );
+    world.store.open_chat(&chat).await.expect("chat");
+    world
+        .pusher
+        .failing
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let send: ApiGatewayWebsocketProxyRequest = fixture("ws-send.json", &[("CHAT", "c-1")]);
+    assert_eq!(handle(send, &world.app).await.status_code, 200);
+    let text = String::from_utf8(log.0.lock().expect("lock").clone()).expect("UTF-8");
+    let failed: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == "a push failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "the acknowledgement's push, once: {text}");
+    let line = &failed[0];
+    assert_eq!(line["level"], "WARN");
+    assert_eq!(line["fields"]["connection"], "Q1pA7cWDjoECJ7w=");
+    assert_eq!(line["fields"]["error"], "API Gateway answered 500");
+    assert_eq!(line["span"]["name"], "ws");
+    assert_eq!(line["span"]["route"], "send");
+    assert_eq!(line["span"]["tenant"], "acme");
+    assert_eq!(line["span"]["agent"], "ann");
+    assert_eq!(line["span"]["connection"], "Q1pA7cWDjoECJ7w=");
 }

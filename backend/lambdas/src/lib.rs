@@ -13,7 +13,9 @@ use console_store_dynamo::DynamoStore;
 use settings::Settings;
 use std::sync::Arc;
 
-/// Structured JSON logs for CloudWatch, with the level from `RUST_LOG` (default info).
+/// Structured JSON logs for CloudWatch, with the level from `RUST_LOG` (default info):
+/// each line carries the span of the event or request it was written for (route,
+/// connection, tenant, agent).
 pub fn init_logging() {
     tracing_subscriber::fmt()
         .json()
@@ -21,7 +23,8 @@ pub fn init_logging() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_current_span(false)
+        .with_current_span(true)
+        .with_span_list(false)
         .without_time()
         .init();
 }

@@ -56,9 +56,8 @@ impl Pusher for ApiGatewayPusher {
                     .raw_response()
                     .is_some_and(|r| r.status().as_u16() == 429);
             if !throttled || attempt == ATTEMPTS {
-                let text = DisplayErrorContext(&error).to_string();
-                tracing::warn!(connection = %connection.0, error = %text, "push failed");
-                return PushOutcome::Failed(text);
+                // Logged by the caller, with what it was pushing for.
+                return PushOutcome::Failed(DisplayErrorContext(&error).to_string());
             }
             tokio::time::sleep(pause).await;
             pause *= 2;

@@ -202,7 +202,11 @@ impl ChatService<'_> {
     }
 
     async fn post(&self, connection: &ConnectionId, payload: &str) {
-        if self.pusher.post(connection, payload).await == PushOutcome::Gone {
+        let outcome = self.pusher.post(connection, payload).await;
+        if let PushOutcome::Failed(error) = &outcome {
+            tracing::warn!(connection = %connection.0, %error, "a push failed");
+        }
+        if outcome == PushOutcome::Gone {
             // The connection's own $disconnect may never come (API Gateway sends it on a
             // best-effort basis): forget it now, as its $disconnect would — the agent is
             // Logged Out for those who see her when it was her last. Boxed: that tells
