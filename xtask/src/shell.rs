@@ -1,8 +1,8 @@
-//! Running programs with a heading per step and a clear failure.
+//! Running programs with a heading per step and a clear failure, in the environment
+//! `tools` prepares ([`Env`]).
 
-use crate::tools::Env;
 use std::ffi::{OsStr, OsString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -125,4 +125,23 @@ pub fn output_of(program: &Path, args: &[&str]) -> Option<String> {
         .status
         .success()
         .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Where everything is, once prepared.
+#[derive(Debug)]
+pub struct Env {
+    pub root: PathBuf,
+    /// The cache folder of tools and virtual environments.
+    pub cache: PathBuf,
+    pub target_dir: PathBuf,
+    /// PATH with our tools first.
+    pub path: OsString,
+    pub trunk: PathBuf,
+    pub wasm_bindgen_test_runner: PathBuf,
+    pub chromedriver: PathBuf,
+    pub chromium: PathBuf,
+    /// axe-core's script, for the accessibility audit in the browser tests.
+    pub axe_core: PathBuf,
+    /// moto's server, the DynamoDB emulator of the store tests.
+    pub moto_server: PathBuf,
 }

@@ -3,8 +3,8 @@
 //! Each tool is checked first and installed only when missing or of the wrong version.
 //! The versions are those of `../shared/TOOLCHAIN.md`.
 
+pub use crate::shell::Env;
 use crate::shell::{Step, fail, output_of};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 const TRUNK_VERSION: &str = "0.21.14";
@@ -13,25 +13,6 @@ const AXE_CORE_VERSION: &str = "4.14.1";
 const MOTO_VERSION: &str = "5.2.5";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-
-/// Where everything is, once prepared.
-#[derive(Debug)]
-pub struct Env {
-    pub root: PathBuf,
-    /// The cache folder of tools and virtual environments.
-    pub cache: PathBuf,
-    pub target_dir: PathBuf,
-    /// PATH with our tools first.
-    pub path: OsString,
-    pub trunk: PathBuf,
-    pub wasm_bindgen_test_runner: PathBuf,
-    pub chromedriver: PathBuf,
-    pub chromium: PathBuf,
-    /// axe-core's script, for the accessibility audit in the browser tests.
-    pub axe_core: PathBuf,
-    /// moto's server, the DynamoDB emulator of the store tests.
-    pub moto_server: PathBuf,
-}
 
 fn cache_dir() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("AGENT_CONSOLE_CACHE") {

@@ -1,6 +1,6 @@
 //! Transcript downloads: as plain text for a person, or as JSON for a program.
 
-use crate::http_api::response;
+use crate::respond::response;
 use console_domain::DomainError;
 use console_domain::service::DOWNLOAD_BYTES;
 use lambda_http::{Body, Response};

@@ -3,6 +3,7 @@
 
 use crate::app::App;
 use crate::download;
+use crate::respond::{error_response, json};
 use console_domain::service::{
     ChatCursor, ChatPage, MAX_PAGE, MAX_TRANSCRIPTS, TranscriptCursor, TranscriptFilter,
 };
@@ -12,8 +13,7 @@ use protocol::http::{
     AgentList, ChatList, DevAgent, DevDirectory, DevSignIn, DevTenant, MessagePage, SignedIn,
     WsTicket,
 };
-use protocol::{ChatId, ChatStatus, ErrorBody, ErrorCode};
-use serde::Serialize;
+use protocol::{ChatId, ChatStatus};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -311,42 +311,6 @@ fn percent_decode(raw: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Result<Response<Body>, DomainError> {
-    let body = serde_json::to_string(value)
-        .map_err(|e| DomainError::Internal(format!("could not encode the answer: {e}")))?;
-    Ok(response(status, body))
-}
-
-pub(crate) fn response(status: u16, body: String) -> Response<Body> {
-    let mut response = Response::new(Body::Text(body));
-    *response.status_mut() =
-        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    response
-}
-
-fn error_response(error: &DomainError) -> Response<Body> {
-    if error.code() == ErrorCode::Internal {
-        tracing::error!(%error, "an HTTP request failed on the server");
-    }
-    let code: ErrorCode = error.code();
-    let body = ErrorBody {
-        code,
-        message: error.public_message(),
-    };
-    response(
-        code.http_status(),
-        serde_json::to_string(&body).unwrap_or_default(),
-    )
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod download;
 pub mod http_api;
+pub mod respond;
 pub mod websocket;
 
 pub use app::App;

@@ -2,7 +2,7 @@
 //! functional group, agent state, time in state, chat status. Clicking a name opens a
 //! menu with "Start a chat".
 
-use crate::components::console::ConsoleContext;
+use crate::components::context::ConsoleContext;
 use crate::format;
 use crate::live::{attr, effect, handler, keyed_list, live, live_view};
 use crate::state::{SortKey, matching, sort_agents};

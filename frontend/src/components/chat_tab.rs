@@ -3,7 +3,7 @@
 
 use crate::components::agent_list::ChatMark;
 use crate::components::chat_window::ChatWindow;
-use crate::components::console::ConsoleContext;
+use crate::components::context::ConsoleContext;
 use crate::components::history::History;
 use crate::format;
 use crate::live::{attr, handler, keyed_list, live, live_view};

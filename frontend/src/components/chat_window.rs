@@ -1,7 +1,7 @@
 //! The chat window: its transcript (virtualised: only the messages near the view are in
 //! the page), "Your Message", Send and End.
 
-use crate::components::console::ConsoleContext;
+use crate::components::context::ConsoleContext;
 use crate::format;
 use crate::live::{attr, effect, handler, keyed_list, live, live_view};
 use crate::state::{ConsoleState, too_long};

@@ -2,7 +2,7 @@
 //! at a time (`GET /api/chats?status=ended`) as it is scrolled to its end or asked for.
 //! A row opens its chat, read-only, in the chat window.
 
-use crate::components::console::ConsoleContext;
+use crate::components::context::ConsoleContext;
 use crate::format;
 use crate::live::{attr, handler, live_view};
 use crate::state::HistoryPaging;

@@ -4,6 +4,7 @@ pub mod agent_list;
 pub mod chat_tab;
 pub mod chat_window;
 pub mod console;
+pub mod context;
 pub mod history;
 pub mod sign_in;
 pub mod transcripts;

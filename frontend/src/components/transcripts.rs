@@ -3,7 +3,7 @@
 //! read one; download it as text or JSON.
 
 use crate::api;
-use crate::components::console::ConsoleContext;
+use crate::components::context::ConsoleContext;
 use crate::format;
 use crate::live::{handler, live, live_view};
 use crate::sorting::stable_sort_by;
