@@ -1,7 +1,7 @@
 //! The house's rules, checked over the whole source tree: no source file over 600 lines
-//! outside tests and benches, and no import cycle between a crate's modules (a module
-//! and its ancestors aside: a child may use what its parent holds, and a parent declare
-//! and re-export its children).
+//! outside tests and benches, no console component over 200 lines, and no import cycle
+//! between a crate's modules (a module and its ancestors aside: a child may use what its
+//! parent holds, and a parent declare and re-export its children).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -214,6 +214,34 @@ fn no_source_file_is_over_600_lines_outside_tests_and_benches() {
         }
     }
     assert!(long.is_empty(), "split these: {long:#?}");
+}
+
+#[test]
+fn no_component_of_the_console_is_over_200_lines() {
+    let mut files = Vec::new();
+    sources(&root().join("frontend/src/components"), &mut files);
+    let mut long = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let lines: Vec<&str> = text.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            if at == 0 || lines[at - 1].trim() != "#[component]" {
+                continue;
+            }
+            let length = lines[at..]
+                .iter()
+                .position(|l| *l == "}")
+                .map_or(lines.len() - at, |end| end + 1);
+            if length > 200 {
+                long.push(format!(
+                    "{}:{} {line} ({length} lines)",
+                    file.display(),
+                    at + 1
+                ));
+            }
+        }
+    }
+    assert!(long.is_empty(), "split these into parts: {long:#?}");
 }
 
 #[test]

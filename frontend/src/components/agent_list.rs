@@ -74,7 +74,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
     let ctx = ConsoleContext::current();
     let menu_for = RwSignal::new(None::<AgentId>);
     // A click outside the open menu (and outside the names that open one) closes it.
-    let _outside = window_event_listener(leptos::ev::click, move |ev| {
+    let outside = window_event_listener(leptos::ev::click, move |ev| {
         use wasm_bindgen::JsCast;
         if menu_for.with_untracked(Option::is_none) {
             return;
@@ -88,6 +88,8 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
             menu_for.set(None);
         }
     });
+    // Removed with the list: a handle dropped leaves its listener on the window.
+    on_cleanup(move || outside.remove());
     // The agent a chat about an interaction is being started with, while the dialog
     // asks for the interaction's ID.
     let asking = RwSignal::new(None::<Asking>);
@@ -113,49 +115,8 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
     });
     let shown =
         Memo::new(move |_| filter.with(|f| sorted.with(|sorted| matching(&sorted.rows, f))));
-    // Only the rows in the browser's window (and a margin) are in the page; the rest are
-    // spacers. The window is the page's, so the list scrolls with it as before.
     let body = NodeRef::<leptos::html::Tbody>::new();
-    let view = RwSignal::new((0.0f64, 800.0f64));
-    let row_px = RwSignal::new(ROW_PX);
-    let measure = move || {
-        let Some(body) = body.get_untracked() else {
-            return;
-        };
-        let top = body.get_bounding_client_rect().top();
-        let height = window()
-            .inner_height()
-            .ok()
-            .and_then(|h| h.as_f64())
-            .unwrap_or(800.0);
-        if view.get_untracked() != (top, height) {
-            view.set((top, height));
-        }
-        let first = body
-            .query_selector("tr[aria-rowindex]")
-            .ok()
-            .flatten()
-            .map(|row| row.get_bounding_client_rect().height());
-        if let Some(px) =
-            first.filter(|px| *px >= 1.0 && (*px - row_px.get_untracked()).abs() > 0.5)
-        {
-            row_px.set(px);
-        }
-    };
-    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| measure());
-    let on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || {
-        on_scroll.remove();
-        on_resize.remove();
-    });
-    effect(move || {
-        shown.track();
-        request_animation_frame(measure);
-    });
-    let slice = move || {
-        let (top, height) = view.get();
-        uniform(shown.with(Vec::len), row_px.get(), -top, height, MARGIN_PX)
-    };
+    let slice = rows_in_window(body, shown);
     let rows = move || {
         let slice = slice();
         shown.with(|shown| {
@@ -198,14 +159,6 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
             </th>
         }
     };
-    let mark = move |agent: &AgentId| {
-        state.with(|s| match s.chat_with(agent) {
-            None => ChatMark::None,
-            Some(entry) if entry.view.pending => ChatMark::RequiresResponse,
-            Some(entry) if entry.view.status == ChatStatus::Ended => ChatMark::Ended,
-            Some(_) => ChatMark::Waiting,
-        })
-    };
     let start_ctx = ctx.clone();
     let start_chat = move |agent: AgentId, interaction: Option<String>| {
         menu_for.set(None);
@@ -217,7 +170,6 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
         });
     };
     let dialog_start = start_chat.clone();
-    let now = ctx.now;
     view! {
         <div class="list-tools">
             <label class="filter">
@@ -238,87 +190,168 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
             </thead>
             <tbody node_ref=body>
                 {live_view(move || spacer(slice().above))}
-                {keyed_list(rows, |(at, agent)| format!("{at}:{}:{}:{}", agent.id, agent.state.label(), agent.state_since), move |(at, agent)| {
-                    let id = agent.id.clone();
-                    let menu_id = format!("menu-{}", agent.id);
-                    let name_button = NodeRef::<leptos::html::Button>::new();
-                    // Escape closes the menu and gives the focus back to the name.
-                    let close_menu = move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Escape" {
-                            menu_for.set(None);
-                            if let Some(button) = name_button.get_untracked() {
-                                let _ = button.focus();
-                            }
-                        }
-                    };
-                    let open = {
-                        let id = id.clone();
-                        move || menu_for.get().as_ref() == Some(&id)
-                    };
-                    let toggle = {
-                        let id = id.clone();
-                        move |_| menu_for.update(|m| *m = if m.as_ref() == Some(&id) { None } else { Some(id.clone()) })
-                    };
-                    let start = {
-                        let id = id.clone();
-                        let start_chat = start_chat.clone();
-                        move |_| start_chat(id.clone(), None)
-                    };
-                    let start_about = {
-                        let (id, name) = (id.clone(), agent.name.clone());
-                        move |_| {
-                            menu_for.set(None);
-                            asking.set(Some(Asking { with: id.clone(), name: name.clone(), back: name_button }));
-                        }
-                    };
-                    let mark_id = id.clone();
-                    let since = agent.state_since;
-                    view! {
-                        <tr {attr("aria-rowindex", (at + 2).to_string())}>
-                            <td class="name-cell">
-                                <button class="agent-name" {attr("aria-haspopup", "menu")} {attr("aria-expanded", live({ let open = open.clone(); move || open().to_string() }))}
-                                    {attr("aria-controls", menu_id.clone())} node_ref=name_button on:click=handler(toggle)
-                                    on:keydown=handler(close_menu)>
-                                    {agent.name.clone()}
-                                </button>
-                                // The menu, while open.
-                                {live_view({
-                                    let (open, menu_id, name) = (open.clone(), menu_id.clone(), agent.name.clone());
-                                    let (start, start_about) = (start.clone(), start_about.clone());
-                                    move || open().then(|| view! {
-                                        <ul class="menu" role="menu" id=menu_id.clone() aria-label=format!("Actions for {name}")
-                                            on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| move_focus_in_menu(&ev))>
-                                            <li role="none">
-                                                <button role="menuitem" node_ref=focus_first() on:click=handler(start.clone())
-                                                    on:keydown=handler(close_menu)>
-                                                    "Start a chat"
-                                                </button>
-                                            </li>
-                                            <li role="none">
-                                                <button role="menuitem" on:click=handler(start_about.clone())
-                                                    on:keydown=handler(close_menu)>
-                                                    "Start a chat about an interaction…"
-                                                </button>
-                                            </li>
-                                        </ul>
-                                    })
-                                })}
-                            </td>
-                            <td>{agent.group.to_string()}</td>
-                            <td><span class=state_class(agent.state)><span class="dot" aria-hidden="true"></span>{agent.state.label()}</span></td>
-                            <td class="numeric">{live_view(move || if since > 0 { format::elapsed(now.get() - since) } else { String::new() })}</td>
-                            <td>{live_view(move || {
-                                let m = mark(&mark_id);
-                                (m != ChatMark::None).then(|| view! { <span class=m.class() role="img" aria-label=m.label() {attr("title", m.label())}></span> })
-                            })}</td>
-                        </tr>
-                    }.into_any()
-                })}
+                {keyed_list(rows, |(at, agent)| format!("{at}:{}:{}:{}", agent.id, agent.state.label(), agent.state_since), move |(at, agent)| view! {
+                    <AgentRow at agent menu_for asking start_chat=start_chat.clone() />
+                }.into_any())}
                 {live_view(move || spacer(slice().below))}
             </tbody>
         </table>
         {live_view(move || shown.with(Vec::is_empty).then(|| view! { <p class="empty">"No agents to show."</p> }))}
         {live_view(move || asking.get().map(|asked| view! { <InteractionDialog asked asking start=dialog_start.clone() /> }))}
+    }
+}
+
+/// Which of the `shown` rows are in the browser's window (and a margin): only those are
+/// in the page; the rest are spacers. The window is the page's, so the list scrolls with
+/// it as before.
+fn rows_in_window(
+    body: NodeRef<leptos::html::Tbody>,
+    shown: Memo<Vec<usize>>,
+) -> impl Fn() -> crate::visible_rows::Slice + Copy + 'static {
+    let view = RwSignal::new((0.0f64, 800.0f64));
+    let row_px = RwSignal::new(ROW_PX);
+    let measure = move || {
+        let Some(body) = body.get_untracked() else {
+            return;
+        };
+        let top = body.get_bounding_client_rect().top();
+        let height = window()
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(800.0);
+        if view.get_untracked() != (top, height) {
+            view.set((top, height));
+        }
+        let first = body
+            .query_selector("tr[aria-rowindex]")
+            .ok()
+            .flatten()
+            .map(|row| row.get_bounding_client_rect().height());
+        if let Some(px) =
+            first.filter(|px| *px >= 1.0 && (*px - row_px.get_untracked()).abs() > 0.5)
+        {
+            row_px.set(px);
+        }
+    };
+    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| measure());
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || {
+        on_scroll.remove();
+        on_resize.remove();
+    });
+    effect(move || {
+        shown.track();
+        request_animation_frame(measure);
+    });
+    move || {
+        let (top, height) = view.get();
+        uniform(shown.with(Vec::len), row_px.get(), -top, height, MARGIN_PX)
+    }
+}
+
+/// One agent's row: her name (which opens the menu with "Start a chat"), group, state,
+/// time in state, and the status of my chat with her.
+#[component]
+fn AgentRow(
+    at: usize,
+    agent: protocol::AgentView,
+    menu_for: RwSignal<Option<AgentId>>,
+    asking: RwSignal<Option<Asking>>,
+    start_chat: impl Fn(AgentId, Option<String>) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let ctx = ConsoleContext::current();
+    let (state, now) = (ctx.state, ctx.now);
+    let id = agent.id.clone();
+    let menu_id = format!("menu-{}", agent.id);
+    let name_button = NodeRef::<leptos::html::Button>::new();
+    // Escape closes the menu and gives the focus back to the name.
+    let close_menu = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            menu_for.set(None);
+            if let Some(button) = name_button.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
+    let open = {
+        let id = id.clone();
+        move || menu_for.get().as_ref() == Some(&id)
+    };
+    let toggle = {
+        let id = id.clone();
+        move |_| {
+            menu_for.update(|m| {
+                *m = if m.as_ref() == Some(&id) {
+                    None
+                } else {
+                    Some(id.clone())
+                }
+            })
+        }
+    };
+    let start = {
+        let id = id.clone();
+        move |_| start_chat(id.clone(), None)
+    };
+    let start_about = {
+        let (id, name) = (id.clone(), agent.name.clone());
+        move |_| {
+            menu_for.set(None);
+            asking.set(Some(Asking {
+                with: id.clone(),
+                name: name.clone(),
+                back: name_button,
+            }));
+        }
+    };
+    let mark = move || {
+        state.with(|s| match s.chat_with(&id) {
+            None => ChatMark::None,
+            Some(entry) if entry.view.pending => ChatMark::RequiresResponse,
+            Some(entry) if entry.view.status == ChatStatus::Ended => ChatMark::Ended,
+            Some(_) => ChatMark::Waiting,
+        })
+    };
+    let since = agent.state_since;
+    view! {
+        <tr {attr("aria-rowindex", (at + 2).to_string())}>
+            <td class="name-cell">
+                <button class="agent-name" {attr("aria-haspopup", "menu")} {attr("aria-expanded", live({ let open = open.clone(); move || open().to_string() }))}
+                    {attr("aria-controls", menu_id.clone())} node_ref=name_button on:click=handler(toggle)
+                    on:keydown=handler(close_menu)>
+                    {agent.name.clone()}
+                </button>
+                // The menu, while open.
+                {live_view({
+                    let name = agent.name.clone();
+                    move || open().then(|| view! {
+                        <ul class="menu" role="menu" id=menu_id.clone() aria-label=format!("Actions for {name}")
+                            on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| move_focus_in_menu(&ev))>
+                            <li role="none">
+                                <button role="menuitem" node_ref=focus_first() on:click=handler(start.clone())
+                                    on:keydown=handler(close_menu)>
+                                    "Start a chat"
+                                </button>
+                            </li>
+                            <li role="none">
+                                <button role="menuitem" on:click=handler(start_about.clone())
+                                    on:keydown=handler(close_menu)>
+                                    "Start a chat about an interaction…"
+                                </button>
+                            </li>
+                        </ul>
+                    })
+                })}
+            </td>
+            <td>{agent.group.to_string()}</td>
+            <td><span class=state_class(agent.state)><span class="dot" aria-hidden="true"></span>{agent.state.label()}</span></td>
+            <td class="numeric">{live_view(move || if since > 0 { format::elapsed(now.get() - since) } else { String::new() })}</td>
+            <td>{live_view(move || {
+                let m = mark();
+                (m != ChatMark::None).then(|| view! { <span class=m.class() role="img" aria-label=m.label() {attr("title", m.label())}></span> })
+            })}</td>
+        </tr>
     }
 }
 

@@ -23,23 +23,159 @@ const BOTTOM_PX: f64 = 40.0;
 /// This close to the top (px) counts as at the top: older messages are loaded.
 const TOP_PX: f64 = 200.0;
 
-/// One chat's window.
+/// One chat's window: who it is with, its transcript, and Your Message with Send and End.
 #[component]
 pub fn ChatWindow(chat: ChatId) -> impl IntoView {
     let ctx = ConsoleContext::current();
-    let drafts = ctx.drafts;
     let state = ctx.state;
-    let me = ctx.me.id.clone();
-    let ended = {
+    // A chat on show that lacks messages gets them: its latest page if none is held
+    // (opened from the History list), or what a gap lacks.
+    {
+        let (catch_up, chat) = (ctx.catch_up.clone(), chat.clone());
+        effect(move || {
+            if state.with(|s| s.missing(&chat).is_some()) {
+                catch_up.fill(chat.clone());
+            }
+        });
+    }
+    let typing_note = {
+        let chat = chat.clone();
+        let now = ctx.now;
+        move || {
+            let at = now.get().max(js_sys::Date::now() as i64);
+            state.with(|s| {
+                let entry = s.chats.get(&chat)?;
+                s.is_typing(&chat, at)
+                    .then(|| format!("{} is typing…", entry.view.with.name))
+            })
+        }
+    };
+    let ended = ended(state, chat.clone());
+    view! {
+        <section class="chat-window" aria-label="Chat window">
+            <ChatHeader chat=chat.clone() />
+            <Conversation chat=chat.clone() />
+            <p class="typing" {attr("aria-live", "polite")}>{live_view(typing_note)}</p>
+            {live_view(move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> }))}
+            <Composer chat=chat />
+        </section>
+    }
+}
+
+/// Whether `chat` has ended, as a live value.
+fn ended(state: RwSignal<ConsoleState>, chat: ChatId) -> impl Fn() -> bool + Clone + 'static {
+    move || {
+        state.with(|s| {
+            s.chats
+                .get(&chat)
+                .is_some_and(|e| e.view.status == ChatStatus::Ended)
+        })
+    }
+}
+
+/// Whom the chat is with, her group, and the customer interaction it is about.
+#[component]
+fn ChatHeader(chat: ChatId) -> impl IntoView {
+    let state = ConsoleContext::current().state;
+    let header = move || {
+        state.with(|s| {
+            s.chats.get(&chat).map(|e| {
+                (
+                    e.view.with.name.clone(),
+                    e.view.with.group.to_string(),
+                    e.view.interaction.clone(),
+                )
+            })
+        })
+    };
+    view! {
+        <header class="chat-header">
+            {live_view(move || header().map(|(name, group, interaction)| view! {
+                <h2>{format!("Chat with {name}")}</h2>
+                <span class="muted">{group}</span>
+                {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> }.into_any())}
+            }))}
+        </header>
+    }
+}
+
+/// The transcript: the messages near the view, older ones loaded as she scrolls up, and
+/// what she has seen told to the other agent.
+#[component]
+fn Conversation(chat: ChatId) -> impl IntoView {
+    let ctx = ConsoleContext::current();
+    let state = ctx.state;
+    let (lines, shown) = transcript(state, chat.clone(), ctx.me.id.clone());
+    let list = shown.list;
+    // Older messages, a page at a time, as she reaches the top (or asks for them).
+    let has_older = {
         let chat = chat.clone();
         move || {
             state.with(|s| {
                 s.chats
                     .get(&chat)
-                    .is_some_and(|e| e.view.status == ChatStatus::Ended)
+                    .is_some_and(|e| e.older_before().is_some())
             })
         }
     };
+    let load_older = {
+        let (catch_up, chat) = (ctx.catch_up.clone(), chat.clone());
+        move || catch_up.older(chat.clone())
+    };
+    {
+        // While the view is near its top and older messages exist, they load: when it
+        // comes there, and again each time a page arrives (or anything else changes the
+        // chat) and it is still there — a request refused because another page of the
+        // chat was on its way is made again then.
+        let (load_older, has_older) = (load_older.clone(), has_older.clone());
+        effect(move || {
+            if shown.at_top.get() && has_older() {
+                load_older();
+            }
+        });
+    }
+    // Tell the other agent what I have seen, while this window shows and the page is visible.
+    let reported = StoredValue::new(0u64);
+    let visible = ctx.visible;
+    effect(move || {
+        if !visible.get() {
+            return;
+        }
+        let unseen = state.with(|s| s.unseen(&chat, reported.get_value()));
+        if let Some(seq) = unseen {
+            reported.set_value(seq);
+            state.update(|s| s.saw(&chat, seq));
+            ctx.send(ClientFrame::Seen {
+                chat_id: chat.clone(),
+                seq,
+            });
+        }
+    });
+    view! {
+        <div class="transcript" role="log" aria-label="Transcript" {attr("aria-live", "polite")} node_ref=list
+            on:scroll=handler(move |_| shown.scrolled())>
+            {live_view(move || has_older().then(|| {
+                let load_older = load_older.clone();
+                view! { <button class="quiet-dark earlier" on:click=handler(move |_| load_older())>"Load earlier messages"</button> }
+            }))}
+            <ol style:padding-top=live(move || format!("{}px", shown.get().above.round() as i64))
+                style:padding-bottom=live(move || format!("{}px", shown.get().below.round() as i64))>
+            {keyed_list(lines, |line| line.key.clone(), |line| view! {
+                <li class:mine=line.mine class:theirs=!line.mine data-line=line.id.attribute()>
+                    <div class="meta"><span class="sender">{line.who}</span>" "<span class="time">{line.time}</span></div>
+                    <div class="body">{line.body}</div>
+                    {line.seen.then(|| view! { <div class="seen">"Seen"</div> }.into_any())}
+                </li>
+            }.into_any())}
+        </ol></div>
+    }
+}
+
+/// Your Message (a draft kept per chat), Send and End; typing told to the other agent.
+#[component]
+fn Composer(chat: ChatId) -> impl IntoView {
+    let ctx = ConsoleContext::current();
+    let (state, drafts) = (ctx.state, ctx.drafts);
     let draft = {
         let chat = chat.clone();
         move || drafts.with(|d| d.get(&chat).cloned().unwrap_or_default())
@@ -52,16 +188,6 @@ pub fn ChatWindow(chat: ChatId) -> impl IntoView {
             })
         }
     };
-    // A chat on show that lacks messages gets them: its latest page if none is held
-    // (opened from the History list), or what a gap lacks.
-    {
-        let (catch_up, chat) = (ctx.catch_up.clone(), chat.clone());
-        effect(move || {
-            if state.with(|s| s.missing(&chat).is_some()) {
-                catch_up.fill(chat.clone());
-            }
-        });
-    }
     let input = NodeRef::<Textarea>::new();
     // Chosen by the agent (not shown by itself): Your Message takes the focus.
     let compose = ctx.compose;
@@ -98,154 +224,49 @@ pub fn ChatWindow(chat: ChatId) -> impl IntoView {
             })
         }
     };
-    let (transcript, shown) = transcript(state, chat.clone(), me.clone());
-    let list = shown.list;
-    // Older messages, a page at a time, as she reaches the top (or asks for them).
-    let has_older = {
-        let chat = chat.clone();
-        move || {
-            state.with(|s| {
-                s.chats
-                    .get(&chat)
-                    .is_some_and(|e| e.older_before().is_some())
-            })
-        }
-    };
-    let load_older = {
-        let (catch_up, chat) = (ctx.catch_up.clone(), chat.clone());
-        move || catch_up.older(chat.clone())
-    };
-    {
-        // While the view is near its top and older messages exist, they load: when it
-        // comes there, and again each time a page arrives (or anything else changes the
-        // chat) and it is still there — a request refused because another page of the
-        // chat was on its way is made again then.
-        let (load_older, has_older) = (load_older.clone(), has_older.clone());
-        effect(move || {
-            if shown.at_top.get() && has_older() {
-                load_older();
-            }
-        });
-    }
     // A message the server would refuse is not sent: it stays in Your Message, and this
     // says why until it is short enough.
     let too_long_note = {
         let draft = draft.clone();
         move || too_long(&draft())
     };
-    // Tell the other agent what I have seen, while this window shows and the page is visible.
-    let reported = StoredValue::new(0u64);
-    {
-        let (ctx, chat) = (ctx.clone(), chat.clone());
-        let visible = ctx.visible;
-        effect(move || {
-            if !visible.get() {
-                return;
-            }
-            let unseen = state.with(|s| s.unseen(&chat, reported.get_value()));
-            if let Some(seq) = unseen {
-                reported.set_value(seq);
-                state.update(|s| s.saw(&chat, seq));
-                ctx.send(ClientFrame::Seen {
-                    chat_id: chat.clone(),
-                    seq,
-                });
-            }
-        });
-    }
     // Tell the other agent I am typing, at most every two seconds.
     let last_typing = StoredValue::new(0f64);
-    let typing_ctx = ctx.clone();
     let typing_chat = chat.clone();
     let announce_typing = move || {
         let now = js_sys::Date::now();
         if now - last_typing.get_value() > 2_000.0 {
             last_typing.set_value(now);
-            typing_ctx.send(ClientFrame::Typing {
+            ctx.send(ClientFrame::Typing {
                 chat_id: typing_chat.clone(),
             });
         }
     };
-    let typing_note = {
-        let chat = chat.clone();
-        let now = ctx.now;
-        move || {
-            let at = now.get().max(js_sys::Date::now() as i64);
-            state.with(|s| {
-                let entry = s.chats.get(&chat)?;
-                s.is_typing(&chat, at)
-                    .then(|| format!("{} is typing…", entry.view.with.name))
-            })
-        }
-    };
-    let header = {
-        let chat = chat.clone();
-        move || {
-            state.with(|s| {
-                s.chats.get(&chat).map(|e| {
-                    (
-                        e.view.with.name.clone(),
-                        e.view.with.group.to_string(),
-                        e.view.interaction.clone(),
-                    )
-                })
-            })
-        }
-    };
     let send_on_enter = send.clone();
-    let send_on_click = send.clone();
-    let ended_for_input = ended.clone();
-    let ended_for_send = ended.clone();
-    let ended_for_end = ended.clone();
+    let ended = ended(state, chat);
+    let (ended_for_input, ended_for_send) = (ended.clone(), ended.clone());
     view! {
-        <section class="chat-window" aria-label="Chat window">
-            <header class="chat-header">
-                {live_view(move || header().map(|(name, group, interaction)| view! {
-                    <h2>{format!("Chat with {name}")}</h2>
-                    <span class="muted">{group}</span>
-                    {interaction.map(|i| view! { <span class="interaction">{format!("About interaction {i}")}</span> }.into_any())}
-                }))}
-            </header>
-            <div class="transcript" role="log" aria-label="Transcript" {attr("aria-live", "polite")} node_ref=list
-                on:scroll=handler(move |_| shown.scrolled())>
-                {live_view(move || has_older().then(|| {
-                    let load_older = load_older.clone();
-                    view! { <button class="quiet-dark earlier" on:click=handler(move |_| load_older())>"Load earlier messages"</button> }
-                }))}
-                <ol style:padding-top=live(move || format!("{}px", shown.get().above.round() as i64))
-                    style:padding-bottom=live(move || format!("{}px", shown.get().below.round() as i64))>
-                {keyed_list(transcript, |line| line.key.clone(), |line| view! {
-                    <li class:mine=line.mine class:theirs=!line.mine data-line=line.id.attribute()>
-                        <div class="meta"><span class="sender">{line.who}</span>" "<span class="time">{line.time}</span></div>
-                        <div class="body">{line.body}</div>
-                        {line.seen.then(|| view! { <div class="seen">"Seen"</div> }.into_any())}
-                    </li>
-                }.into_any())}
-            </ol></div>
-            <p class="typing" {attr("aria-live", "polite")}>{live_view(typing_note)}</p>
-            {live_view(move || ended().then(|| view! { <p class="ended-note" role="status">"This chat has ended. The transcript stays here to read."</p> }))}
-            <div class="composer">
-                <label for="your-message">"Your Message"</label>
-                {live_view(move || too_long_note().map(|why| view! { <p class="alert" role="status">{why}</p> }))}
-                <textarea id="your-message" {attr("rows", "3")} node_ref=input
-                    prop:value=live(draft.clone())
-                    disabled=live(ended_for_input)
-                    on:input=handler(move |ev| {
-                        set_draft(event_target_value(&ev));
-                        announce_typing();
-                    })
-                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-                            ev.prevent_default();
-                            send_on_enter();
-                        }
-                    })></textarea>
-                <div class="actions">
-                    <button class="primary" on:click=handler(move |_| send_on_click()) disabled=live(ended_for_send)>"Send"</button>
-                    <button class="danger" on:click=handler(end) disabled=live(ended_for_end)>"End"</button>
-                </div>
+        <div class="composer">
+            <label for="your-message">"Your Message"</label>
+            {live_view(move || too_long_note().map(|why| view! { <p class="alert" role="status">{why}</p> }))}
+            <textarea id="your-message" {attr("rows", "3")} node_ref=input
+                prop:value=live(draft.clone())
+                disabled=live(ended_for_input)
+                on:input=handler(move |ev| {
+                    set_draft(event_target_value(&ev));
+                    announce_typing();
+                })
+                on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        send_on_enter();
+                    }
+                })></textarea>
+            <div class="actions">
+                <button class="primary" on:click=handler(move |_| send()) disabled=live(ended_for_send)>"Send"</button>
+                <button class="danger" on:click=handler(end) disabled=live(ended)>"End"</button>
             </div>
-        </section>
+        </div>
     }
 }
 

@@ -41,26 +41,14 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         },
     );
     let now = RwSignal::new(js_sys::Date::now() as i64);
-    if let Ok(ticker) = set_interval_with_handle(
-        move || now.set(js_sys::Date::now() as i64),
-        std::time::Duration::from_secs(1),
-    ) {
-        on_cleanup(move || ticker.clear());
-    }
-
+    every(1, move || now.set(js_sys::Date::now() as i64));
     // API Gateway closes a connection idle for 10 minutes: ping every 4.
-    let keepalive_ctx_link = link;
-    let keepalive_out = outbound.clone();
-    if let Ok(keepalive) = set_interval_with_handle(
-        move || {
-            if keepalive_ctx_link.get_untracked() == Link::Online {
-                let _ = keepalive_out.unbounded_send(ClientFrame::Ping);
-            }
-        },
-        std::time::Duration::from_secs(240),
-    ) {
-        on_cleanup(move || keepalive.clear());
-    }
+    let keepalive = outbound.clone();
+    every(240, move || {
+        if link.get_untracked() == Link::Online {
+            let _ = keepalive.unbounded_send(ClientFrame::Ping);
+        }
+    });
     let ctx = ConsoleContext {
         me: signed_in.me.clone(),
         token: signed_in.token.clone(),
@@ -100,6 +88,38 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
             }
         });
     }
+    mark_interactive(link);
+    title_follows(state);
+    let refresh_ctx = ctx.clone();
+    effect(move || {
+        if matches!(
+            ctx.tab.get(),
+            Tab::StatusAgentStatus | Tab::PhoneAgents | Tab::ChatAgents
+        ) {
+            refresh_ctx.refresh_agents();
+        }
+    });
+
+    view! {
+        <div class="console">
+            <TopBar session=session />
+            <main class="main">
+                <Banners />
+                <ControlPanel />
+            </main>
+        </div>
+    }
+}
+
+/// Runs `tick` every `seconds` while the console is shown.
+fn every(seconds: u64, tick: impl Fn() + 'static) {
+    if let Ok(interval) = set_interval_with_handle(tick, std::time::Duration::from_secs(seconds)) {
+        on_cleanup(move || interval.clear());
+    }
+}
+
+/// Sets [`INTERACTIVE_MARK`] once the link is first online and the page painted.
+fn mark_interactive(link: RwSignal<Link>) {
     let marked = StoredValue::new(false);
     effect(move || {
         if link.get() == Link::Online && !marked.get_value() {
@@ -111,7 +131,10 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
             });
         }
     });
-    // The page title carries the count of chats that require a response.
+}
+
+/// The page title carries the count of chats that require a response.
+fn title_follows(state: RwSignal<ConsoleState>) {
     effect(move || {
         let pending = state.with(|s| s.pending_chats);
         let title = if pending > 0 {
@@ -121,19 +144,65 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
         };
         document().set_title(&title);
     });
+}
 
-    let refusal = ctx.refusal;
-    // Supervisors read the transcripts of their tenant under Chat > Transcripts.
-    let mut chat_tabs = vec![("Chats", Tab::ChatChats), ("Agents", Tab::ChatAgents)];
-    if signed_in.me.role == Role::Supervisor {
-        chat_tabs.push(("Transcripts", Tab::ChatTranscripts));
-    }
-    let me = signed_in.me.clone();
+/// The bar over the console: who is signed in, her state, the alerts, Sign out.
+#[component]
+fn TopBar(session: RwSignal<Option<SignedIn>>) -> impl IntoView {
+    let me = ConsoleContext::current().me;
     let role = if me.role == Role::Supervisor {
         "Supervisor"
     } else {
         "Agent"
     };
+    view! {
+        <header class="topbar">
+            <h1 class="brand">"Agent Console"</h1>
+            <span class="who">
+                <strong>{me.name.clone()}</strong>
+                <span class="muted">{format!(" · {} · {}", me.group, role)}</span>
+            </span>
+            <MyState />
+            <AlertToggles />
+            <button class="quiet" on:click=handler(move |_| {
+                session.set(None);
+                crate::oidc::end_session(&crate::config::sign_in());
+            })>"Sign out"</button>
+        </header>
+    }
+}
+
+/// The connection's banner while it is not online, and the last refusal, to dismiss.
+#[component]
+fn Banners() -> impl IntoView {
+    let ctx = ConsoleContext::current();
+    let (link, refusal) = (ctx.link, ctx.refusal);
+    view! {
+        {live_view(move || match link.get() {
+            Link::Online => None,
+            Link::Connecting => Some(view! { <div class="banner" role="status">"Connecting…"</div> }),
+            Link::Offline => Some(view! { <div class="banner offline" role="status">"Connection lost. Reconnecting… Messages you send are kept and delivered when the connection is back."</div> }),
+        })}
+        {live_view(move || refusal.get().map(|message| view! {
+            <div class="alert" role="alert">
+                {message}
+                <button class="quiet" on:click=handler(move |_| refusal.set(None))>"Dismiss"</button>
+            </div>
+        }))}
+    }
+}
+
+/// The Control Panel: tabs Status, Phone and Chat (with the blinking count of chats
+/// requiring a response), and the panel of the one selected.
+#[component]
+fn ControlPanel() -> impl IntoView {
+    let ctx = ConsoleContext::current();
+    let (state, tab) = (ctx.state, ctx.tab);
+    // Supervisors read the transcripts of their tenant under Chat > Transcripts.
+    let mut chat_tabs = vec![("Chats", Tab::ChatChats), ("Agents", Tab::ChatAgents)];
+    if ctx.me.role == Role::Supervisor {
+        chat_tabs.push(("Transcripts", Tab::ChatTranscripts));
+    }
     let pending = move || state.with(|s| s.pending_chats);
     let count_class = move || {
         if pending() > 0 {
@@ -142,7 +211,6 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
             "count zero"
         }
     };
-    let tab = ctx.tab;
     let top = move || match tab.get() {
         Tab::StatusAgentStatus => "status",
         Tab::PhoneAgents => "phone",
@@ -155,86 +223,48 @@ pub fn Console(signed_in: SignedIn, session: RwSignal<Option<SignedIn>>) -> impl
             _ => Tab::ChatChats,
         })
     };
-    let refresh_ctx = ctx.clone();
-    effect(move || {
-        if matches!(
-            tab.get(),
-            Tab::StatusAgentStatus | Tab::PhoneAgents | Tab::ChatAgents
-        ) {
-            refresh_ctx.refresh_agents();
-        }
-    });
-
     view! {
-        <div class="console">
-            <header class="topbar">
-                <h1 class="brand">"Agent Console"</h1>
-                <span class="who">
-                    <strong>{me.name.clone()}</strong>
-                    <span class="muted">{format!(" · {} · {}", me.group, role)}</span>
-                </span>
-                <MyState />
-                <AlertToggles />
-                <button class="quiet" on:click=handler(move |_| {
-                    session.set(None);
-                    crate::oidc::end_session(&crate::config::sign_in());
-                })>"Sign out"</button>
-            </header>
-            <main class="main">
-            {live_view(move || match link.get() {
-                Link::Online => None,
-                Link::Connecting => Some(view! { <div class="banner" role="status">"Connecting…"</div> }),
-                Link::Offline => Some(view! { <div class="banner offline" role="status">"Connection lost. Reconnecting… Messages you send are kept and delivered when the connection is back."</div> }),
+        <nav class="tabs" aria-label="Control Panel">
+            <div class="tablist" role="tablist" aria-label="Control Panel">
+                <button role="tab" id="tab-status" {attr("aria-controls", "panel")} {attr("aria-selected", live(move || (top() == "status").to_string()))}
+                    class:active=live(move || top() == "status") on:click=handler(move |_| select_top("status"))>"Status"</button>
+                <button role="tab" id="tab-phone" {attr("aria-controls", "panel")} {attr("aria-selected", live(move || (top() == "phone").to_string()))}
+                    class:active=live(move || top() == "phone") on:click=handler(move |_| select_top("phone"))>"Phone"</button>
+                <button role="tab" id="tab-chat" class="with-count" {attr("aria-controls", "panel")} {attr("aria-describedby", "chat-count")}
+                    {attr("aria-selected", live(move || (top() == "chat").to_string()))}
+                    class:active=live(move || top() == "chat") on:click=handler(move |_| select_top("chat"))>"Chat"</button>
+            </div>
+            // The count sits over the Chat tab; for assistive technology it is the tab's
+            // description and a status that is announced when it changes.
+            <span class=live(count_class) {attr("aria-hidden", "true")}>{live_view(pending)}</span>
+            <span id="chat-count" class="visually-hidden" role="status">
+                {live_view(move || format::requiring_response(pending() as usize))}
+            </span>
+        </nav>
+        <section id="panel" class="panel" role="tabpanel" {attr("aria-labelledby", live(move || format!("tab-{}", top())))}>
+            {live_view(move || match tab.get() {
+                Tab::StatusAgentStatus => view! {
+                    <SubTabs entries=vec![("Agent Status", Tab::StatusAgentStatus)] />
+                    <AgentList label="Agent Status" />
+                }.into_any(),
+                Tab::PhoneAgents => view! {
+                    <SubTabs entries=vec![("Agents", Tab::PhoneAgents)] />
+                    <AgentList label="Agents" />
+                }.into_any(),
+                Tab::ChatChats => view! {
+                    <SubTabs entries=chat_tabs.clone() />
+                    <ChatTab />
+                }.into_any(),
+                Tab::ChatAgents => view! {
+                    <SubTabs entries=chat_tabs.clone() />
+                    <AgentList label="Agents" />
+                }.into_any(),
+                Tab::ChatTranscripts => view! {
+                    <SubTabs entries=chat_tabs.clone() />
+                    <Transcripts />
+                }.into_any(),
             })}
-            {live_view(move || refusal.get().map(|message| view! {
-                <div class="alert" role="alert">
-                    {message}
-                    <button class="quiet" on:click=handler(move |_| refusal.set(None))>"Dismiss"</button>
-                </div>
-            }))}
-            <nav class="tabs" aria-label="Control Panel">
-                <div class="tablist" role="tablist" aria-label="Control Panel">
-                    <button role="tab" id="tab-status" {attr("aria-controls", "panel")} {attr("aria-selected", live(move || (top() == "status").to_string()))}
-                        class:active=live(move || top() == "status") on:click=handler(move |_| select_top("status"))>"Status"</button>
-                    <button role="tab" id="tab-phone" {attr("aria-controls", "panel")} {attr("aria-selected", live(move || (top() == "phone").to_string()))}
-                        class:active=live(move || top() == "phone") on:click=handler(move |_| select_top("phone"))>"Phone"</button>
-                    <button role="tab" id="tab-chat" class="with-count" {attr("aria-controls", "panel")} {attr("aria-describedby", "chat-count")}
-                        {attr("aria-selected", live(move || (top() == "chat").to_string()))}
-                        class:active=live(move || top() == "chat") on:click=handler(move |_| select_top("chat"))>"Chat"</button>
-                </div>
-                // The count sits over the Chat tab; for assistive technology it is the tab's
-                // description and a status that is announced when it changes.
-                <span class=live(count_class) {attr("aria-hidden", "true")}>{live_view(pending)}</span>
-                <span id="chat-count" class="visually-hidden" role="status">
-                    {live_view(move || format::requiring_response(pending() as usize))}
-                </span>
-            </nav>
-            <section id="panel" class="panel" role="tabpanel" {attr("aria-labelledby", live(move || format!("tab-{}", top())))}>
-                {live_view(move || match tab.get() {
-                    Tab::StatusAgentStatus => view! {
-                        <SubTabs entries=vec![("Agent Status", Tab::StatusAgentStatus)] />
-                        <AgentList label="Agent Status" />
-                    }.into_any(),
-                    Tab::PhoneAgents => view! {
-                        <SubTabs entries=vec![("Agents", Tab::PhoneAgents)] />
-                        <AgentList label="Agents" />
-                    }.into_any(),
-                    Tab::ChatChats => view! {
-                        <SubTabs entries=chat_tabs.clone() />
-                        <ChatTab />
-                    }.into_any(),
-                    Tab::ChatAgents => view! {
-                        <SubTabs entries=chat_tabs.clone() />
-                        <AgentList label="Agents" />
-                    }.into_any(),
-                    Tab::ChatTranscripts => view! {
-                        <SubTabs entries=chat_tabs.clone() />
-                        <Transcripts />
-                    }.into_any(),
-                })}
-            </section>
-            </main>
-        </div>
+        </section>
     }
 }
 

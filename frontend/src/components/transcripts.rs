@@ -9,7 +9,6 @@ use crate::live::{handler, live, live_view};
 use crate::sorting::stable_sort_by;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::ChatId;
 use protocol::http::{Transcript, TranscriptSummary};
 use wasm_bindgen::JsCast;
 
@@ -66,17 +65,6 @@ pub fn Transcripts() -> impl IntoView {
     let busy = RwSignal::new(false);
     let open = RwSignal::new(None::<Transcript>);
     let problem = RwSignal::new(None::<String>);
-    let state = ctx.state;
-    let agents = move || state.with(|s| s.agent_list());
-    let groups = move || {
-        let mut groups: Vec<String> = agents().into_iter().map(|a| a.group.to_string()).collect();
-        if let Some(me) = state.with(|s| s.me.clone()) {
-            groups.push(me.group.to_string());
-        }
-        stable_sort_by(&mut groups, |a, b| a.cmp(b));
-        groups.dedup();
-        groups
-    };
     let page_token = ctx.token.clone();
     // Fetches the page of `query` at `cursor`: the first replaces the results, a later
     // one adds to them.
@@ -133,54 +121,8 @@ pub fn Transcripts() -> impl IntoView {
     let searching_text = move || shown.with(|q| q.split('&').any(|p| p.starts_with("q=")));
     let initial = search.clone();
     initial();
-    let read_token = ctx.token.clone();
-    let read = move |id: ChatId| {
-        let token = read_token.clone();
-        spawn_local(async move {
-            match api::transcript(&token, &id, 0).await {
-                Ok(transcript) => open.set(Some(transcript)),
-                Err(failure) => problem.set(Some(failure.message)),
-            }
-        });
-    };
-    // The next page of the transcript being read, added below what is shown.
-    let more_token = ctx.token.clone();
-    let read_more = move |_| {
-        let Some((id, after)) =
-            open.with_untracked(|t| t.as_ref().and_then(|t| Some((t.chat.id.clone(), t.next?))))
-        else {
-            return;
-        };
-        let token = more_token.clone();
-        spawn_local(async move {
-            match api::transcript(&token, &id, after).await {
-                Ok(page) => open.update(|shown| {
-                    if let Some(shown) = shown.as_mut().filter(|t| t.chat.id == id) {
-                        shown.messages.extend(page.messages);
-                        shown.next = page.next;
-                    }
-                }),
-                Err(failure) => problem.set(Some(failure.message)),
-            }
-        });
-    };
-    let download_token = ctx.token.clone();
-    let download = move |id: ChatId, format_name: &'static str| {
-        let token = download_token.clone();
-        spawn_local(async move {
-            match api::transcript_download(&token, &id, format_name).await {
-                Ok(body) => {
-                    let (extension, mime) = if format_name == "json" {
-                        ("json", "application/json")
-                    } else {
-                        ("txt", "text/plain")
-                    };
-                    save_file(&format!("chat-{id}.{extension}"), &body, mime);
-                }
-                Err(failure) => problem.set(Some(failure.message)),
-            }
-        });
-    };
+    // Whether a transcript is open: its reader is made once, not again with each page.
+    let reading = Memo::new(move |_| open.with(Option::is_some));
     let on_submit = {
         let search = search.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -190,24 +132,7 @@ pub fn Transcripts() -> impl IntoView {
     };
     view! {
         <section class="transcripts" aria-label="Transcripts">
-            <form class="transcript-filters" on:submit=handler(on_submit)>
-                <label>"Search text"<input type="search" prop:value=live(move || text.get()) on:input=handler(move |ev| text.set(event_target_value(&ev))) /></label>
-                <label>"Agent"
-                    <select on:change=handler(move |ev| agent.set(event_target_value(&ev)))>
-                        <option value="">"Any agent"</option>
-                        {live_view(move || agents().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).map(IntoAny::into_any).collect_view())}
-                    </select>
-                </label>
-                <label>"Group"
-                    <select on:change=handler(move |ev| group.set(event_target_value(&ev)))>
-                        <option value="">"Any group"</option>
-                        {live_view(move || groups().into_iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).map(IntoAny::into_any).collect_view())}
-                    </select>
-                </label>
-                <label>"From"<input type="date" on:change=handler(move |ev| from.set(event_target_value(&ev))) /></label>
-                <label>"To"<input type="date" on:change=handler(move |ev| to.set(event_target_value(&ev))) /></label>
-                <button class="primary" type="submit">"Search"</button>
-            </form>
+            <SearchForm text agent group from to on_submit />
             {live_view(move || problem.get().map(|p| view! { <p class="alert" role="alert">{p}</p> }))}
             <table class="transcript-list" aria-label="Transcripts found">
                 <thead>
@@ -221,26 +146,8 @@ pub fn Transcripts() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {live_view(move || results.get().unwrap_or_default().into_iter().map(|t| {
-                        let names = t.participants.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(" · ");
-                        let mut groups: Vec<String> = t.participants.iter().map(|p| p.group.to_string()).collect();
-                        groups.dedup();
-                        let (id_read, id_text, id_json) = (t.id.clone(), t.id.clone(), t.id.clone());
-                        let (read, download_text, download_json) = (read.clone(), download.clone(), download.clone());
-                        view! {
-                            <tr>
-                                <td>{names.clone()}</td>
-                                <td>{groups.join(", ")}</td>
-                                <td>{format!("{} {}", format::date(t.started_at), format::clock_time(t.started_at))}</td>
-                                <td class="numeric">{t.messages}</td>
-                                <td>{if t.status == protocol::ChatStatus::Ended { "Ended" } else { "Open" }}</td>
-                                <td class="row-actions">
-                                    <button class="quiet-dark" aria-label=format!("Read the chat of {names}") on:click=handler(move |_| read(id_read.clone()))>"Read"</button>
-                                    <button class="quiet-dark" aria-label=format!("Download the chat of {names} as text") on:click=handler(move |_| download_text(id_text.clone(), "text"))>"Text"</button>
-                                    <button class="quiet-dark" aria-label=format!("Download the chat of {names} as JSON") on:click=handler(move |_| download_json(id_json.clone(), "json"))>"JSON"</button>
-                                </td>
-                            </tr>
-                        }
+                    {live_view(move || results.get().unwrap_or_default().into_iter().map(|found| view! {
+                        <FoundRow found open problem />
                     }).map(IntoAny::into_any).collect_view())}
                 </tbody>
             </table>
@@ -265,29 +172,172 @@ pub fn Transcripts() -> impl IntoView {
                     {live(move || if searching_text() { "Search further back" } else { "Show more" }.to_owned())}
                 </button>
             }))}
-            {live_view(move || open.get().map(|t| {
-                let names: Vec<(protocol::AgentId, String)> = t.chat.participants.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
-                let title = names.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(" and ");
-                view! {
-                    <article class="transcript-reader" aria-label=format!("Transcript of {title}")>
-                        <h2>{format!("Chat between {title}")}</h2>
-                        {t.chat.interaction.clone().map(|i| view! { <p class="interaction">{format!("About interaction {i}")}</p> }.into_any())}
-                        <div class="transcript"><ol>
-                            {t.messages.into_iter().map(|m| {
-                                let who = names.iter().find(|(id, _)| *id == m.from).map(|(_, n)| n.clone()).unwrap_or_else(|| m.from.to_string());
-                                view! {
-                                    <li class="theirs">
-                                        <div class="meta"><span class="sender">{who}</span>" "<span class="time">{format!("{} {} · #{}", format::date(m.sent_at), format::clock_time(m.sent_at), m.seq)}</span></div>
-                                        <div class="body">{m.body}</div>
-                                    </li>
-                                }
-                            }).map(IntoAny::into_any).collect_view()}
-                        </ol></div>
-                        {t.next.map(|_| view! { <button class="quiet-dark" on:click=handler(read_more.clone())>"Show more messages"</button> })}
-                        <button class="quiet-dark" on:click=handler(move |_| open.set(None))>"Close transcript"</button>
-                    </article>
-                }
-            }))}
+            {live_view(move || reading.get().then(|| view! { <TranscriptReader open problem /> }))}
         </section>
     }
+}
+
+/// The search's filters: text, agent, group, and the days it spans.
+#[component]
+fn SearchForm(
+    text: RwSignal<String>,
+    agent: RwSignal<String>,
+    group: RwSignal<String>,
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+    on_submit: impl Fn(leptos::ev::SubmitEvent) + 'static,
+) -> impl IntoView {
+    let state = ConsoleContext::current().state;
+    let agents = move || state.with(|s| s.agent_list());
+    let groups = move || {
+        let mut groups: Vec<String> = agents().into_iter().map(|a| a.group.to_string()).collect();
+        if let Some(me) = state.with(|s| s.me.clone()) {
+            groups.push(me.group.to_string());
+        }
+        stable_sort_by(&mut groups, |a, b| a.cmp(b));
+        groups.dedup();
+        groups
+    };
+    view! {
+        <form class="transcript-filters" on:submit=handler(on_submit)>
+            <label>"Search text"<input type="search" prop:value=live(move || text.get()) on:input=handler(move |ev| text.set(event_target_value(&ev))) /></label>
+            <label>"Agent"
+                <select on:change=handler(move |ev| agent.set(event_target_value(&ev)))>
+                    <option value="">"Any agent"</option>
+                    {live_view(move || agents().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).map(IntoAny::into_any).collect_view())}
+                </select>
+            </label>
+            <label>"Group"
+                <select on:change=handler(move |ev| group.set(event_target_value(&ev)))>
+                    <option value="">"Any group"</option>
+                    {live_view(move || groups().into_iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).map(IntoAny::into_any).collect_view())}
+                </select>
+            </label>
+            <label>"From"<input type="date" on:change=handler(move |ev| from.set(event_target_value(&ev))) /></label>
+            <label>"To"<input type="date" on:change=handler(move |ev| to.set(event_target_value(&ev))) /></label>
+            <button class="primary" type="submit">"Search"</button>
+        </form>
+    }
+}
+
+/// A transcript found: who, which groups, when, how long, and Read, Text and JSON.
+#[component]
+fn FoundRow(
+    found: TranscriptSummary,
+    open: RwSignal<Option<Transcript>>,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let token = ConsoleContext::current().token;
+    let names = found
+        .participants
+        .iter()
+        .map(|p| p.name.clone())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let mut groups: Vec<String> = found
+        .participants
+        .iter()
+        .map(|p| p.group.to_string())
+        .collect();
+    groups.dedup();
+    let id = found.id.clone();
+    let read = {
+        let (token, id) = (token.clone(), id.clone());
+        move |_| {
+            let (token, id) = (token.clone(), id.clone());
+            spawn_local(async move {
+                match api::transcript(&token, &id, 0).await {
+                    Ok(transcript) => open.set(Some(transcript)),
+                    Err(failure) => problem.set(Some(failure.message)),
+                }
+            });
+        }
+    };
+    let download = move |format_name: &'static str| {
+        let (token, id) = (token.clone(), id.clone());
+        move |_| {
+            let (token, id) = (token.clone(), id.clone());
+            spawn_local(async move {
+                match api::transcript_download(&token, &id, format_name).await {
+                    Ok(body) => {
+                        let (extension, mime) = if format_name == "json" {
+                            ("json", "application/json")
+                        } else {
+                            ("txt", "text/plain")
+                        };
+                        save_file(&format!("chat-{id}.{extension}"), &body, mime);
+                    }
+                    Err(failure) => problem.set(Some(failure.message)),
+                }
+            });
+        }
+    };
+    view! {
+        <tr>
+            <td>{names.clone()}</td>
+            <td>{groups.join(", ")}</td>
+            <td>{format!("{} {}", format::date(found.started_at), format::clock_time(found.started_at))}</td>
+            <td class="numeric">{found.messages}</td>
+            <td>{if found.status == protocol::ChatStatus::Ended { "Ended" } else { "Open" }}</td>
+            <td class="row-actions">
+                <button class="quiet-dark" aria-label=format!("Read the chat of {names}") on:click=handler(read)>"Read"</button>
+                <button class="quiet-dark" aria-label=format!("Download the chat of {names} as text") on:click=handler(download("text"))>"Text"</button>
+                <button class="quiet-dark" aria-label=format!("Download the chat of {names} as JSON") on:click=handler(download("json"))>"JSON"</button>
+            </td>
+        </tr>
+    }
+}
+
+/// The transcript being read, a page at a time (Show more messages), and Close.
+#[component]
+fn TranscriptReader(
+    open: RwSignal<Option<Transcript>>,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let token = ConsoleContext::current().token;
+    // The next page of the transcript being read, added below what is shown.
+    let read_more = move |_| {
+        let Some((id, after)) =
+            open.with_untracked(|t| t.as_ref().and_then(|t| Some((t.chat.id.clone(), t.next?))))
+        else {
+            return;
+        };
+        let token = token.clone();
+        spawn_local(async move {
+            match api::transcript(&token, &id, after).await {
+                Ok(page) => open.update(|shown| {
+                    if let Some(shown) = shown.as_mut().filter(|t| t.chat.id == id) {
+                        shown.messages.extend(page.messages);
+                        shown.next = page.next;
+                    }
+                }),
+                Err(failure) => problem.set(Some(failure.message)),
+            }
+        });
+    };
+    live_view(move || {
+        open.get().map(|t| {
+        let names: Vec<(protocol::AgentId, String)> = t.chat.participants.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
+        let title = names.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(" and ");
+        view! {
+            <article class="transcript-reader" aria-label=format!("Transcript of {title}")>
+                <h2>{format!("Chat between {title}")}</h2>
+                {t.chat.interaction.clone().map(|i| view! { <p class="interaction">{format!("About interaction {i}")}</p> }.into_any())}
+                <div class="transcript"><ol>
+                    {t.messages.into_iter().map(|m| {
+                        let who = names.iter().find(|(id, _)| *id == m.from).map(|(_, n)| n.clone()).unwrap_or_else(|| m.from.to_string());
+                        view! {
+                            <li class="theirs">
+                                <div class="meta"><span class="sender">{who}</span>" "<span class="time">{format!("{} {} · #{}", format::date(m.sent_at), format::clock_time(m.sent_at), m.seq)}</span></div>
+                                <div class="body">{m.body}</div>
+                            </li>
+                        }
+                    }).map(IntoAny::into_any).collect_view()}
+                </ol></div>
+                {t.next.map(|_| view! { <button class="quiet-dark" on:click=handler(read_more.clone())>"Show more messages"</button> })}
+                <button class="quiet-dark" on:click=handler(move |_| open.set(None))>"Close transcript"</button>
+            </article>
+        }
+    })
+    })
 }
