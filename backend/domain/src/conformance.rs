@@ -1,6 +1,7 @@
 //! The store conformance suite: what every adapter of the store port must do, as plain
-//! async checks over `&dyn Store`. Each adapter's tests run all of them against a fresh,
-//! empty store (the embedded store here, DynamoDB at an emulator later).
+//! async checks over `&dyn Store`. Each adapter's tests run each of them against a fresh,
+//! empty store, one `#[test]` per check ([`conformance_tests!`](crate::conformance_tests)):
+//! the embedded store, DynamoDB at an emulator, and the in-memory store of the tests.
 
 mod connections;
 mod inbox;
@@ -70,6 +71,50 @@ pub async fn run(name: &str, store: &dyn Store) {
         }
         other => panic!("no conformance check named {other}"),
     }
+}
+
+/// One `#[test]` per check of the suite, each calling `$run("name")` (a function of the
+/// adapter's tests that runs [`run`] on a fresh store of its own), and a test that every
+/// check of [`CHECKS`] has one: a failure names its check, and `cargo test NAME` runs one.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($run:path) => {
+        $crate::conformance_tests!(@each $run;
+            directory_round_trips,
+            tickets_are_single_use,
+            connections_are_listed_per_agent,
+            one_open_chat_per_pair,
+            appends_are_gapless_and_idempotent,
+            ended_chats_take_no_messages,
+            chats_are_listed_by_start_time,
+            seen_marks_move_forward_only,
+            rate_limits_hold_for_their_window,
+            quotas_take_a_burst_then_refuse_until_the_next_window,
+            sent_messages_are_found_by_sender_and_client_msg_id,
+            open_and_ended_chats_are_paged_per_agent,
+            messages_are_paged_back_from_any_point,
+            pending_counts_are_kept_through_sends_seens_and_ends,
+            connections_are_found_by_who_sees_them,
+            connections_are_checked_when_due,
+            a_chat_s_audience_is_read_at_once,
+        );
+    };
+    (@each $run:path; $($check:ident,)+) => {
+        $(
+            #[test]
+            fn $check() {
+                $run(stringify!($check));
+            }
+        )+
+
+        #[test]
+        fn every_conformance_check_has_its_test() {
+            assert_eq!(
+                [$(stringify!($check)),+].as_slice(),
+                $crate::conformance::CHECKS.as_slice()
+            );
+        }
+    };
 }
 
 pub(super) fn tenant(id: &str) -> Tenant {

@@ -8,19 +8,24 @@ use console_domain::conformance;
 use console_store_dynamo::{DynamoStore, create_table};
 use moto::{client, start as start_moto};
 
-#[tokio::test]
-async fn passes_every_store_conformance_check_against_a_dynamodb_server() {
-    let moto = start_moto();
-    let client = client(&moto.url).await;
-    for (i, check) in conformance::CHECKS.iter().enumerate() {
-        // A fresh table per check: each starts from an empty store.
-        let table = format!("console-{i}");
-        create_table(&client, &table)
+/// One conformance check on a fresh table of its own emulator.
+fn conformance_check(name: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let moto = start_moto();
+        let client = client(&moto.url).await;
+        create_table(&client, "console")
             .await
             .expect("the table is created");
-        println!("conformance check {check}");
-        conformance::run(check, &DynamoStore::new(client.clone(), table)).await;
-    }
+        conformance::run(name, &DynamoStore::new(client, "console")).await;
+    });
+}
+
+mod conformance_suite {
+    console_domain::conformance_tests!(super::conformance_check);
 }
 
 #[tokio::test]

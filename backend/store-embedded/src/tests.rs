@@ -26,12 +26,14 @@ fn open_and_say(store: &EmbeddedStore, id: &str, with: &str, body: &str) {
         .expect("append");
 }
 
-#[test]
-fn passes_every_store_conformance_check() {
-    for check in conformance::CHECKS {
-        let (_dir, store) = fresh();
-        block_on(conformance::run(check, &store));
-    }
+/// One conformance check on a fresh store.
+fn conformance_check(name: &str) {
+    let (_dir, store) = fresh();
+    block_on(conformance::run(name, &store));
+}
+
+mod conformance_suite {
+    console_domain::conformance_tests!(super::conformance_check);
 }
 
 #[test]
