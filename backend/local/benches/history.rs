@@ -13,16 +13,16 @@
 //! It prints a Markdown fragment and writes it to FILE. A missed goal is a result, not a
 //! failure: it exits non-zero only when something could not be measured.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
-use common::{Console, demo_store, http, say, sign_in, start_on};
 use console_domain::Chat;
 use console_domain::ports::{ChatStore, DirectoryStore};
 use protocol::AgentId;
 use serde_json::json;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use support::scripted::{Console, demo_store, http, say, sign_in, start_on};
 
 /// The sizes of a full run: past chats behind Ann.
 const FULL: [usize; 4] = [1, 100, 2_000, 20_000];

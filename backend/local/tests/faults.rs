@@ -7,7 +7,6 @@
 //! Sizes (environment): `FAULT_AGENTS` (a multiple of 10; default 40), `FAULT_MESSAGES`
 //! (default 2000), `FAULT_SEED`.
 
-mod common;
 mod support;
 
 use console_domain::Identity;
@@ -344,12 +343,14 @@ async fn a_send_stored_by_an_attempt_that_then_failed_still_reaches_the_other_ag
     .await
     .expect("the local server starts");
     let (ann, bob) = (
-        common::sign_in(host.addr, "t00", "a0000").await,
-        common::sign_in(host.addr, "t00", "a0001").await,
+        support::scripted::sign_in(host.addr, "t00", "a0000").await,
+        support::scripted::sign_in(host.addr, "t00", "a0001").await,
     );
-    let (mut ann_tab, _) = common::Console::hello(host.addr, &ann, serde_json::json!({})).await;
-    let (mut bob_tab, _) = common::Console::hello(host.addr, &bob, serde_json::json!({})).await;
-    let chat = common::start_chat(&mut ann_tab, "a0001").await;
+    let (mut ann_tab, _) =
+        support::scripted::Console::hello(host.addr, &ann, serde_json::json!({})).await;
+    let (mut bob_tab, _) =
+        support::scripted::Console::hello(host.addr, &bob, serde_json::json!({})).await;
+    let chat = support::scripted::start_chat(&mut ann_tab, "a0001").await;
     bob_tab.next_of("chat").await;
 
     store.fail_next_after_writing("append_message");

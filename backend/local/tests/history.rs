@@ -2,9 +2,8 @@
 //! on signing in and on a new tab, and what the HTTP API pages, is bounded by the page —
 //! the open chats, the latest messages — never by the history.
 
-mod common;
+mod support;
 
-use common::{Console, demo_store, http, sign_in, start_on};
 use console_domain::ports::ChatStore;
 use console_domain::{Chat, Store};
 use futures_util::future::join_all;
@@ -12,6 +11,7 @@ use protocol::{AgentId, ChatId, TenantId};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use support::scripted::{Console, demo_store, http, sign_in, start_on};
 
 /// Ann's past chats, one after the other with each of her colleagues, two messages each.
 const ENDED: usize = 2_000;

@@ -5,10 +5,12 @@
 //! `docs/protocol.md` documents them. Around the whole corpus the durable store is
 //! compared record by record: nothing stored changed, and nobody else received a thing.
 
-mod common;
+mod support;
 
-use common::{Console, demo_store, http, raw_http, say, sign_in, start_chat, start_on, upgrade};
 use serde_json::{Value, json};
+use support::scripted::{
+    Console, demo_store, http, raw_http, say, sign_in, start_chat, start_on, upgrade,
+};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -391,11 +393,11 @@ async fn a_corpus_of_hostile_input_is_refused_as_documented_and_changes_nothing_
     say(&mut dan_tab, &others, "d1", "Dan to Eve").await;
     let other_tenant = start_chat(&mut gus_tab, "hana").await;
     say(&mut gus_tab, &other_tenant, "g1", "Gus to Hana").await;
-    let used_ticket = common::ticket(addr, &ann).await;
+    let used_ticket = support::scripted::ticket(addr, &ann).await;
     upgrade(addr, &format!("?ticket={used_ticket}"), None)
         .await
         .unwrap_or_else(|status| panic!("a fresh ticket opens a socket, not {status}"));
-    let fresh_ticket = common::ticket(addr, &ann).await;
+    let fresh_ticket = support::scripted::ticket(addr, &ann).await;
     for console in [&mut tab, &mut bob_tab, &mut dan_tab, &mut gus_tab] {
         console.drain().await;
     }
@@ -479,7 +481,7 @@ fn now_ms() -> i64 {
 #[tokio::test]
 async fn a_flood_of_sends_from_one_console_is_cut_at_its_quota_and_nothing_refused_is_stored() {
     use console_domain::service::SEND_QUOTA;
-    let (_data, server) = common::fresh().await;
+    let (_data, server) = support::scripted::fresh().await;
     let addr = server.addr;
     let (ann, bob) = (
         sign_in(addr, "acme", "ann").await,

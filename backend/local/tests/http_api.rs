@@ -1,11 +1,11 @@
 //! The HTTP side of the local server: transcripts for supervisors and agents, the
 //! `@connections` management API, and the directory import command.
 
-mod common;
+mod support;
 
-use common::*;
 use serde_json::json;
 use std::process::Command;
+use support::scripted::*;
 
 #[tokio::test]
 async fn supervisors_list_search_read_and_download_transcripts_of_their_tenant_only() {

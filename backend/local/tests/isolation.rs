@@ -10,12 +10,12 @@
 //! `backend/handlers/tests/oidc.rs` and `backend/handlers/src/auth.rs`; here, genuinely
 //! signed tokens of agents the directory does not hold are refused too.
 
-mod common;
+mod support;
 
-use common::{Console, fresh, http, raw_http, say, sign_in, start_chat};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use support::scripted::{Console, fresh, http, raw_http, say, sign_in, start_chat};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {

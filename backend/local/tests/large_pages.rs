@@ -2,13 +2,13 @@
 //! carries (6 MB), whatever the messages hold — a page of messages ends early rather
 //! than pass its bytes, and a download too large for one answer is refused clearly.
 
-mod common;
+mod support;
 
-use common::{demo_store, http, sign_in, start_on};
 use console_domain::Chat;
 use console_domain::service::{DOWNLOAD_BYTES, PAGE_BYTES};
 use protocol::{AgentId, TenantId};
 use serde_json::{Value, json};
+use support::scripted::{demo_store, http, sign_in, start_on};
 
 /// An ended chat between Ann and Bob of `count` messages, each `body` long (ended: a
 /// pair has one open chat at a time).

@@ -4,15 +4,15 @@
 //! client; and a console that reads is never taken for one, even when a long history is
 //! replayed to it at once.
 
-mod common;
+mod support;
 
-use common::*;
 use console_domain::ConnectionId;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
+use support::scripted::*;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 

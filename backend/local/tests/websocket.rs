@@ -2,11 +2,11 @@
 //! server (the API Gateway emulator, the shared handlers, the embedded store) on a free
 //! port of 127.0.0.1.
 
-mod common;
+mod support;
 
-use common::*;
 use serde_json::json;
 use std::net::SocketAddr;
+use support::scripted::*;
 #[tokio::test]
 async fn a_message_reaches_every_connection_of_the_recipient_and_is_acknowledged() {
     let (_data, server) = fresh().await;

@@ -1,6 +1,6 @@
-//! Shared helpers of the local server's integration tests: a server on a free port, a
-//! plain HTTP client, and a console's WebSocket.
-#![allow(dead_code)]
+//! The local server for tests that script each step: a server on a free port, a plain
+//! HTTP client, and a console's WebSocket driven frame by frame (the simulated consoles
+//! of `console.rs` drive themselves).
 
 use console_local::{Config, RunningServer};
 use futures_util::{SinkExt, StreamExt};

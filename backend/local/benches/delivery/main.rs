@@ -13,30 +13,20 @@
 //! command. Progress goes to standard error; `DELIVERY_SEED` repeats a run's random
 //! choices (when each console starts sending).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 // The parts of this benchmark live in `delivery/` (files right in `benches/` would each
 // be taken for a benchmark of their own).
-#[path = "delivery/floor.rs"]
 mod floor;
-#[path = "delivery/fsync.rs"]
 mod fsync;
-#[path = "delivery/idle.rs"]
 mod idle;
-#[path = "delivery/latency.rs"]
 mod latency;
-#[path = "delivery/open_files.rs"]
 mod open_files;
-#[path = "delivery/relay.rs"]
 mod relay;
-#[path = "delivery/report.rs"]
 mod report;
-#[path = "delivery/server.rs"]
 mod server;
-#[path = "delivery/stats.rs"]
 mod stats;
-#[path = "delivery/throughput.rs"]
 mod throughput;
 
 use floor::{FloorSamples, Round};
