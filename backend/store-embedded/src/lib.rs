@@ -12,7 +12,6 @@ mod chats;
 mod connections;
 mod directory;
 mod inbox;
-mod journal;
 mod keys;
 mod limits;
 mod tx;
@@ -25,7 +24,7 @@ use console_domain::ports::{
     StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use inbox::{chats_listed, index_inboxes, update_inboxes};
-use journal::{Change, Journal};
+use console_journal::{Change, Journal};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use serde::Serialize;

@@ -1,11 +1,11 @@
 //! A write transaction that writes down every change it makes, for the journal (see
-//! [`crate::journal`]). The store's writes get a [`Tx`], never redb's transaction itself:
+//! [`console_journal`]). The store's writes get a [`Tx`], never redb's transaction itself:
 //! a table opened through it can be read as redb's, but changed only through
 //! [`Logged::insert`] and [`Logged::remove`], which record the change as they make it —
 //! so no change can reach redb without reaching the journal.
 
 use crate::fail;
-use crate::journal::{Change, decode_changes, encode_change};
+use console_journal::{Change, decode_changes, encode_change};
 use console_domain::ports::StoreError;
 use redb::{AccessGuard, Key, Table, TableDefinition, TableHandle, Value, WriteTransaction};
 use std::borrow::Borrow;

@@ -2,7 +2,7 @@
 //! calling thread; writes that come while one is committing queue behind it, and the
 //! writer thread takes all of them waiting at that moment, runs them in order in one redb
 //! transaction and makes them durable with one journal record and one `fdatasync` (see
-//! [`crate::journal`]); then it answers each. A write is answered only after the record
+//! [`console_journal`]); then it answers each. A write is answered only after the record
 //! that holds it is on disk, so nothing is acknowledged early — but a thousand agents
 //! sending at once share a sync instead of queueing for one each.
 //!
@@ -24,7 +24,7 @@
 //! failure answers only the write that caused it.
 
 use crate::fail;
-use crate::journal::Journal;
+use console_journal::Journal;
 use crate::tx::Tx;
 use console_domain::ports::StoreError;
 use redb::{Database, Durability, WriteTransaction};
