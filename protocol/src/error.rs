@@ -32,13 +32,19 @@ pub enum ErrorCode {
     RateLimited,
     /// A transcript too large for one download: read it a page at a time instead.
     TranscriptTooLarge,
+    /// The HTTP path exists, but not for this method.
+    MethodNotAllowed,
+    /// An HTTP request body larger than the API takes (1 MB).
+    BodyTooLarge,
+    /// An HTTP request body that is not `application/json`.
+    UnsupportedMediaType,
     /// Something failed on the server; nothing was changed, try again.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation checks.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::BadRequest,
         ErrorCode::UnknownAction,
         ErrorCode::UnsupportedProtocol,
@@ -52,6 +58,9 @@ impl ErrorCode {
         ErrorCode::SelfChat,
         ErrorCode::RateLimited,
         ErrorCode::TranscriptTooLarge,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::UnsupportedMediaType,
         ErrorCode::Internal,
     ];
 
@@ -70,6 +79,9 @@ impl ErrorCode {
             ErrorCode::MessageTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::TranscriptTooLarge => 422,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::BodyTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::Internal => 500,
         }
     }

@@ -36,6 +36,12 @@ pub enum DomainError {
         "this chat's transcript is larger than one download carries ({max} bytes): read it in Transcripts, a page at a time"
     )]
     TranscriptTooLarge { max: usize },
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("the request body is larger than {max} bytes")]
+    BodyTooLarge { max: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("the store failed: {0}")]
     Store(#[from] StoreError),
     /// The server failed on its own (an answer it could not encode, a token it could not
@@ -61,6 +67,9 @@ impl DomainError {
             DomainError::SelfChat => ErrorCode::SelfChat,
             DomainError::RateLimited(_) => ErrorCode::RateLimited,
             DomainError::TranscriptTooLarge { .. } => ErrorCode::TranscriptTooLarge,
+            DomainError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            DomainError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            DomainError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             DomainError::Store(_) | DomainError::Internal(_) => ErrorCode::Internal,
         }
     }

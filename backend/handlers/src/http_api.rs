@@ -211,10 +211,39 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             let format = query_text(request, "format").unwrap_or_else(|| "text".into());
             download::respond(&transcript, &format)
         }
-        _ => Err(DomainError::NotFound(format!(
-            "no API endpoint {method} {path}"
+        _ if allowed_methods(app, &segments).is_empty() => {
+            Err(DomainError::NotFound(format!("no API endpoint {path}")))
+        }
+        _ => Err(DomainError::MethodNotAllowed(format!(
+            "{path} takes {}, not {method}",
+            allowed_methods(app, &segments).join(" or ")
         ))),
     }
+}
+
+/// The methods the API answers at `segments`: its routes (and the development sign-in's,
+/// where it is offered) whose path matches, `{chat}` matching any one segment.
+fn allowed_methods(app: &App, segments: &[&str]) -> Vec<&'static str> {
+    const DEVELOPMENT: [&str; 2] = ["GET /api/dev/directory", "POST /api/dev/sign-in"];
+    let development = if app.dev_sign_in {
+        &DEVELOPMENT[..]
+    } else {
+        &[]
+    };
+    ROUTES
+        .iter()
+        .chain(development)
+        .filter_map(|route| {
+            let (method, pattern) = route.split_once(' ')?;
+            let parts: Vec<&str> = pattern.split('/').skip(1).collect();
+            let matches = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(segments)
+                    .all(|(part, segment)| part.starts_with('{') || part == segment);
+            matches.then_some(method)
+        })
+        .collect()
 }
 
 /// The identity behind the request's bearer token.
@@ -236,7 +265,21 @@ fn authenticate(request: &Request, app: &App) -> Result<Identity, DomainError> {
     Ok(who)
 }
 
+/// The request's JSON body as `T`. It must say it is JSON (`Content-Type:
+/// application/json`): a page of another site can send a form or plain text without
+/// asking, but not JSON.
 fn parse_body<T: DeserializeOwned>(request: &Request) -> Result<T, DomainError> {
+    let json = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(DomainError::UnsupportedMediaType(
+            "the request body must be JSON, sent with Content-Type: application/json".into(),
+        ));
+    }
     let bytes: &[u8] = match request.body() {
         Body::Empty => b"",
         Body::Text(text) => text.as_bytes(),

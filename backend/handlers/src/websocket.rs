@@ -145,7 +145,7 @@ async fn dispatch(
     body: &str,
     app: &App,
 ) -> Result<(), (DomainError, Option<String>)> {
-    let frame = decode(body).map_err(|e| (e, None))?;
+    let frame = decode(body).map_err(|e| (e, refused_send_id(body)))?;
     let service = app.service();
     match frame {
         ClientFrame::Hello { protocol, resume } => service
@@ -186,6 +186,16 @@ async fn dispatch(
             Ok(())
         }
     }
+}
+
+/// The `client_msg_id` of a `send` refused for its shape, when it has one: the console
+/// learns which of its messages was refused.
+fn refused_send_id(body: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    if value.get("action")?.as_str()? != "send" {
+        return None;
+    }
+    Some(value.get("client_msg_id")?.as_str()?.to_owned())
 }
 
 /// Decodes a client frame, telling an unknown action apart from a malformed frame.

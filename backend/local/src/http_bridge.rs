@@ -3,9 +3,8 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use console_handlers::App;
-use http::StatusCode;
 
 /// The largest HTTP API request body accepted (API Gateway's own limit is 10 MB; ours
 /// are small JSON documents).
@@ -15,12 +14,11 @@ const MAX_BODY: usize = 1024 * 1024;
 pub async fn api(State(app): State<App>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            [(http::header::CONTENT_TYPE, "application/json")],
-            r#"{"code":"message_too_large","message":"the request body is larger than 1 MB"}"#,
-        )
-            .into_response();
+        let refused =
+            console_handlers::respond::error_response(&console_domain::DomainError::BodyTooLarge {
+                max: MAX_BODY,
+            });
+        return into_axum(refused);
     };
     let body = if bytes.is_empty() {
         lambda_http::Body::Empty
@@ -30,8 +28,12 @@ pub async fn api(State(app): State<App>, request: Request) -> Response {
             Err(raw) => lambda_http::Body::Binary(raw.into_bytes()),
         }
     };
-    let response =
-        console_handlers::http_api::handle(http::Request::from_parts(parts, body), &app).await;
+    into_axum(
+        console_handlers::http_api::handle(http::Request::from_parts(parts, body), &app).await,
+    )
+}
+
+fn into_axum(response: http::Response<lambda_http::Body>) -> Response {
     let (parts, body) = response.into_parts();
     let bytes: Vec<u8> = match body {
         lambda_http::Body::Empty => Vec::new(),

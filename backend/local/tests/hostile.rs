@@ -85,8 +85,14 @@ fn request(method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Input 
 }
 
 fn request_with(method: &str, path: &str, headers: &str, body: &[u8]) -> Input {
+    // JSON, unless the case says what it sends.
+    let kind = if headers.contains("Content-Type") {
+        ""
+    } else {
+        "Content-Type: application/json\r\n"
+    };
     let mut bytes = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}{kind}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .into_bytes();
@@ -153,8 +159,8 @@ fn corpus(chats: &Chats, ann: &str, used_ticket: &str, fresh_ticket: &str) -> Ve
         case("a binary frame holding a good send", Input::Message(Message::Binary(json!({"action": "send", "chat_id": own, "client_msg_id": "h-bin", "body": "hi"}).to_string().into_bytes().into())), Error("bad_request", None)),
         // Sends of the wrong shape, size or text.
         case("a send without fields", frame(json!({"action": "send"})), Error("bad_request", None)),
-        case("a numeric chat id", frame(json!({"action": "send", "chat_id": 7, "client_msg_id": "h1", "body": "hi"})), Error("bad_request", None)),
-        case("an object as body", frame(json!({"action": "send", "chat_id": own, "client_msg_id": "h2", "body": {"html": "<b>"}})), Error("bad_request", None)),
+        case("a numeric chat id", frame(json!({"action": "send", "chat_id": 7, "client_msg_id": "h1", "body": "hi"})), Error("bad_request", Some("h1".into()))),
+        case("an object as body", frame(json!({"action": "send", "chat_id": own, "client_msg_id": "h2", "body": {"html": "<b>"}})), Error("bad_request", Some("h2".into()))),
         case("a null client_msg_id", frame(json!({"action": "send", "chat_id": own, "client_msg_id": null, "body": "hi"})), Error("bad_request", None)),
         case("an empty body", send(own, "h-empty", ""), Error("empty_message", Some("h-empty".into()))),
         case("a body of white space", send(own, "h-blank", " \n\t\r\n "), Error("empty_message", Some("h-blank".into()))),
@@ -232,8 +238,10 @@ fn corpus(chats: &Chats, ann: &str, used_ticket: &str, fresh_ticket: &str) -> Ve
         case("encoded traversal in a chat id", request("GET", "/api/chats/..%2F..%2Fglobex/messages", Some(ann), b""), Status(404, "not_found")),
         case("path traversal out of the console folder", request("GET", "/../secret.txt", None, b""), NoSecret(200)),
         case("encoded traversal out of the console folder", request("GET", "/%2e%2e/secret.txt", None, b""), NoSecret(200)),
-        case("a wrong method on a collection", request("DELETE", "/api/chats", Some(ann), b""), Status(404, "not_found")),
-        case("a wrong method on me", request("PUT", "/api/me", Some(ann), br#"{"role":"supervisor"}"#), Status(404, "not_found")),
+        case("a wrong method on a collection", request("DELETE", "/api/chats", Some(ann), b""), Status(405, "method_not_allowed")),
+        case("a wrong method on me", request("PUT", "/api/me", Some(ann), br#"{"role":"supervisor"}"#), Status(405, "method_not_allowed")),
+        case("a wrong method on a chat's messages", request("POST", &format!("/api/chats/{own}/messages"), Some(ann), b"{}"), Status(405, "method_not_allowed")),
+        case("a path the API does not have", request("GET", "/api/nothing", Some(ann), b""), Status(404, "not_found")),
         // Sign-in bodies.
         case("a sign-in of broken JSON", request("POST", "/api/dev/sign-in", None, br#"{"tenant":"#), Status(400, "bad_request")),
         case("a sign-in without a body", request("POST", "/api/dev/sign-in", None, b""), Status(400, "bad_request")),
@@ -241,7 +249,10 @@ fn corpus(chats: &Chats, ann: &str, used_ticket: &str, fresh_ticket: &str) -> Ve
         case("a sign-in as another tenant's agent", request("POST", "/api/dev/sign-in", None, br#"{"tenant":"acme","agent":"gus"}"#), Status(404, "not_found")),
         case("a sign-in body that is not UTF-8", request("POST", "/api/dev/sign-in", None, &[b'{', 0xff, 0xfe, b'}']), Status(400, "bad_request")),
         case("a sign-in body of 100 000 nested arrays", request("POST", "/api/dev/sign-in", None, "[".repeat(100_000).as_bytes()), Status(400, "bad_request")),
-        case("a body over 1 MB", request("POST", "/api/dev/sign-in", None, &vec![b' '; 1024 * 1024 + 1]), Status(413, "message_too_large")),
+        case("a body over 1 MB", request("POST", "/api/dev/sign-in", None, &vec![b' '; 1024 * 1024 + 1]), Status(413, "body_too_large")),
+        // What a page of another site can send without asking first: refused.
+        case("a sign-in sent as plain text", request_with("POST", "/api/dev/sign-in", "Content-Type: text/plain\r\n", br#"{"tenant":"acme","agent":"ann"}"#), Status(415, "unsupported_media_type")),
+        case("a sign-in sent as a form", request_with("POST", "/api/dev/sign-in", "Content-Type: application/x-www-form-urlencoded\r\n", br#"{"tenant":"acme","agent":"ann"}"#), Status(415, "unsupported_media_type")),
     ]
 }
 

@@ -293,5 +293,8 @@ named_variants!(ErrorCode {
     SelfChat = "self_chat",
     RateLimited = "rate_limited",
     TranscriptTooLarge = "transcript_too_large",
+    MethodNotAllowed = "method_not_allowed",
+    BodyTooLarge = "body_too_large",
+    UnsupportedMediaType = "unsupported_media_type",
     Internal = "internal",
 });
