@@ -23,8 +23,8 @@ use console_domain::ports::{
     Appended, Audience, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
     StartedCursor, StartedIndex, StoreError, TicketStore,
 };
-use inbox::{chats_listed, index_inboxes, update_inboxes};
 use console_journal::{Change, Journal};
+use inbox::{chats_listed, index_inboxes, update_inboxes};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use serde::Serialize;

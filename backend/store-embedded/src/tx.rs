@@ -5,8 +5,8 @@
 //! so no change can reach redb without reaching the journal.
 
 use crate::fail;
-use console_journal::{Change, decode_changes, encode_change};
 use console_domain::ports::StoreError;
+use console_journal::{Change, decode_changes, encode_change};
 use redb::{AccessGuard, Key, Table, TableDefinition, TableHandle, Value, WriteTransaction};
 use std::borrow::Borrow;
 use std::cell::RefCell;

@@ -24,9 +24,9 @@
 //! failure answers only the write that caused it.
 
 use crate::fail;
-use console_journal::Journal;
 use crate::tx::Tx;
 use console_domain::ports::StoreError;
+use console_journal::Journal;
 use redb::{Database, Durability, WriteTransaction};
 use std::any::Any;
 use std::collections::VecDeque;
