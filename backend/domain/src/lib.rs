@@ -11,6 +11,8 @@ pub mod model;
 pub mod ports;
 pub mod rules;
 pub mod service;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use error::DomainError;
 pub use model::{Agent, Chat, Connection, ConnectionId, Identity, Message, Tenant, Ticket};

@@ -340,3 +340,6 @@ mod tests {
         assert!(empty.is_empty());
     }
 }
+
+#[cfg(test)]
+mod push_tests;
