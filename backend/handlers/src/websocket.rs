@@ -20,6 +20,33 @@ pub const CONTEXT_TENANT: &str = "tenant";
 /// See [`CONTEXT_TENANT`].
 pub const CONTEXT_AGENT: &str = "agent";
 
+/// The `$connect` authorizer in AWS: a connection opened by a page of another site (an
+/// `Origin` that is not one of `console_origins`) is denied before its ticket is looked
+/// at; then as [`authorize`]. A request without `Origin` is not a browser's (browsers
+/// always send it on a WebSocket upgrade) and goes on to its ticket. With no console
+/// origins given, any is allowed.
+pub async fn authorize_console(
+    request: ApiGatewayCustomAuthorizerRequestTypeRequest,
+    app: &App,
+    console_origins: &[String],
+) -> ApiGatewayCustomAuthorizerResponse {
+    let origin = request
+        .headers
+        .get(http::header::ORIGIN)
+        .and_then(|value| value.to_str().ok());
+    if let Some(origin) = origin
+        && !console_origins.is_empty()
+        && !console_origins
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(origin.trim_end_matches('/')))
+    {
+        tracing::warn!(origin, "WebSocket connection from another site's page denied");
+        let resource = request.method_arn.unwrap_or_else(|| "*".into());
+        return policy(IamPolicyEffect::Deny, "anonymous".into(), resource);
+    }
+    authorize(request, app).await
+}
+
 /// The `$connect` authorizer: redeems the single-use `ticket` query parameter and allows
 /// the connection as the agent it was issued to, or denies it.
 pub async fn authorize(
@@ -32,20 +59,30 @@ pub async fn authorize(
         .first("ticket")
         .unwrap_or_default()
         .to_owned();
-    let mut response = ApiGatewayCustomAuthorizerResponse::default();
-    let (effect, principal) = match app.service().redeem_ticket(&ticket).await {
+    match app.service().redeem_ticket(&ticket).await {
         Ok(who) => {
+            let mut response =
+                policy(IamPolicyEffect::Allow, who.agent.to_string(), resource);
             response.context = serde_json::json!({
                 CONTEXT_TENANT: who.tenant.as_str(),
                 CONTEXT_AGENT: who.agent.as_str(),
             });
-            (IamPolicyEffect::Allow, who.agent.to_string())
+            response
         }
         Err(error) => {
             tracing::info!(%error, "WebSocket connection denied");
-            (IamPolicyEffect::Deny, "anonymous".to_owned())
+            policy(IamPolicyEffect::Deny, "anonymous".to_owned(), resource)
         }
-    };
+    }
+}
+
+/// An authorizer's answer: `effect` for `principal` on `resource`.
+fn policy(
+    effect: IamPolicyEffect,
+    principal: String,
+    resource: String,
+) -> ApiGatewayCustomAuthorizerResponse {
+    let mut response = ApiGatewayCustomAuthorizerResponse::default();
     let mut statement = IamPolicyStatement::default();
     statement.action = vec!["execute-api:Invoke".into()];
     statement.effect = effect;

@@ -23,10 +23,14 @@ pub struct Settings {
     /// `OIDC_ISSUER`, `OIDC_AUDIENCE`, `OIDC_JWKS_URL` (default `{issuer}/.well-known/jwks.json`),
     /// `OIDC_TENANT_CLAIM` (default `custom:tenant`), `OIDC_AGENT_CLAIM` (default `custom:agent`).
     pub oidc: Option<OidcSettings>,
+    /// `CONSOLE_ORIGINS`: the origins of the console's pages, comma-separated (the
+    /// stack's CloudFront domain and any the deployer adds): the `$connect` authorizer
+    /// denies a connection a page of any other site opens. Empty: any origin.
+    pub console_origins: Vec<String>,
 }
 
 /// The names of every environment variable read, for the template check.
-pub const VARIABLES: [&str; 8] = [
+pub const VARIABLES: [&str; 9] = [
     "TABLE_NAME",
     "WEBSOCKET_MANAGEMENT_ENDPOINT",
     "TOKEN_SECRET",
@@ -35,6 +39,7 @@ pub const VARIABLES: [&str; 8] = [
     "OIDC_JWKS_URL",
     "OIDC_TENANT_CLAIM",
     "OIDC_AGENT_CLAIM",
+    "CONSOLE_ORIGINS",
 ];
 
 /// A setting that is missing or wrong.
@@ -84,6 +89,12 @@ impl Settings {
             websocket_management_endpoint: required("WEBSOCKET_MANAGEMENT_ENDPOINT")?,
             token_secret,
             oidc,
+            console_origins: lookup("CONSOLE_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                .filter(|origin| !origin.is_empty())
+                .collect(),
         })
     }
 
@@ -113,6 +124,25 @@ mod tests {
             settings(&[("TABLE_NAME", "t")]),
             Err(SettingsError::Missing("WEBSOCKET_MANAGEMENT_ENDPOINT"))
         );
+    }
+
+    #[test]
+    fn console_origins_are_read_as_a_list_without_blanks_or_trailing_slashes() {
+        let read = settings(&[
+            ("TABLE_NAME", "t"),
+            ("WEBSOCKET_MANAGEMENT_ENDPOINT", "https://x/prod"),
+            (
+                "CONSOLE_ORIGINS",
+                "https://d111.cloudfront.net/, ,https://chat.example.com",
+            ),
+        ])
+        .expect("valid");
+        assert_eq!(
+            read.console_origins,
+            ["https://d111.cloudfront.net", "https://chat.example.com"]
+        );
+        let none = settings(&[("TABLE_NAME", "t"), ("WEBSOCKET_MANAGEMENT_ENDPOINT", "e")]);
+        assert!(none.expect("valid").console_origins.is_empty());
     }
 
     #[test]

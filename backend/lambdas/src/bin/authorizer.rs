@@ -1,4 +1,5 @@
-//! The `$connect` authorizer function: redeems the single-use ticket.
+//! The `$connect` authorizer function: denies a page of another site, redeems the
+//! single-use ticket.
 
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use console_lambdas::settings::Settings;
@@ -7,12 +8,17 @@ use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     console_lambdas::init_logging();
-    let app = console_lambdas::app(&Settings::from_env()?).await?;
+    let settings = Settings::from_env()?;
+    let app = console_lambdas::app(&settings).await?;
+    let origins = std::sync::Arc::new(settings.console_origins);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| {
-            let app = app.clone();
+            let (app, origins) = (app.clone(), origins.clone());
             async move {
-                Ok::<_, Error>(console_handlers::websocket::authorize(event.payload, &app).await)
+                Ok::<_, Error>(
+                    console_handlers::websocket::authorize_console(event.payload, &app, &origins)
+                        .await,
+                )
             }
         },
     ))
