@@ -126,50 +126,9 @@ pub fn deploy(env: &Env, args: &[String]) -> Result<(), String> {
             .args(args.iter().chain(&region_args))
             .run()
     };
-    let dist_text = dist.to_string_lossy().into_owned();
-    upload(
-        "Uploading the console's hashed files (aws s3 sync)",
-        [
-            "s3",
-            "sync",
-            &dist_text,
-            &bucket,
-            "--delete",
-            "--exclude",
-            "index.html",
-            "--exclude",
-            "config.json",
-            "--cache-control",
-            "public,max-age=31536000,immutable",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )?;
-    for file in ["index.html", "config.json"] {
-        upload(
-            &format!("Uploading {file} (aws s3 cp, never cached)"),
-            vec![
-                "s3".into(),
-                "cp".into(),
-                dist.join(file).to_string_lossy().into_owned(),
-                format!("{bucket}/{file}"),
-                "--cache-control".into(),
-                "no-cache".into(),
-            ],
-        )?;
+    for (title, args) in publication(&dist, &bucket, &output("DistributionId")?) {
+        upload(title, args)?;
     }
-    upload(
-        "Refreshing CloudFront (aws cloudfront create-invalidation)",
-        vec![
-            "cloudfront".into(),
-            "create-invalidation".into(),
-            "--distribution-id".into(),
-            output("DistributionId")?,
-            "--paths".into(),
-            "/index.html".into(),
-            "/config.json".into(),
-        ],
-    )?;
     println!(
         "\nThe Agent Console is deployed: {console_url}\n\
          Next: import your directory and create the people who sign in — see\n\
@@ -178,6 +137,78 @@ pub fn deploy(env: &Env, args: &[String]) -> Result<(), String> {
         output("ImportDirectoryFunction")?,
     );
     Ok(())
+}
+
+/// The console's publication, in the order that keeps a page loaded during it whole:
+/// the new hashed files first (beside the old ones), then `config.json`, then
+/// `index.html` (the page that names the new files), then CloudFront refreshed, and the
+/// old files removed last, once nothing names them.
+fn publication(
+    dist: &std::path::Path,
+    bucket: &str,
+    distribution: &str,
+) -> Vec<(&'static str, Vec<String>)> {
+    let dist_text = dist.to_string_lossy().into_owned();
+    let assets = |delete: bool| {
+        let mut args: Vec<String> = ["s3", "sync", &dist_text, bucket]
+            .map(str::to_owned)
+            .to_vec();
+        if delete {
+            args.push("--delete".into());
+        }
+        args.extend(
+            [
+                "--exclude",
+                "index.html",
+                "--exclude",
+                "config.json",
+                "--cache-control",
+                "public,max-age=31536000,immutable",
+            ]
+            .map(str::to_owned),
+        );
+        args
+    };
+    let page = |file: &str| {
+        vec![
+            "s3".into(),
+            "cp".into(),
+            dist.join(file).to_string_lossy().into_owned(),
+            format!("{bucket}/{file}"),
+            "--cache-control".into(),
+            "no-cache".into(),
+        ]
+    };
+    vec![
+        (
+            "Uploading the console's new hashed files (aws s3 sync)",
+            assets(false),
+        ),
+        (
+            "Uploading config.json (aws s3 cp, never cached)",
+            page("config.json"),
+        ),
+        (
+            "Uploading index.html (aws s3 cp, never cached)",
+            page("index.html"),
+        ),
+        (
+            "Refreshing CloudFront (aws cloudfront create-invalidation)",
+            vec![
+                "cloudfront".into(),
+                "create-invalidation".into(),
+                "--distribution-id".into(),
+                distribution.into(),
+                "--paths".into(),
+                "/index.html".into(),
+                "/config.json".into(),
+            ],
+        ),
+        (
+            "Removing the console's old files (aws s3 sync --delete)",
+            assets(true),
+        ),
+    ]
 }
 
 /// The CSP source of the console's inline loader script.
@@ -268,6 +299,33 @@ mod tests {
             "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_console_is_published_new_files_first_its_page_last_and_old_files_removed_after() {
+        let calls = publication(std::path::Path::new("/w/dist"), "s3://b", "D1");
+        let lines: Vec<String> = calls.iter().map(|(_, args)| args.join(" ")).collect();
+        assert_eq!(
+            lines,
+            [
+                "s3 sync /w/dist s3://b --exclude index.html --exclude config.json --cache-control public,max-age=31536000,immutable",
+                "s3 cp /w/dist/config.json s3://b/config.json --cache-control no-cache",
+                "s3 cp /w/dist/index.html s3://b/index.html --cache-control no-cache",
+                "cloudfront create-invalidation --distribution-id D1 --paths /index.html /config.json",
+                "s3 sync /w/dist s3://b --delete --exclude index.html --exclude config.json --cache-control public,max-age=31536000,immutable",
+            ]
+        );
+        let deleting: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| line.contains("--delete"))
+            .map(|(at, _)| at)
+            .collect();
+        assert_eq!(
+            deleting,
+            [lines.len() - 1],
+            "nothing is removed before the last step"
+        );
     }
 
     fn which(program: &str) -> Result<std::path::PathBuf, ()> {

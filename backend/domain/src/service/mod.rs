@@ -207,6 +207,8 @@ impl ChatService<'_> {
             tracing::warn!(connection = %connection.0, %error, "a push failed");
         }
         if outcome == PushOutcome::Gone {
+            // Counted by the stack's dashboard (a metric filter on this message).
+            tracing::info!(connection = %connection.0, "a connection was found gone (410) on a push: forgotten");
             // The connection's own $disconnect may never come (API Gateway sends it on a
             // best-effort basis): forget it now, as its $disconnect would — the agent is
             // Logged Out for those who see her when it was her last. Boxed: that tells

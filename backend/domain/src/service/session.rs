@@ -165,7 +165,11 @@ impl ChatService<'_> {
         let outcomes: Vec<Result<bool, DomainError>> = futures_util::stream::iter(due)
             .map(|connection| async move {
                 match self.pusher.probe(&connection.id).await {
-                    PushOutcome::Gone => self.disconnect(&connection.id).await.map(|()| true),
+                    PushOutcome::Gone => {
+                        // Counted by the stack's dashboard (a metric filter on this message).
+                        tracing::info!(connection = %connection.id.0, "a connection was found gone (410) by the sweeper: forgotten");
+                        self.disconnect(&connection.id).await.map(|()| true)
+                    }
                     // Still there, or not known: asked again later.
                     PushOutcome::Delivered | PushOutcome::Failed(_) => {
                         self.store
