@@ -2,9 +2,18 @@
 //! server's development sign-in, and — when an OpenID Connect issuer is configured —
 //! RS256 tokens of that issuer, checked against its published keys (JWKS). A token names
 //! a tenant and an agent only; group and role are read from the directory on each use.
+//!
+//! The issuer's keys are fetched again (from a [`KeySource`]) when a token names a key
+//! that is not known — the issuer rotated its keys — at most once a minute, and when
+//! they are an hour old; a failed fetch keeps the keys there are. So a key rotation is
+//! followed at once, and an instance that started while the provider was unreachable
+//! gets its keys at its first sign-in after it is back.
 
 use console_domain::{DomainError, Identity};
-use jsonwebtoken::jwk::JwkSet;
+pub use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::Jwk;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -38,12 +47,37 @@ pub struct OidcIssuer {
     pub agent_claim: String,
 }
 
+/// How often the issuer's keys may be fetched for a token naming an unknown key.
+pub const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(60);
+/// How old the issuer's keys may grow before a sign-in fetches them again.
+pub const KEYS_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// Where an issuer's keys come from: its JWKS URL in AWS, a file locally.
+#[async_trait::async_trait]
+pub trait KeySource: Send + Sync {
+    async fn fetch(&self) -> Result<JwkSet, String>;
+}
+
+/// The issuer's keys as last fetched.
+struct Keys {
+    set: JwkSet,
+    /// When they were fetched (`None`: never, as when the provider was unreachable at
+    /// start).
+    fetched: Option<Instant>,
+    /// When a fetch was last tried, whatever came of it.
+    tried: Option<Instant>,
+}
+
 /// Signs and verifies bearer tokens.
 #[derive(Clone)]
 pub struct TokenAuthority {
     encoding: EncodingKey,
     decoding: DecodingKey,
     oidc: Option<OidcIssuer>,
+    keys: Arc<RwLock<Keys>>,
+    source: Option<Arc<dyn KeySource>>,
+    /// At most one fetch for unknown keys in this long: [`REFRESH_AT_MOST_EVERY`].
+    refresh_gap: Duration,
 }
 
 impl std::fmt::Debug for TokenAuthority {
@@ -59,13 +93,76 @@ impl TokenAuthority {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             oidc: None,
+            keys: Arc::new(RwLock::new(Keys {
+                set: JwkSet { keys: Vec::new() },
+                fetched: None,
+                tried: None,
+            })),
+            source: None,
+            refresh_gap: REFRESH_AT_MOST_EVERY,
         }
     }
 
-    /// Also accepts RS256 tokens of an OpenID Connect issuer.
+    /// Also accepts RS256 tokens of an OpenID Connect issuer, checked against its `keys`.
     pub fn with_oidc(mut self, issuer: OidcIssuer) -> Self {
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        keys.set = issuer.keys.clone();
+        keys.fetched = (!issuer.keys.keys.is_empty()).then(Instant::now);
+        drop(keys);
         self.oidc = Some(issuer);
         self
+    }
+
+    /// Fetches the issuer's keys again from `source` when needed (see the module's doc):
+    /// in [`TokenAuthority::verify_fresh`].
+    pub fn refreshing_keys_from(mut self, source: Arc<dyn KeySource>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Fetches for unknown keys at most once in `gap` (instead of
+    /// [`REFRESH_AT_MOST_EVERY`]).
+    pub fn refreshing_at_most_every(mut self, gap: Duration) -> Self {
+        self.refresh_gap = gap;
+        self
+    }
+
+    /// As [`TokenAuthority::verify`], after fetching the issuer's keys again if the
+    /// token names one not known (at most once in the refresh gap) or they are
+    /// older than [`KEYS_MAX_AGE`] (or were never fetched).
+    pub async fn verify_fresh(&self, token: &str) -> Result<Identity, DomainError> {
+        if let (Some(source), Ok(header)) = (&self.source, jsonwebtoken::decode_header(token))
+            && header.alg == Algorithm::RS256
+            && self.oidc.is_some()
+        {
+            let now = Instant::now();
+            let (stale, unknown, may_try) = {
+                let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+                (
+                    keys.fetched.is_none_or(|at| now - at >= KEYS_MAX_AGE),
+                    header
+                        .kid
+                        .as_deref()
+                        .is_none_or(|kid| keys.set.find(kid).is_none()),
+                    keys.tried
+                        .is_none_or(|at| now - at >= self.refresh_gap),
+                )
+            };
+            if may_try && (stale || unknown) {
+                self.keys.write().unwrap_or_else(|e| e.into_inner()).tried = Some(now);
+                match source.fetch().await {
+                    Ok(set) => {
+                        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+                        keys.set = set;
+                        keys.fetched = Some(Instant::now());
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "the identity provider's keys could not be fetched; the ones there are stay");
+                    }
+                }
+            }
+        }
+        self.verify(token)
     }
 
     /// A token for `who`, valid from `now_ms` for [`TOKEN_TTL_SECONDS`].
@@ -98,10 +195,10 @@ impl TokenAuthority {
         let oidc = self.oidc.as_ref().ok_or_else(|| {
             DomainError::Unauthorized("this server accepts no identity provider's tokens".into())
         })?;
-        let jwk = kid.and_then(|kid| oidc.keys.find(kid)).ok_or_else(|| {
+        let jwk: Jwk = kid.and_then(|kid| self.key(kid)).ok_or_else(|| {
             DomainError::Unauthorized("the token's signing key is unknown".into())
         })?;
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| invalid(&e))?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| invalid(&e))?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&oidc.issuer]);
         validation.set_audience(&[&oidc.audience]);
@@ -121,6 +218,12 @@ impl TokenAuthority {
             tenant: claim(&oidc.tenant_claim)?.into(),
             agent: claim(&oidc.agent_claim)?.into(),
         })
+    }
+
+    /// The issuer's key `kid`, as last fetched.
+    fn key(&self, kid: &str) -> Option<Jwk> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        keys.set.find(kid).cloned()
     }
 
     fn verify_local(&self, token: &str) -> Result<Identity, DomainError> {

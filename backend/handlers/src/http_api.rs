@@ -102,7 +102,7 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             )
         }
         ("GET", ["api", "me"]) => {
-            let who = authenticate(request, app)?;
+            let who = authenticate(request, app).await?;
             let me = service.agent(&who).await?.view();
             json(
                 200,
@@ -113,7 +113,7 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             )
         }
         ("POST", ["api", "ws-ticket"]) => {
-            let who = authenticate(request, app)?;
+            let who = authenticate(request, app).await?;
             let ticket = service.issue_ticket(&who).await?;
             json(
                 200,
@@ -124,7 +124,7 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             )
         }
         ("GET", ["api", "agents"]) => {
-            let who = authenticate(request, app)?;
+            let who = authenticate(request, app).await?;
             json(
                 200,
                 &AgentList {
@@ -133,7 +133,7 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             )
         }
         ("GET", ["api", "chats"]) => {
-            let who = authenticate(request, app)?;
+            let who = authenticate(request, app).await?;
             let status = match query_text(request, "status").as_deref() {
                 None | Some("open") => ChatStatus::Open,
                 Some("ended") => ChatStatus::Ended,
@@ -154,7 +154,7 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             json(200, &ChatList { chats, next })
         }
         ("GET", ["api", "chats", chat, "messages"]) => {
-            let who = authenticate(request, app)?;
+            let who = authenticate(request, app).await?;
             let chat = ChatId::from(*chat);
             let limit = query_number(request, "limit")?.unwrap_or(100).min(1000) as usize;
             let (messages, more) = match query_number(request, "before")? {
@@ -172,7 +172,7 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             json(200, &MessagePage { messages, more })
         }
         ("GET", ["api", "transcripts"]) => {
-            let who = authenticate(request, app)?;
+            let who = authenticate(request, app).await?;
             let filter = TranscriptFilter {
                 agent: query_text(request, "agent").map(|a| a.as_str().into()),
                 group: query_text(request, "group").map(|g| g.as_str().into()),
@@ -194,7 +194,7 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             )
         }
         ("GET", ["api", "transcripts", chat]) => {
-            let who = authenticate(request, app)?;
+            let who = authenticate(request, app).await?;
             let after = query_number(request, "after")?.unwrap_or(0);
             let limit = query_number(request, "limit")?
                 .map_or(MAX_PAGE, |n| usize::try_from(n).unwrap_or(MAX_PAGE));
@@ -206,7 +206,7 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             )
         }
         ("GET", ["api", "transcripts", chat, "download"]) => {
-            let who = authenticate(request, app)?;
+            let who = authenticate(request, app).await?;
             let transcript = service.whole_transcript(&who, &ChatId::from(*chat)).await?;
             let format = query_text(request, "format").unwrap_or_else(|| "text".into());
             download::respond(&transcript, &format)
@@ -247,7 +247,7 @@ fn allowed_methods(app: &App, segments: &[&str]) -> Vec<&'static str> {
 }
 
 /// The identity behind the request's bearer token.
-fn authenticate(request: &Request, app: &App) -> Result<Identity, DomainError> {
+async fn authenticate(request: &Request, app: &App) -> Result<Identity, DomainError> {
     let header = request
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -258,7 +258,7 @@ fn authenticate(request: &Request, app: &App) -> Result<Identity, DomainError> {
     let token = header.strip_prefix("Bearer ").ok_or_else(|| {
         DomainError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
     })?;
-    let who = app.tokens.verify(token.trim())?;
+    let who = app.tokens.verify_fresh(token.trim()).await?;
     let span = tracing::Span::current();
     span.record("tenant", tracing::field::display(&who.tenant));
     span.record("agent", tracing::field::display(&who.agent));

@@ -1,7 +1,7 @@
 //! Tokens of an OpenID Connect identity provider (RS256, checked against its JWKS), and
 //! the forged ones that must be refused.
 
-use console_handlers::auth::{OidcIssuer, TokenAuthority};
+use console_handlers::auth::{KeySource, OidcIssuer, TokenAuthority};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
@@ -102,4 +102,123 @@ fn alg_none_and_alg_confusion_are_refused() {
 fn without_an_issuer_configured_rs256_tokens_are_refused() {
     let token = sign(KEY, "test-key-1", &claims(now() + 600, "console-client"));
     assert!(TokenAuthority::new(&[9; 32]).verify(&token).is_err());
+}
+
+/// The stand-in identity provider's published keys: what it publishes can be changed
+/// (a rotation) or made unreachable, and every fetch is counted.
+struct Provider {
+    published: std::sync::Mutex<Option<String>>,
+    fetches: std::sync::atomic::AtomicUsize,
+}
+
+impl Provider {
+    fn publishing(jwks: Option<&str>) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Provider {
+            published: std::sync::Mutex::new(jwks.map(str::to_owned)),
+            fetches: Default::default(),
+        })
+    }
+
+    fn publish(&self, jwks: Option<&str>) {
+        *self.published.lock().expect("lock") = jwks.map(str::to_owned);
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl KeySource for Provider {
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let published = self.published.lock().expect("lock").clone();
+        let text = published.ok_or("the provider is unreachable")?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+}
+
+const ROTATED_JWKS: &str = include_str!("fixtures/oidc-rotated-jwks.json");
+
+fn issuer_with(keys: JwkSet) -> OidcIssuer {
+    OidcIssuer {
+        issuer: ISSUER.into(),
+        audience: "console-client".into(),
+        keys,
+        tenant_claim: "custom:tenant".into(),
+        agent_claim: "custom:agent".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_when_a_token_names_it_and_forged_kids_fetch_no_more() {
+    let provider = Provider::publishing(Some(JWKS));
+    let authority = TokenAuthority::new(&[9; 32])
+        .with_oidc(issuer_with(serde_json::from_str(JWKS).expect("a JWKS")))
+        .refreshing_keys_from(provider.clone());
+    let before = sign(KEY, "test-key-1", &claims(now() + 600, "console-client"));
+    authority
+        .verify_fresh(&before)
+        .await
+        .expect("the first key");
+    assert_eq!(provider.fetches(), 0, "keys in hand and fresh: no fetch");
+
+    // The provider rotates to a new key: the first token signed with it fetches them.
+    provider.publish(Some(ROTATED_JWKS));
+    let after = sign(
+        OTHER_KEY,
+        "rotated-key-2",
+        &claims(now() + 600, "console-client"),
+    );
+    assert!(
+        authority.verify(&after).is_err(),
+        "not known before a fetch"
+    );
+    let who = authority
+        .verify_fresh(&after)
+        .await
+        .expect("the rotated key");
+    assert_eq!(who.agent.as_str(), "ann");
+    assert_eq!(provider.fetches(), 1);
+
+    // Tokens naming keys nobody published fetch nothing more within the minute.
+    for n in 0..20 {
+        let forged = sign(
+            OTHER_KEY,
+            &format!("made-up-{n}"),
+            &claims(now() + 600, "console-client"),
+        );
+        assert!(authority.verify_fresh(&forged).await.is_err());
+    }
+    assert_eq!(provider.fetches(), 1, "at most one fetch a minute");
+    authority
+        .verify_fresh(&after)
+        .await
+        .expect("still accepted");
+}
+
+#[tokio::test]
+async fn an_instance_that_started_while_the_provider_was_unreachable_gets_its_keys_later() {
+    let provider = Provider::publishing(None);
+    // The cold start found no keys (the provider did not answer): it started anyway.
+    let authority = TokenAuthority::new(&[9; 32])
+        .with_oidc(issuer_with(JwkSet { keys: Vec::new() }))
+        .refreshing_keys_from(provider.clone())
+        .refreshing_at_most_every(std::time::Duration::from_millis(100));
+    let token = sign(KEY, "test-key-1", &claims(now() + 600, "console-client"));
+    let refused = authority.verify_fresh(&token).await;
+    assert!(refused.is_err(), "no keys yet: refused, nothing else");
+    assert_eq!(provider.fetches(), 1);
+    provider.publish(Some(JWKS));
+    // Within the gap the provider is not asked again...
+    assert!(authority.verify_fresh(&token).await.is_err());
+    assert_eq!(provider.fetches(), 1);
+    // ...and once it may be, the keys come and the sign-in goes through.
+    tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    authority
+        .verify_fresh(&token)
+        .await
+        .expect("accepted once the provider answers");
+    assert_eq!(provider.fetches(), 2);
 }

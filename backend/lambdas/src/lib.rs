@@ -5,7 +5,7 @@
 
 pub mod settings;
 
-use console_handlers::auth::OidcIssuer;
+use console_handlers::auth::{JwkSet, KeySource, OidcIssuer};
 use console_handlers::clock::SystemClock;
 use console_handlers::{App, TokenAuthority};
 use console_push_apigw::ApiGatewayPusher;
@@ -46,18 +46,27 @@ pub async fn app_with(settings: &Settings, aws: &aws_config::SdkConfig) -> anyho
     let pusher = ApiGatewayPusher::new(aws_sdk_apigatewaymanagement::Client::from_conf(management));
     let mut tokens = TokenAuthority::new(&settings.token_secret);
     if let Some(oidc) = &settings.oidc {
-        let keys = reqwest::get(&oidc.jwks_url)
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        tokens = tokens.with_oidc(OidcIssuer {
-            issuer: oidc.issuer.clone(),
-            audience: oidc.audience.clone(),
-            keys,
-            tenant_claim: oidc.tenant_claim.clone(),
-            agent_claim: oidc.agent_claim.clone(),
+        let source = Arc::new(JwksUrl {
+            url: oidc.jwks_url.clone(),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(3))
+                .build()?,
         });
+        // A provider unreachable for a moment does not fail the cold start: the keys
+        // are fetched again at the first sign-in that needs them.
+        let keys = source.fetch().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "the identity provider's keys could not be fetched at start");
+            JwkSet { keys: Vec::new() }
+        });
+        tokens = tokens
+            .with_oidc(OidcIssuer {
+                issuer: oidc.issuer.clone(),
+                audience: oidc.audience.clone(),
+                keys,
+                tenant_claim: oidc.tenant_claim.clone(),
+                agent_claim: oidc.agent_claim.clone(),
+            })
+            .refreshing_keys_from(source);
     }
     Ok(App {
         store: Arc::new(store),
@@ -69,4 +78,24 @@ pub async fn app_with(settings: &Settings, aws: &aws_config::SdkConfig) -> anyho
         dev_sign_in: false,
         send_quota: console_domain::service::SEND_QUOTA,
     })
+}
+
+/// The identity provider's keys, from its JWKS URL.
+struct JwksUrl {
+    url: String,
+    client: reqwest::Client,
+}
+
+#[async_trait::async_trait]
+impl KeySource for JwksUrl {
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        let answer = self
+            .client
+            .get(&self.url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("{}: {e}", self.url))?;
+        answer.json().await.map_err(|e| format!("{}: {e}", self.url))
+    }
 }

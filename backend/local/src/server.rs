@@ -267,13 +267,15 @@ fn local_app(
             .with_context(|| format!("cannot read the JWKS file {}", oidc.jwks_file.display()))?;
         let keys = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a JWKS", oidc.jwks_file.display()))?;
-        tokens = tokens.with_oidc(OidcIssuer {
-            issuer: oidc.issuer.clone(),
-            audience: oidc.audience.clone(),
-            keys,
-            tenant_claim: oidc.tenant_claim.clone(),
-            agent_claim: oidc.agent_claim.clone(),
-        });
+        tokens = tokens
+            .with_oidc(OidcIssuer {
+                issuer: oidc.issuer.clone(),
+                audience: oidc.audience.clone(),
+                keys,
+                tenant_claim: oidc.tenant_claim.clone(),
+                agent_claim: oidc.agent_claim.clone(),
+            })
+            .refreshing_keys_from(Arc::new(JwksFile(oidc.jwks_file.clone())));
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Ok(App {
@@ -301,4 +303,18 @@ fn signing_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
         .collect();
     std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(secret)
+}
+
+/// The identity provider's keys, read again from their file when a token names a key
+/// it did not hold (the provider rotated its keys and the file was replaced).
+struct JwksFile(std::path::PathBuf);
+
+#[async_trait::async_trait]
+impl console_handlers::auth::KeySource for JwksFile {
+    async fn fetch(&self) -> Result<console_handlers::auth::JwkSet, String> {
+        let text = tokio::fs::read_to_string(&self.0)
+            .await
+            .map_err(|e| format!("{}: {e}", self.0.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", self.0.display()))
+    }
 }
