@@ -84,8 +84,43 @@ struct DirectoryFile {
 
 /// Reads a directory file. Agents start Logged Out.
 pub fn parse(text: &str) -> Result<Vec<(Tenant, Vec<Agent>)>, DomainError> {
-    let file: DirectoryFile = serde_json::from_str(text)
-        .map_err(|e| DomainError::BadRequest(format!("the directory file is not valid: {e}")))?;
+    let mut json = serde_json::Deserializer::from_str(text);
+    let file: DirectoryFile = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        DomainError::BadRequest(format!(
+            "the directory file is not valid: {}{}",
+            at_path(e.path()),
+            e.inner()
+        ))
+    })?;
+    checked(file)
+}
+
+/// As [`parse`], for a directory already parsed as JSON (the import function's event):
+/// a mistake is reported with its path in the document (such as
+/// `tenants[0].agents[3].role`), since no line of the deployer's file is known.
+pub fn parse_value(value: serde_json::Value) -> Result<Vec<(Tenant, Vec<Agent>)>, DomainError> {
+    let file: DirectoryFile = serde_path_to_error::deserialize(value).map_err(|e| {
+        DomainError::BadRequest(format!(
+            "the directory is not valid: {}{}",
+            at_path(e.path()),
+            e.inner()
+        ))
+    })?;
+    checked(file)
+}
+
+/// `path: ` for a mistake inside the document, nothing for one at its top.
+fn at_path(path: &serde_path_to_error::Path) -> String {
+    let path = path.to_string();
+    if path == "." {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
+}
+
+/// The tenants and agents of a file read, refused if an id appears twice.
+fn checked(file: DirectoryFile) -> Result<Vec<(Tenant, Vec<Agent>)>, DomainError> {
     let mut tenant_ids = HashSet::new();
     let mut out = Vec::new();
     for (t, tenant) in file.tenants.into_iter().enumerate() {
@@ -199,5 +234,27 @@ mod tests {
             error.to_string().starts_with("tenants[0].agents[1].id"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_mistake_is_named_by_its_path_and_in_a_file_by_its_line_too() {
+        let text = "{\"tenants\":[{\"id\":\"acme\",\"name\":\"Acme\",\"agents\":[\n{\"id\":\"ann\",\"name\":\"Ann\",\"group\":\"sales\",\"role\":\"boss\"}]}]}";
+        let in_file = parse(text).expect_err("bad role").to_string();
+        assert!(
+            in_file.contains("tenants[0].agents[0].role: ") && in_file.contains("line 2"),
+            "{in_file}"
+        );
+        let value: serde_json::Value = serde_json::from_str(text).expect("JSON");
+        let in_event = parse_value(value).expect_err("bad role").to_string();
+        assert!(
+            in_event.contains("tenants[0].agents[0].role: unknown variant `boss`"),
+            "{in_event}"
+        );
+        assert!(!in_event.contains("line"), "no line of a file it never saw: {in_event}");
+        let good: serde_json::Value = serde_json::from_str(
+            r#"{"tenants":[{"id":"acme","name":"Acme","agents":[{"id":"ann","name":"Ann","group":"sales","role":"agent"}]}]}"#,
+        )
+        .expect("JSON");
+        assert_eq!(parse_value(good).expect("valid")[0].1.len(), 1);
     }
 }

@@ -4,8 +4,10 @@
 //! - as a command, `import-directory FILE --table NAME [--endpoint-url URL]`, with the
 //!   AWS credentials and region of the environment;
 //! - as the deployment's import function, invoked with the directory document as its
-//!   event (`aws lambda invoke --payload fileb://directory.json`); it imports into
-//!   `TABLE_NAME` and answers how many tenants and agents it wrote.
+//!   event (`aws lambda invoke --payload fileb://directory.json`: a mistake is named by
+//!   its path in the document, `tenants[0].agents[3].role`), or with the file's text as
+//!   `{"text": "..."}` (a mistake is named by its line and column in the file too); it
+//!   imports into `TABLE_NAME` and answers how many tenants and agents it wrote.
 
 use anyhow::Context;
 use console_store_dynamo::DynamoStore;
@@ -56,8 +58,15 @@ async fn function() -> anyhow::Result<()> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let (client, table) = (client.clone(), table.clone());
         async move {
-            let text = serde_json::to_string_pretty(&event.payload)?;
-            let (tenants, agents) = import(&client, &table, &text).await?;
+            let directory = match event.payload {
+                Value::Object(ref fields) if fields.len() == 1 && fields.contains_key("text") => {
+                    let text = fields["text"].as_str().unwrap_or_default();
+                    console_domain::directory::parse(text)
+                }
+                document => console_domain::directory::parse_value(document),
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (tenants, agents) = store(&client, &table, directory).await?;
             tracing::info!(tenants, agents, "directory imported");
             Ok::<_, lambda_runtime::Error>(json!({"tenants": tenants, "agents": agents}))
         }
@@ -66,13 +75,22 @@ async fn function() -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Parses and imports a directory document; the error says what is wrong and where.
+/// Parses and imports a directory file; the error says what is wrong and where.
 async fn import(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     text: &str,
 ) -> anyhow::Result<(usize, usize)> {
     let directory = console_domain::directory::parse(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store(client, table, directory).await
+}
+
+/// Writes a directory read into the table.
+async fn store(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    directory: Vec<(console_domain::Tenant, Vec<console_domain::Agent>)>,
+) -> anyhow::Result<(usize, usize)> {
     let store = DynamoStore::new(client.clone(), table);
     console_domain::directory::import(&store, directory)
         .await
