@@ -1,6 +1,8 @@
 //! `cargo xtask deploy`: the whole stack on AWS with the deployer's credentials — the
 //! console built, the functions built for arm64 and deployed with the SAM template, the
-//! console uploaded beside a `config.json` naming the deployed APIs and user pool.
+//! console published beside a `config.json` naming the deployed APIs and user pool.
+//! `cargo xtask publish`: that last step alone, for a stack deployed with plain `sam
+//! deploy`.
 
 use crate::infra::{self, Tools};
 use crate::shell::{Step, fail};
@@ -8,17 +10,9 @@ use crate::tools::Env;
 use std::process::Command;
 
 pub const USAGE: &str = "deploy [--stack-name NAME] [--region REGION] [--guided]
-                                           deploy to AWS (see docs/deploying.md)";
-
-/// Computes the CSP hash of the loader script Trunk inlines into `index.html`.
-const SCRIPT_HASH: &str = r#"
-import base64, hashlib, re, sys
-html = open(sys.argv[1], encoding="utf-8").read()
-scripts = [m.group(1) for m in re.finditer(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.S)]
-if len(scripts) != 1:
-    sys.exit(f"expected one inline script in {sys.argv[1]}, found {len(scripts)}")
-print("sha256-" + base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode())
-"#;
+                                           deploy to AWS (see docs/deploying.md)
+  publish [--stack-name NAME] [--region REGION]
+                                           publish the console to a deployed stack";
 
 #[derive(Debug)]
 struct Options {
@@ -57,12 +51,7 @@ pub fn deploy(env: &Env, args: &[String]) -> Result<(), String> {
     let options = options(args)?;
     let tools = infra::prepare(env)?;
     crate::build_console(env)?;
-    let hash = script_hash(env, &tools)?;
     let infra_dir = env.root.join("infra");
-    let mut region_args = Vec::new();
-    if let Some(region) = &options.region {
-        region_args = vec!["--region".to_owned(), region.clone()];
-    }
     infra::ensure_arm_target()?;
     Step::new("Building the functions for arm64 (sam build, cargo-lambda)")
         .program(&tools.program("sam")?)
@@ -76,10 +65,8 @@ pub fn deploy(env: &Env, args: &[String]) -> Result<(), String> {
         "deploy".to_owned(),
         "--stack-name".into(),
         options.stack.clone(),
-        "--parameter-overrides".into(),
-        format!("ParameterKey=ConsoleScriptHash,ParameterValue={hash}"),
     ];
-    deploy.extend(region_args.iter().cloned());
+    deploy.extend(region_args(&options));
     if options.guided {
         deploy.push("--guided".into());
     }
@@ -91,8 +78,34 @@ pub fn deploy(env: &Env, args: &[String]) -> Result<(), String> {
         .env("PATH", tools.path_for("sam")?)
         .env("SAM_CLI_TELEMETRY", "0")
         .run()?;
+    publish_built(env, &tools, &options)
+}
 
-    let output = |key: &str| stack_output(&tools, &options, &region_args, key);
+/// `cargo xtask publish`: builds the console and publishes it to a stack deployed
+/// already (by `sam deploy`, say).
+pub fn publish(env: &Env, args: &[String]) -> Result<(), String> {
+    let options = options(args)?;
+    if options.guided {
+        return fail("publish takes no --guided: the stack is deployed already");
+    }
+    let tools = infra::prepare(env)?;
+    crate::build_console(env)?;
+    publish_built(env, &tools, &options)
+}
+
+fn region_args(options: &Options) -> Vec<String> {
+    options
+        .region
+        .iter()
+        .flat_map(|region| ["--region".to_owned(), region.clone()])
+        .collect()
+}
+
+/// Publishes the built console (`dist/`) to the stack: its `config.json` from the
+/// stack's outputs, then the files in the safe order of [`publication`].
+fn publish_built(env: &Env, tools: &Tools, options: &Options) -> Result<(), String> {
+    let region_args = region_args(options);
+    let output = |key: &str| stack_output(tools, options, &region_args, key);
     let console_url = output("ConsoleUrl")?;
     let cognito = output("CognitoDomainUrl")?;
     let config = format!(
@@ -211,20 +224,6 @@ fn publication(
     ]
 }
 
-/// The CSP source of the console's inline loader script.
-fn script_hash(env: &Env, tools: &Tools) -> Result<String, String> {
-    let index = env.root.join("dist").join("index.html");
-    let result = Command::new(tools.program("python3")?)
-        .args(["-c", SCRIPT_HASH])
-        .arg(&index)
-        .output()
-        .map_err(|e| format!("cannot run python3: {e}"))?;
-    if !result.status.success() {
-        return fail(String::from_utf8_lossy(&result.stderr).into_owned());
-    }
-    Ok(String::from_utf8_lossy(&result.stdout).trim().to_owned())
-}
-
 /// One output of the deployed stack.
 fn stack_output(
     tools: &Tools,
@@ -276,32 +275,6 @@ mod tests {
     }
 
     #[test]
-    fn the_loader_hash_is_what_the_browser_computes() {
-        let Ok(python) = which("python3") else {
-            panic!("python3 is needed");
-        };
-        let dir = std::env::temp_dir().join(format!("xtask-hash-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let index = dir.join("index.html");
-        std::fs::write(
-            &index,
-            "<script src=\"/x.js\"></script><script type=\"module\">abc</script>",
-        )
-        .expect("written");
-        let output = Command::new(python)
-            .args(["-c", SCRIPT_HASH])
-            .arg(&index)
-            .output()
-            .expect("runs");
-        // echo -n abc | openssl dgst -sha256 -binary | base64
-        assert_eq!(
-            String::from_utf8_lossy(&output.stdout).trim(),
-            "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
-        );
-        let _ = std::fs::remove_dir_all(dir);
-    }
-
-    #[test]
     fn the_console_is_published_new_files_first_its_page_last_and_old_files_removed_after() {
         let calls = publication(std::path::Path::new("/w/dist"), "s3://b", "D1");
         let lines: Vec<String> = calls.iter().map(|(_, args)| args.join(" ")).collect();
@@ -326,12 +299,5 @@ mod tests {
             [lines.len() - 1],
             "nothing is removed before the last step"
         );
-    }
-
-    fn which(program: &str) -> Result<std::path::PathBuf, ()> {
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|dir| dir.join(program))
-            .find(|path| path.exists())
-            .ok_or(())
     }
 }

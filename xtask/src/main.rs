@@ -6,13 +6,15 @@
 //!   DynamoDB emulator and the infra tools), then runs format and lint checks, the SAM
 //!   template checks, the arm64 build of the Lambda functions, the component tests in
 //!   headless Chromium, and every unit, integration and end-to-end test.
-//! - `cargo xtask deploy` — builds and deploys the whole stack to AWS.
+//! - `cargo xtask deploy` — builds and deploys the whole stack to AWS; `cargo xtask
+//!   publish` — publishes the console to a stack deployed with plain `sam deploy`.
 //! - `cargo xtask bench` — measures latency, throughput, memory, cost and the console's
 //!   size and speed against their goals, and writes `BENCHMARKS.md`.
 
 mod bench;
 mod deploy;
 mod infra;
+mod loader;
 mod shell;
 mod tools;
 
@@ -20,13 +22,16 @@ use shell::{Step, fail};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|deploy|bench> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|deploy|publish|bench> [options]
 
   run  [--listen ADDR] [--data-dir DIR]   build the console and start the local server
                                            (default 127.0.0.1:8080, data in .local-data/)
   test                                     install what tests need and run every test
   deploy [--stack-name NAME] [--region REGION] [--guided]
                                            deploy to AWS (see docs/deploying.md)
+  publish [--stack-name NAME] [--region REGION]
+                                           publish the console to a stack deployed
+                                           with sam deploy
   bench [--smoke]                          measure against the goals, write BENCHMARKS.md
                                            (--smoke: tiny sizes, report in test-output/)";
 
@@ -38,6 +43,9 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&args[1..]),
         Some("deploy") => {
             tools::prepare(&root(), false).and_then(|env| deploy::deploy(&env, &args[1..]))
+        }
+        Some("publish") => {
+            tools::prepare(&root(), false).and_then(|env| deploy::publish(&env, &args[1..]))
         }
         _ => {
             eprintln!("{USAGE}");
@@ -89,7 +97,8 @@ pub(crate) fn build_console(env: &tools::Env) -> Result<(), String> {
         .program(&env.trunk)
         .env_all(env)
         .args(["build", "--release"])
-        .run()
+        .run()?;
+    loader::externalize(&env.root.join("dist"))
 }
 
 /// The fuzz targets (`fuzz/`, cargo-fuzz on stable Rust with `RUSTC_BOOTSTRAP=1`), each
