@@ -297,11 +297,22 @@ async fn run_link(catch_up: CatchUp, mut outbound: UnboundedReceiver<ClientFrame
     }
 }
 
-/// Applies received frames (those that do not parse are ignored) and acts on them.
+/// Applies received frames and acts on them. A frame that does not parse (a newer
+/// server's, or a broken one) is dropped, and said so in the browser's console.
 fn receive(texts: &[String], catch_up: &CatchUp) {
     let frames = texts
         .iter()
-        .filter_map(|text| wire::parse::<ServerFrame>(text))
+        .filter_map(|text| {
+            let frame = wire::parse::<ServerFrame>(text);
+            if frame.is_none() {
+                let start: String = text.chars().take(200).collect();
+                web_sys::console::warn_2(
+                    &"a frame the console cannot read was dropped:".into(),
+                    &start.into(),
+                );
+            }
+            frame
+        })
         .collect();
     catch_up.apply(frames);
 }

@@ -1,152 +1,39 @@
-//! The WebSocket frames, and the views they carry.
+//! The WebSocket frames, and the views they carry: each declared once, read and written
+//! by the same declaration.
 
-use super::{Fields, FromJson, Record, ToJson};
+use super::{Fields, FromJson, Record, Tags, ToJson};
 use protocol::{AgentView, ChatView, ClientFrame, MessageView, ServerFrame};
 use wasm_bindgen::JsValue;
 
-impl FromJson for AgentView {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(AgentView {
-            id: f.get("id")?,
-            name: f.get("name")?,
-            group: f.get("group")?,
-            role: f.get("role")?,
-            state: f.get("state")?,
-            state_since: f.get("state_since")?,
-        })
+json_object! {
+    AgentView { id, name, group, role, state, state_since }
+    ChatView {
+        id, with, status, pending, unread, waiting_since, last_seq,
+        seen_by_other [default], started_at, ended_at, interaction, last_at, last_line,
     }
+    MessageView { chat_id, seq, from, body, sent_at, client_msg_id }
 }
 
-impl ToJson for AgentView {
-    fn to_json(&self) -> JsValue {
-        Record::new()
-            .with("id", &self.id)
-            .with("name", &self.name)
-            .with("group", &self.group)
-            .with("role", &self.role)
-            .with("state", &self.state)
-            .with("state_since", &self.state_since)
-            .done()
-    }
-}
+json_tagged!(ServerFrame by "type" {
+    Welcome = "welcome" { protocol, me, chats, more_open, pending_chats },
+    Chat = "chat" { chat, pending_chats },
+    ChatStarted = "chat_started" { chat },
+    Message = "message" { message, chat, pending_chats },
+    Ack = "ack" { chat_id, client_msg_id, seq, sent_at, chat, pending_chats },
+    Agent = "agent" { agent },
+    Typing = "typing" { chat_id, from },
+    Seen = "seen" { chat_id, by, seq },
+    Pong = "pong",
+    Error = "error" { code, message, client_msg_id },
+});
 
-impl FromJson for ChatView {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(ChatView {
-            id: f.get("id")?,
-            with: f.get("with")?,
-            status: f.get("status")?,
-            pending: f.get("pending")?,
-            unread: f.get("unread")?,
-            waiting_since: f.get("waiting_since")?,
-            last_seq: f.get("last_seq")?,
-            seen_by_other: f.or_default("seen_by_other")?,
-            started_at: f.get("started_at")?,
-            ended_at: f.get("ended_at")?,
-            interaction: f.get("interaction")?,
-            last_at: f.get("last_at")?,
-            last_line: f.get("last_line")?,
-        })
-    }
-}
-
-impl FromJson for MessageView {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(MessageView {
-            chat_id: f.get("chat_id")?,
-            seq: f.get("seq")?,
-            from: f.get("from")?,
-            body: f.get("body")?,
-            sent_at: f.get("sent_at")?,
-            client_msg_id: f.get("client_msg_id")?,
-        })
-    }
-}
-
-impl FromJson for ServerFrame {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        let kind: String = f.get("type")?;
-        Some(match kind.as_str() {
-            "welcome" => ServerFrame::Welcome {
-                protocol: f.get("protocol")?,
-                me: f.get("me")?,
-                chats: f.get("chats")?,
-                more_open: f.get("more_open")?,
-                pending_chats: f.get("pending_chats")?,
-            },
-            "chat" => ServerFrame::Chat {
-                chat: f.get("chat")?,
-                pending_chats: f.get("pending_chats")?,
-            },
-            "chat_started" => ServerFrame::ChatStarted {
-                chat: f.get("chat")?,
-            },
-            "message" => ServerFrame::Message {
-                message: f.get("message")?,
-                chat: f.get("chat")?,
-                pending_chats: f.get("pending_chats")?,
-            },
-            "ack" => ServerFrame::Ack {
-                chat_id: f.get("chat_id")?,
-                client_msg_id: f.get("client_msg_id")?,
-                seq: f.get("seq")?,
-                sent_at: f.get("sent_at")?,
-                chat: f.get("chat")?,
-                pending_chats: f.get("pending_chats")?,
-            },
-            "agent" => ServerFrame::Agent {
-                agent: f.get("agent")?,
-            },
-            "typing" => ServerFrame::Typing {
-                chat_id: f.get("chat_id")?,
-                from: f.get("from")?,
-            },
-            "seen" => ServerFrame::Seen {
-                chat_id: f.get("chat_id")?,
-                by: f.get("by")?,
-                seq: f.get("seq")?,
-            },
-            "pong" => ServerFrame::Pong,
-            "error" => ServerFrame::Error {
-                code: f.get("code")?,
-                message: f.get("message")?,
-                client_msg_id: f.get("client_msg_id")?,
-            },
-            _ => return None,
-        })
-    }
-}
-
-impl ToJson for ClientFrame {
-    fn to_json(&self) -> JsValue {
-        let frame = |action: &str| Record::new().with("action", &action);
-        match self {
-            ClientFrame::Hello { protocol, resume } => frame("hello")
-                .with("protocol", protocol)
-                .with("resume", resume),
-            ClientFrame::StartChat { with, interaction } => frame("start_chat")
-                .with("with", with)
-                .with("interaction", interaction),
-            ClientFrame::Send {
-                chat_id,
-                client_msg_id,
-                body,
-            } => frame("send")
-                .with("chat_id", chat_id)
-                .with("client_msg_id", client_msg_id)
-                .with("body", body),
-            ClientFrame::End { chat_id } => frame("end").with("chat_id", chat_id),
-            ClientFrame::SetState { state } => frame("set_state").with("state", state),
-            ClientFrame::Typing { chat_id } => frame("typing").with("chat_id", chat_id),
-            ClientFrame::Seen { chat_id, seq } => {
-                frame("seen").with("chat_id", chat_id).with("seq", seq)
-            }
-            ClientFrame::Ping => frame("ping"),
-        }
-        .done()
-    }
-}
+json_tagged!(ClientFrame by "action" {
+    Hello = "hello" { protocol, resume [default] },
+    StartChat = "start_chat" { with, interaction },
+    Send = "send" { chat_id, client_msg_id, body },
+    End = "end" { chat_id },
+    SetState = "set_state" { state },
+    Typing = "typing" { chat_id },
+    Seen = "seen" { chat_id, seq },
+    Ping = "ping",
+});

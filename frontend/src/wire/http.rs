@@ -1,4 +1,5 @@
-//! The HTTP API's bodies, and `config.json`.
+//! The HTTP API's bodies, each declared once, read and written by the same declaration;
+//! and `config.json`.
 
 use super::{Fields, FromJson, Record, ToJson};
 use protocol::ErrorBody;
@@ -8,162 +9,27 @@ use protocol::http::{
 };
 use wasm_bindgen::JsValue;
 
-impl FromJson for ErrorBody {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(ErrorBody {
-            code: f.get("code")?,
-            message: f.get("message")?,
-        })
+json_object! {
+    ErrorBody { code, message }
+    DevSignIn { tenant, agent }
+    SignedIn { token, tenant, me }
+    Me { tenant, me }
+    DevDirectory { tenants }
+    DevTenant { id, name, agents }
+    DevAgent { id, name, group, role }
+    WsTicket { ticket, expires_in_seconds }
+    AgentList { agents }
+    ChatList { chats, next }
+    MessagePage { messages, more }
+    TranscriptSummary {
+        id, participants, status, started_at, ended_at, last_at, messages, interaction,
     }
+    TranscriptList { transcripts, next, searched_to }
+    Transcript { chat, messages, next }
 }
 
-impl ToJson for DevSignIn {
-    fn to_json(&self) -> JsValue {
-        Record::new()
-            .with("tenant", &self.tenant)
-            .with("agent", &self.agent)
-            .done()
-    }
-}
-
-impl FromJson for SignedIn {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(SignedIn {
-            token: f.get("token")?,
-            tenant: f.get("tenant")?,
-            me: f.get("me")?,
-        })
-    }
-}
-
-impl ToJson for SignedIn {
-    fn to_json(&self) -> JsValue {
-        Record::new()
-            .with("token", &self.token)
-            .with("tenant", &self.tenant)
-            .with("me", &self.me)
-            .done()
-    }
-}
-
-impl FromJson for Me {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(Me {
-            tenant: f.get("tenant")?,
-            me: f.get("me")?,
-        })
-    }
-}
-
-impl FromJson for DevDirectory {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        Some(DevDirectory {
-            tenants: Fields::of(value)?.get("tenants")?,
-        })
-    }
-}
-
-impl FromJson for DevTenant {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(DevTenant {
-            id: f.get("id")?,
-            name: f.get("name")?,
-            agents: f.get("agents")?,
-        })
-    }
-}
-
-impl FromJson for DevAgent {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(DevAgent {
-            id: f.get("id")?,
-            name: f.get("name")?,
-            group: f.get("group")?,
-            role: f.get("role")?,
-        })
-    }
-}
-
-impl FromJson for WsTicket {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(WsTicket {
-            ticket: f.get("ticket")?,
-            expires_in_seconds: f.get("expires_in_seconds")?,
-        })
-    }
-}
-
-impl FromJson for AgentList {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        Some(AgentList {
-            agents: Fields::of(value)?.get("agents")?,
-        })
-    }
-}
-
-impl FromJson for ChatList {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(ChatList {
-            chats: f.get("chats")?,
-            next: f.get("next")?,
-        })
-    }
-}
-
-impl FromJson for MessagePage {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(MessagePage {
-            messages: f.get("messages")?,
-            more: f.get("more")?,
-        })
-    }
-}
-
-impl FromJson for TranscriptSummary {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(TranscriptSummary {
-            id: f.get("id")?,
-            participants: f.get("participants")?,
-            status: f.get("status")?,
-            started_at: f.get("started_at")?,
-            ended_at: f.get("ended_at")?,
-            last_at: f.get("last_at")?,
-            messages: f.get("messages")?,
-            interaction: f.get("interaction")?,
-        })
-    }
-}
-
-impl FromJson for TranscriptList {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(TranscriptList {
-            transcripts: f.get("transcripts")?,
-            next: f.get("next")?,
-            searched_to: f.get("searched_to")?,
-        })
-    }
-}
-
-impl FromJson for Transcript {
-    fn from_json(value: &JsValue) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(Transcript {
-            chat: f.get("chat")?,
-            messages: f.get("messages")?,
-            next: f.get("next")?,
-        })
-    }
-}
+// `config.json` is read by hand: unlike the API's bodies, it refuses unknown fields
+// (`deny_unknown_fields`: a misspelt setting is a mistake to report, not to ignore).
 
 impl FromJson for ConsoleConfig {
     fn from_json(value: &JsValue) -> Option<Self> {

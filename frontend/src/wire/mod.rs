@@ -13,11 +13,6 @@
 //! `frames` reads and writes the WebSocket frames and what they carry; `http` the HTTP
 //! API's bodies and `config.json`. This module holds the rules both follow.
 
-mod frames;
-mod http;
-#[cfg(test)]
-mod tests;
-
 use js_sys::{Array, JSON, Object, Reflect};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, ErrorCode, GroupId, Role, TenantId};
 use std::collections::BTreeMap;
@@ -219,6 +214,93 @@ impl<T: FromJson> FromJson for Vec<T> {
     }
 }
 
+/// A map by chat, read from a JSON object.
+impl<T: FromJson> FromJson for BTreeMap<ChatId, T> {
+    fn from_json(value: &JsValue) -> Option<Self> {
+        let fields = Fields::of(value)?;
+        Object::keys(value.unchecked_ref::<Object>())
+            .iter()
+            .map(|key| {
+                let key = key.as_string()?;
+                let item = fields.get(&key)?;
+                Some((ChatId::from(key.as_str()), item))
+            })
+            .collect()
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self) -> JsValue {
+        self.iter().map(T::to_json).collect::<Array>().into()
+    }
+}
+
+/// A struct of `protocol` as a JSON object, each field under its own name (as serde
+/// writes it): one declaration gives both directions. Reading builds the struct whole, so
+/// the compiler refuses a declaration that leaves out a field or names one the struct
+/// does not have; a field marked `[default]` (`#[serde(default)]`) may be missing.
+macro_rules! json_object {
+    ($($ty:ident { $($field:ident $([$default:ident])?),* $(,)? })*) => {$(
+        impl FromJson for $ty {
+            fn from_json(value: &JsValue) -> Option<Self> {
+                let _fields = Fields::of(value)?;
+                Some($ty { $($field: json_object!(@read _fields $field $($default)?),)* })
+            }
+        }
+
+        impl ToJson for $ty {
+            fn to_json(&self) -> JsValue {
+                Record::new()$(.with(stringify!($field), &self.$field))*.done()
+            }
+        }
+    )*};
+    (@read $fields:ident $field:ident) => { $fields.get(stringify!($field))? };
+    (@read $fields:ident $field:ident default) => { $fields.or_default(stringify!($field))? };
+}
+
+/// An enum of `protocol` tagged by the field `$tag` (`#[serde(tag = ..., rename_all =
+/// "snake_case")]`), each variant's fields under their own names: one declaration gives
+/// both directions, and `NAMES` lists the tags in order. Writing matches every variant,
+/// so the compiler refuses a declaration that leaves one out.
+macro_rules! json_tagged {
+    ($ty:ident by $tag:literal {
+        $($variant:ident = $name:literal $({ $($field:ident $([$default:ident])?),* $(,)? })?),* $(,)?
+    }) => {
+        impl FromJson for $ty {
+            fn from_json(value: &JsValue) -> Option<Self> {
+                let _fields = Fields::of(value)?;
+                let kind: String = _fields.get($tag)?;
+                Some(match kind.as_str() {
+                    $($name => $ty::$variant $({
+                        $($field: json_object!(@read _fields $field $($default)?),)*
+                    })?,)*
+                    _ => return None,
+                })
+            }
+        }
+
+        impl ToJson for $ty {
+            fn to_json(&self) -> JsValue {
+                match self {
+                    $($ty::$variant $({ $($field),* })? => Record::new()
+                        .with($tag, &$name)
+                        $($(.with(stringify!($field), $field))*)?,)*
+                }
+                .done()
+            }
+        }
+
+        impl Tags for $ty {
+            const NAMES: &'static [&'static str] = &[$($name),*];
+        }
+    };
+}
+
+/// The tags of a tagged enum, in the order it declares them.
+pub trait Tags {
+    const NAMES: &'static [&'static str];
+}
+
 /// Identifiers are plain strings on the wire.
 macro_rules! string_id {
     ($($id:ident),*) => {$(
@@ -298,3 +380,9 @@ named_variants!(ErrorCode {
     UnsupportedMediaType = "unsupported_media_type",
     Internal = "internal",
 });
+
+// After the macros above, which they use.
+mod frames;
+mod http;
+#[cfg(test)]
+mod tests;

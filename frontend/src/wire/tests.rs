@@ -28,6 +28,21 @@ fn written_as_serde_writes<T: ToJson + Serialize + DeserializeOwned + PartialEq 
     assert_eq!(&serde_json::from_str::<T>(&ours).expect("reads"), value);
 }
 
+/// Every tag of `names` (the protocol's list) is the tag of one of `samples` at least:
+/// a frame added to the protocol cannot go untested here.
+fn every_tag_has_a_sample<T: Serialize>(samples: &[T], tag: &str, names: &[&str]) {
+    let tested: Vec<String> = samples
+        .iter()
+        .map(|sample| serde_json::to_value(sample).expect("serialises")[tag].to_string())
+        .collect();
+    for name in names {
+        assert!(
+            tested.contains(&format!("\"{name}\"")),
+            "no sample of {name}"
+        );
+    }
+}
+
 fn agent(id: &str, state: AgentState) -> AgentView {
     AgentView {
         id: AgentId::from(id),
@@ -143,6 +158,8 @@ fn every_server_frame_reads_as_serde_json_reads_it() {
     for frame in &frames {
         read_as_serde_writes(frame);
     }
+    assert_eq!(<ServerFrame as Tags>::NAMES, ServerFrame::TYPES.as_slice());
+    every_tag_has_a_sample(&frames, "type", &ServerFrame::TYPES);
     for code in ErrorCode::ALL {
         read_as_serde_writes(&ErrorBody {
             code,
@@ -234,7 +251,20 @@ fn every_client_frame_is_written_as_serde_json_writes_it() {
     ];
     for frame in &frames {
         written_as_serde_writes(frame);
+        read_as_serde_writes(frame);
     }
+    assert_eq!(
+        <ClientFrame as Tags>::NAMES,
+        ClientFrame::ACTIONS.as_slice()
+    );
+    let set_state = [ClientFrame::SetState {
+        state: AgentState::Busy,
+    }];
+    every_tag_has_a_sample(
+        &[frames.as_slice(), set_state.as_slice()].concat(),
+        "action",
+        &ClientFrame::ACTIONS,
+    );
     for state in AgentState::ALL {
         written_as_serde_writes(&ClientFrame::SetState { state });
     }
