@@ -166,3 +166,36 @@ pub enum SignInMethod {
         logout_url: Option<String>,
     },
 }
+
+/// What a supervisor did with a transcript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadKind {
+    /// A page of it, in the reader (`GET /api/transcripts/{id}`).
+    Read,
+    /// The whole of it, as a file (`GET /api/transcripts/{id}/download`).
+    Download,
+}
+
+/// One read of a transcript by a supervisor, as its audit trail lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptReadView {
+    pub by: AgentId,
+    /// Her name when she read it.
+    pub name: String,
+    pub at: i64,
+    pub kind: ReadKind,
+    /// The first and last message numbers it returned (0 and 0: none).
+    pub from: u64,
+    pub to: u64,
+}
+
+/// `GET /api/transcripts/{id}/reads?cursor=C&limit=M`: a page of a transcript's audit
+/// trail, the latest read first (supervisors only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptReads {
+    pub reads: Vec<TranscriptReadView>,
+    /// Where the next page starts (`cursor=`), if there are older reads.
+    #[serde(default)]
+    pub next: Option<String>,
+}

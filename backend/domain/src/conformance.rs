@@ -3,6 +3,7 @@
 //! empty store, one `#[test]` per check ([`conformance_tests!`](crate::conformance_tests)):
 //! the embedded store, DynamoDB at an emulator, and the in-memory store of the tests.
 
+mod audit;
 mod connections;
 mod inbox;
 mod started;
@@ -13,7 +14,7 @@ use crate::ports::{Appended, Quota, StartedIndex, Store};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
 
 /// Every check of the suite, by name.
-pub const CHECKS: [&str; 17] = [
+pub const CHECKS: [&str; 18] = [
     "directory_round_trips",
     "tickets_are_single_use",
     "connections_are_listed_per_agent",
@@ -31,6 +32,7 @@ pub const CHECKS: [&str; 17] = [
     "connections_are_found_by_who_sees_them",
     "connections_are_checked_when_due",
     "a_chat_s_audience_is_read_at_once",
+    "transcript_reads_are_kept_and_listed_latest_first",
 ];
 
 /// Runs one check by name against an empty store; panics with a message on failure.
@@ -69,6 +71,9 @@ pub async fn run(name: &str, store: &dyn Store) {
         "a_chat_s_audience_is_read_at_once" => {
             inbox::a_chat_s_audience_is_read_at_once(store).await
         }
+        "transcript_reads_are_kept_and_listed_latest_first" => {
+            audit::transcript_reads_are_kept_and_listed_latest_first(store).await
+        }
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -97,6 +102,7 @@ macro_rules! conformance_tests {
             connections_are_found_by_who_sees_them,
             connections_are_checked_when_due,
             a_chat_s_audience_is_read_at_once,
+            transcript_reads_are_kept_and_listed_latest_first,
         );
     };
     (@each $run:path; $($check:ident,)+) => {

@@ -87,6 +87,24 @@ pub struct Ticket {
     pub expires_at: i64,
 }
 
+/// A supervisor's read or download of a transcript, kept for compliance: who, which
+/// chat, when, and which of its messages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptRead {
+    /// A fresh id (two reads in one millisecond are two records).
+    pub id: String,
+    pub tenant: TenantId,
+    pub chat: ChatId,
+    pub by: AgentId,
+    /// Her name as the directory had it then.
+    pub by_name: String,
+    pub at: i64,
+    pub kind: protocol::http::ReadKind,
+    /// The first and last sequence numbers of the messages it returned (0 and 0: none).
+    pub from_seq: u64,
+    pub to_seq: u64,
+}
+
 /// One participant's side of a chat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatSide {

@@ -1,7 +1,9 @@
 //! The ports: what the domain needs from the world. Adapters implement them (the embedded
 //! store, DynamoDB, the in-process pusher, API Gateway's management API).
 
-use crate::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
+use crate::model::{
+    Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
+};
 use async_trait::async_trait;
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
 
@@ -357,9 +359,40 @@ pub trait LimitStore: Send + Sync {
     async fn take(&self, key: &str, quota: Quota, now: i64) -> Result<bool, StoreError>;
 }
 
+/// Where a page of a chat's transcript reads goes on: after this read (pages run from the
+/// latest back).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadCursor {
+    pub at: i64,
+    pub id: String,
+}
+
+/// The audit trail of transcripts: every read or download by a supervisor, kept (no
+/// expiry) and listed per chat.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Keeps one read, durably.
+    async fn record_read(&self, read: &TranscriptRead) -> Result<(), StoreError>;
+    /// At most `limit` reads of `chat`, the latest first (in one millisecond, the greater
+    /// id first), from the one after `before`.
+    async fn reads_of(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        before: Option<&ReadCursor>,
+        limit: usize,
+    ) -> Result<Vec<TranscriptRead>, StoreError>;
+}
+
 /// Everything the chat stores.
-pub trait Store: DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore {}
-impl<T: DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore> Store for T {}
+pub trait Store:
+    DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore + AuditStore
+{
+}
+impl<T: DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore + AuditStore> Store
+    for T
+{
+}
 
 /// What became of one push to one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]

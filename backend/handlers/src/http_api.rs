@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::download;
 use crate::respond::{error_response, json};
 use console_domain::service::{
-    ChatCursor, ChatPage, MAX_PAGE, MAX_TRANSCRIPTS, TranscriptCursor, TranscriptFilter,
+    ChatCursor, ChatPage, MAX_PAGE, MAX_READS, MAX_TRANSCRIPTS, TranscriptCursor, TranscriptFilter,
 };
 use console_domain::{DomainError, Identity};
 use lambda_http::{Body, Request, Response};
@@ -20,7 +20,7 @@ use tracing::Instrument;
 /// The routes of the HTTP API in AWS, as the SAM template must route them to the
 /// function (`{chat}` is a path parameter); the development sign-in is the local
 /// server's only. Every one needs a bearer token.
-pub const ROUTES: [&str; 8] = [
+pub const ROUTES: [&str; 9] = [
     "GET /api/me",
     "POST /api/ws-ticket",
     "GET /api/agents",
@@ -29,6 +29,7 @@ pub const ROUTES: [&str; 8] = [
     "GET /api/transcripts",
     "GET /api/transcripts/{chat}",
     "GET /api/transcripts/{chat}/download",
+    "GET /api/transcripts/{chat}/reads",
 ];
 
 /// Answers one HTTP API request. Every failure is a 4xx/5xx with an [`ErrorBody`].
@@ -202,6 +203,18 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
                 200,
                 &service
                     .transcript(&who, &ChatId::from(*chat), after, limit)
+                    .await?,
+            )
+        }
+        ("GET", ["api", "transcripts", chat, "reads"]) => {
+            let who = authenticate(request, app).await?;
+            let cursor = query_text(request, "cursor");
+            let limit = query_number(request, "limit")?
+                .map_or(MAX_READS, |n| usize::try_from(n).unwrap_or(MAX_READS));
+            json(
+                200,
+                &service
+                    .transcript_reads(&who, &ChatId::from(*chat), cursor.as_deref(), limit)
                     .await?,
             )
         }

@@ -24,6 +24,7 @@
 //! | ticket | `TICKET#{id}` | `TICKET` |
 //! | rate limit | `LIMIT#{key}` | `LIMIT` |
 //! | quota window | `QUOTA#{key}#W#{window}` | `QUOTA` |
+//! | a supervisor's read of a transcript | `T#{tenant}#READS#{chat}` | `R#{at, 20 digits}#{id}` |
 //!
 //! Access patterns of an inbox (`T#{tenant}#INBOX#{agent}`), each one Query or GetItem
 //! whose cost follows the page asked for, never her history:
@@ -274,6 +275,22 @@ pub fn limit(key: &str) -> (String, String) {
 /// The item counting one window (by its index) of a quota.
 pub fn quota(key: &str, window: i64) -> (String, String) {
     (format!("QUOTA#{key}#W#{window}"), "QUOTA".into())
+}
+
+/// The partition of one chat's transcript reads (the audit trail): kept without expiry.
+pub fn reads_pk(tenant: &TenantId, chat: &ChatId) -> String {
+    format!("{}#READS#{chat}", tenant_pk(tenant))
+}
+
+pub const READ_PREFIX: &str = "R#";
+
+/// One read of a chat's transcript: `R#{at, 20 digits}#{id}` — queried backwards, the
+/// latest first.
+pub fn read(tenant: &TenantId, chat: &ChatId, at: i64, id: &str) -> (String, String) {
+    (
+        reads_pk(tenant, chat),
+        format!("{READ_PREFIX}{:020}#{id}", at.max(0)),
+    )
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! one of its items (an agent's counts are shared by all her chats) — is tried again
 //! from a fresh read.
 
+mod audit;
 mod chats;
 mod connections;
 mod directory;
@@ -34,10 +35,12 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, KeysAndAttributes, Put, PutRequest, ReturnValue, TransactWriteItem,
     Update, WriteRequest,
 };
-use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
+use console_domain::model::{
+    Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
+};
 use console_domain::ports::{
-    Appended, Audience, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
-    StartedCursor, StartedIndex, StoreError, TicketStore,
+    Appended, Audience, AuditStore, ChatStore, ConnectionStore, DirectoryStore, EndedCursor,
+    LimitStore, Quota, ReadCursor, StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use item::{Item, ItemBuilder, fail, key, s, sdk_fail};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, GroupId, TenantId};

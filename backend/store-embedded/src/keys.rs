@@ -116,3 +116,14 @@ pub fn newest_first(at: i64) -> String {
 pub fn pending(tenant: &TenantId, who: &AgentId) -> String {
     agent(tenant, who)
 }
+
+/// The audit trail of one chat's transcript: its keys start so.
+pub fn reads_prefix(tenant: &TenantId, chat: &ChatId) -> String {
+    format!("{tenant}{SEP}{chat}{SEP}")
+}
+
+/// One read of a chat's transcript: `tenant, chat, at (20 digits), id` — in key order the
+/// oldest first; listed backwards.
+pub fn read(tenant: &TenantId, chat: &ChatId, at: i64, id: &str) -> String {
+    format!("{}{:020}{SEP}{id}", reads_prefix(tenant, chat), at.max(0))
+}

@@ -8,6 +8,7 @@
 //! Keys join ids with the unit separator (U+001F), which no id may contain; a range over
 //! a key prefix lists one agent's connections or chats.
 
+mod audit;
 mod chats;
 mod connections;
 mod directory;
@@ -18,10 +19,12 @@ mod tx;
 mod writer;
 
 use async_trait::async_trait;
-use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
+use console_domain::model::{
+    Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
+};
 use console_domain::ports::{
-    Appended, Audience, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
-    StartedCursor, StartedIndex, StoreError, TicketStore,
+    Appended, Audience, AuditStore, ChatStore, ConnectionStore, DirectoryStore, EndedCursor,
+    LimitStore, Quota, ReadCursor, StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use console_journal::{Change, Journal};
 use inbox::{chats_listed, index_inboxes, update_inboxes};
@@ -63,6 +66,8 @@ const ENDED_CHATS: TableDefinition<&str, ()> = TableDefinition::new("ended_chats
 const PARTNERS: TableDefinition<&str, ()> = TableDefinition::new("partners");
 /// Each agent's count of chats requiring her response.
 const PENDING: TableDefinition<&str, u64> = TableDefinition::new("pending");
+/// The audit trail of transcripts: each supervisor's read (see [`keys::read`]).
+const READS: TableDefinition<&str, &[u8]> = TableDefinition::new("transcript_reads");
 /// What the file holds beyond its tables: [`INBOX_VERSION_KEY`].
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// Under [`META`]: the version of the inbox tables (open, ended, partners, pending,
@@ -261,6 +266,7 @@ fn apply_change(txn: &redb::WriteTransaction, change: &Change<'_>) -> Result<(),
         name if name == PENDING.name() => apply(txn, PENDING, change),
         name if name == STARTED.name() => apply(txn, STARTED, change),
         name if name == GROUP_AGENTS.name() => apply(txn, GROUP_AGENTS, change),
+        name if name == READS.name() => apply(txn, READS, change),
         other => Err(StoreError::permanent(format!(
             "embedded store: its journal changes a table this version does not have: {other}"
         ))),
@@ -353,6 +359,7 @@ impl EmbeddedStore {
             txn.open_table(ENDED_CHATS).map_err(fail)?;
             txn.open_table(PARTNERS).map_err(fail)?;
             txn.open_table(PENDING).map_err(fail)?;
+            txn.open_table(READS).map_err(fail)?;
             let mut meta = txn.open_table(META).map_err(fail)?;
             let indexed = meta
                 .get(INBOX_VERSION_KEY)
@@ -402,6 +409,10 @@ impl EmbeddedStore {
         tables.insert("tenants", records(&txn.open_table(TENANTS).map_err(fail)?)?);
         tables.insert("agents", records(&txn.open_table(AGENTS).map_err(fail)?)?);
         tables.insert("chats", records(&txn.open_table(CHATS).map_err(fail)?)?);
+        tables.insert(
+            "transcript_reads",
+            records(&txn.open_table(READS).map_err(fail)?)?,
+        );
         for (name, table) in [
             ("started", STARTED),
             ("open_chats", OPEN_CHATS),

@@ -1,11 +1,13 @@
 //! The use-cases: each one checks the rules, changes the store, and pushes what changed to
 //! the connections of the agents concerned. One file per part of the product.
 
+mod audit;
 mod chats;
 mod presence;
 mod session;
 mod transcripts;
 
+pub use audit::MAX_READS;
 pub use chats::{ChatCursor, ChatPage, MAX_CHAT_PAGE, SEND_QUOTA, TYPING_WINDOW_MS};
 pub use presence::STATE_CHANGE_WINDOW_MS;
 pub use session::{

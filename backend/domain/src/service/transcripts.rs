@@ -12,7 +12,7 @@ use super::{ChatService, DOWNLOAD_BYTES, MAX_PAGE, departed_agent, not_your_chat
 use crate::error::DomainError;
 use crate::model::{Agent, Chat, Identity, Message};
 use crate::ports::{StartedCursor, StartedIndex};
-use protocol::http::{Transcript, TranscriptList, TranscriptSummary};
+use protocol::http::{ReadKind, Transcript, TranscriptList, TranscriptSummary};
 use protocol::{AgentId, ChatId, GroupId, Role};
 use std::collections::HashMap;
 
@@ -284,7 +284,7 @@ impl ChatService<'_> {
         after: u64,
         limit: usize,
     ) -> Result<Transcript, DomainError> {
-        let chat = self.readable_chat(who, chat_id).await?;
+        let (me, chat) = self.readable_chat(who, chat_id).await?;
         let directory = self.names(&who.tenant, std::slice::from_ref(&chat)).await?;
         let mut messages = self
             .store
@@ -295,6 +295,7 @@ impl ChatService<'_> {
             .last()
             .map(|last| last.seq)
             .filter(|&seq| seq < chat.last_seq);
+        self.audit(&me, &chat, ReadKind::Read, &messages).await?;
         Ok(Transcript {
             chat: summary(&chat, &directory),
             messages: messages.iter().map(Message::view).collect(),
@@ -310,9 +311,10 @@ impl ChatService<'_> {
         who: &Identity,
         chat_id: &ChatId,
     ) -> Result<Transcript, DomainError> {
-        let chat = self.readable_chat(who, chat_id).await?;
+        let (me, chat) = self.readable_chat(who, chat_id).await?;
         let directory = self.names(&who.tenant, std::slice::from_ref(&chat)).await?;
         let messages = self.all_messages(&chat).await?;
+        self.audit(&me, &chat, ReadKind::Download, &messages).await?;
         Ok(Transcript {
             chat: summary(&chat, &directory),
             messages: messages.iter().map(Message::view).collect(),
@@ -320,13 +322,17 @@ impl ChatService<'_> {
         })
     }
 
-    /// The chat, if `who` may read its transcript: a supervisor of its tenant, or one of
-    /// its participants.
-    async fn readable_chat(&self, who: &Identity, chat_id: &ChatId) -> Result<Chat, DomainError> {
+    /// The reader and the chat, if she may read its transcript: a supervisor of its
+    /// tenant, or one of its participants.
+    pub(super) async fn readable_chat(
+        &self,
+        who: &Identity,
+        chat_id: &ChatId,
+    ) -> Result<(Agent, Chat), DomainError> {
         let me = self.agent(who).await?;
         match self.store.chat(&who.tenant, chat_id).await? {
             Some(chat) if me.role == Role::Supervisor || chat.has_participant(&who.agent) => {
-                Ok(chat)
+                Ok((me, chat))
             }
             _ => Err(not_your_chat(chat_id)),
         }

@@ -5,10 +5,12 @@
 
 use crate::support::dice::Dice;
 use async_trait::async_trait;
-use console_domain::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
+use console_domain::model::{
+    Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
+};
 use console_domain::ports::{
-    Appended, Audience, ChatStore, ConnectionStore, DirectoryStore, EndedCursor, LimitStore, Quota,
-    StartedCursor, StartedIndex, StoreError, TicketStore,
+    Appended, Audience, AuditStore, ChatStore, ConnectionStore, DirectoryStore, EndedCursor,
+    LimitStore, Quota, ReadCursor, StartedCursor, StartedIndex, StoreError, TicketStore,
 };
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
 use std::future::Future;
@@ -361,5 +363,23 @@ impl<S: LimitStore> LimitStore for FaultyStore<S> {
 
     async fn take(&self, key: &str, quota: Quota, now: i64) -> Result<bool, StoreError> {
         self.write("take", self.inner.take(key, quota, now)).await
+    }
+}
+
+#[async_trait]
+impl<S: AuditStore> AuditStore for FaultyStore<S> {
+    async fn record_read(&self, read: &TranscriptRead) -> Result<(), StoreError> {
+        self.write("record_read", self.inner.record_read(read))
+            .await
+    }
+
+    async fn reads_of(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        before: Option<&ReadCursor>,
+        limit: usize,
+    ) -> Result<Vec<TranscriptRead>, StoreError> {
+        self.inner.reads_of(tenant, chat, before, limit).await
     }
 }

@@ -10,8 +10,12 @@ mod chats;
 mod connections;
 mod inbox;
 
-use crate::model::{Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket};
-use crate::ports::{DirectoryStore, LimitStore, Quota, StoreError, TicketStore};
+use crate::model::{
+    Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
+};
+use crate::ports::{
+    AuditStore, DirectoryStore, LimitStore, Quota, ReadCursor, StoreError, TicketStore,
+};
 use async_trait::async_trait;
 use inbox::Listing;
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
@@ -25,6 +29,9 @@ const TICKET_SWEEP_GRACE_MS: i64 = 60_000;
 
 /// An agent of a tenant: the key of what the store keeps per agent.
 type AgentKey = (TenantId, AgentId);
+
+/// One chat's transcript reads by when and id, the latest first.
+type Reads = BTreeMap<Reverse<(i64, String)>, TranscriptRead>;
 
 /// Chats by a time (when they started, or ended), the latest first, then by id.
 type ByTime = BTreeSet<(Reverse<i64>, ChatId)>;
@@ -68,6 +75,9 @@ struct State {
     partners: BTreeMap<AgentKey, BTreeSet<AgentId>>,
     /// Each agent's count of chats requiring her response, as kept.
     pending: BTreeMap<AgentKey, u64>,
+    /// Each chat's transcript reads, the latest first (in one millisecond, the greater id
+    /// first).
+    reads: BTreeMap<(TenantId, ChatId), Reads>,
 }
 
 impl MemoryStore {
@@ -217,5 +227,37 @@ impl LimitStore for MemoryStore {
         }
         state.quotas.insert(key.to_owned(), (ends, count + 1));
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn record_read(&self, read: &TranscriptRead) -> Result<(), StoreError> {
+        self.state()
+            .reads
+            .entry((read.tenant.clone(), read.chat.clone()))
+            .or_default()
+            .insert(Reverse((read.at, read.id.clone())), read.clone());
+        Ok(())
+    }
+
+    async fn reads_of(
+        &self,
+        tenant: &TenantId,
+        chat: &ChatId,
+        before: Option<&ReadCursor>,
+        limit: usize,
+    ) -> Result<Vec<TranscriptRead>, StoreError> {
+        let state = self.state();
+        let Some(reads) = state.reads.get(&(tenant.clone(), chat.clone())) else {
+            return Ok(Vec::new());
+        };
+        let after = before.map(|cursor| Reverse((cursor.at, cursor.id.clone())));
+        Ok(reads
+            .iter()
+            .filter(|(key, _)| after.as_ref().is_none_or(|after| *key > after))
+            .take(limit)
+            .map(|(_, read)| read.clone())
+            .collect())
     }
 }
