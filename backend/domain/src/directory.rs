@@ -250,7 +250,10 @@ mod tests {
             in_event.contains("tenants[0].agents[0].role: unknown variant `boss`"),
             "{in_event}"
         );
-        assert!(!in_event.contains("line"), "no line of a file it never saw: {in_event}");
+        assert!(
+            !in_event.contains("line"),
+            "no line of a file it never saw: {in_event}"
+        );
         let good: serde_json::Value = serde_json::from_str(
             r#"{"tenants":[{"id":"acme","name":"Acme","agents":[{"id":"ann","name":"Ann","group":"sales","role":"agent"}]}]}"#,
         )

@@ -10,13 +10,13 @@
 //! gets its keys at its first sign-in after it is back.
 
 use console_domain::{DomainError, Identity};
-pub use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::jwk::Jwk;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+pub use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 /// How long a signed-in session lasts.
 pub const TOKEN_TTL_SECONDS: i64 = 12 * 3600;
@@ -144,8 +144,7 @@ impl TokenAuthority {
                         .kid
                         .as_deref()
                         .is_none_or(|kid| keys.set.find(kid).is_none()),
-                    keys.tried
-                        .is_none_or(|at| now - at >= self.refresh_gap),
+                    keys.tried.is_none_or(|at| now - at >= self.refresh_gap),
                 )
             };
             if may_try && (stale || unknown) {

@@ -40,7 +40,10 @@ pub async fn authorize_console(
             .iter()
             .any(|allowed| allowed.eq_ignore_ascii_case(origin.trim_end_matches('/')))
     {
-        tracing::warn!(origin, "WebSocket connection from another site's page denied");
+        tracing::warn!(
+            origin,
+            "WebSocket connection from another site's page denied"
+        );
         let resource = request.method_arn.unwrap_or_else(|| "*".into());
         return policy(IamPolicyEffect::Deny, "anonymous".into(), resource);
     }
@@ -61,8 +64,7 @@ pub async fn authorize(
         .to_owned();
     match app.service().redeem_ticket(&ticket).await {
         Ok(who) => {
-            let mut response =
-                policy(IamPolicyEffect::Allow, who.agent.to_string(), resource);
+            let mut response = policy(IamPolicyEffect::Allow, who.agent.to_string(), resource);
             response.context = serde_json::json!({
                 CONTEXT_TENANT: who.tenant.as_str(),
                 CONTEXT_AGENT: who.agent.as_str(),

@@ -96,6 +96,9 @@ impl KeySource for JwksUrl {
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(|e| format!("{}: {e}", self.url))?;
-        answer.json().await.map_err(|e| format!("{}: {e}", self.url))
+        answer
+            .json()
+            .await
+            .map_err(|e| format!("{}: {e}", self.url))
     }
 }

@@ -210,7 +210,11 @@ async fn every_listed_http_route_is_served_and_no_other() {
         );
     }
     assert_eq!(status("GET", "/api/nothing-here").await, "404");
-    assert_eq!(status("DELETE", "/api/me").await, "405", "a listed path, another method");
+    assert_eq!(
+        status("DELETE", "/api/me").await,
+        "405",
+        "a listed path, another method"
+    );
     server.stop().await;
 }
 

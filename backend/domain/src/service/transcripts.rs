@@ -314,7 +314,8 @@ impl ChatService<'_> {
         let (me, chat) = self.readable_chat(who, chat_id).await?;
         let directory = self.names(&who.tenant, std::slice::from_ref(&chat)).await?;
         let messages = self.all_messages(&chat).await?;
-        self.audit(&me, &chat, ReadKind::Download, &messages).await?;
+        self.audit(&me, &chat, ReadKind::Download, &messages)
+            .await?;
         Ok(Transcript {
             chat: summary(&chat, &directory),
             messages: messages.iter().map(Message::view).collect(),
