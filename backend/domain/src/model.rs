@@ -87,6 +87,18 @@ pub struct Ticket {
     pub expires_at: i64,
 }
 
+/// What a send comes to (see [`Chat::admit_send`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendAdmission {
+    /// No chat under that id has the sender in it.
+    NoSuchChat,
+    /// Her chat, ended: it takes no message (a retry of one stored before is still
+    /// acknowledged).
+    Ended(Chat),
+    /// Her chat, open: the message is appended.
+    Open(Chat),
+}
+
 /// A supervisor's read or download of a transcript, kept for compliance: who, which
 /// chat, when, and which of its messages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,13 +320,34 @@ impl Chat {
     }
 
     /// Ends the chat; no more messages are taken.
-    pub fn end(&mut self, by: &AgentId, at: i64) {
+    /// Ends the chat, unless it has ended already: false then, and nothing changes (an
+    /// ended chat keeps who ended it and when). The stores write it only when true.
+    pub fn end(&mut self, by: &AgentId, at: i64) -> bool {
+        if self.status == ChatStatus::Ended {
+            return false;
+        }
         self.status = ChatStatus::Ended;
         self.ended_by = Some(by.clone());
         self.ended_at = Some(at);
         // An unread count never outlives its chat.
         for side in &mut self.sides {
             side.unread = 0;
+        }
+        true
+    }
+
+    /// What a send by `from` to the chat the store holds (`None`: none under that id)
+    /// comes to: the chat's rules for a send, decided here once — a chat she takes no
+    /// part in does not exist for her, and an ended chat takes no messages. The stores
+    /// read the chat, ask, and write what follows. (A send whose key was stored before is
+    /// a retry: the stores acknowledge it again, whatever this says.)
+    pub fn admit_send(stored: Option<Chat>, from: &AgentId) -> SendAdmission {
+        match stored {
+            Some(chat) if chat.has_participant(from) => match chat.status {
+                ChatStatus::Open => SendAdmission::Open(chat),
+                ChatStatus::Ended => SendAdmission::Ended(chat),
+            },
+            _ => SendAdmission::NoSuchChat,
         }
     }
 

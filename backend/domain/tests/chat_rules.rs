@@ -1,8 +1,10 @@
 //! Property tests of the chat's rules: whatever the order in which two agents write,
 //! sequence numbers are gapless, and "requires your response", the unread count and the
-//! waiting time follow from the messages alone.
+//! waiting time follow from the messages alone; a send is admitted to its sender's open
+//! chats only, and a chat ends once.
 
 use console_domain::Chat;
+use console_domain::model::SendAdmission;
 use proptest::prelude::*;
 use protocol::AgentId;
 
@@ -50,5 +52,42 @@ proptest! {
             highest = highest.max(mark.min(count));
             prop_assert_eq!(chat.seen_by(&bob()), highest);
         }
+    }
+
+    #[test]
+    fn a_send_is_admitted_to_its_sender_s_open_chat_only(
+        sender in prop::sample::select(vec!["ann", "bob", "cat", ""]),
+        exists in any::<bool>(),
+        ended in any::<bool>(),
+        messages in 0u64..5,
+    ) {
+        let mut chat = Chat::new("t".into(), "c".into(), ann(), bob(), 0, None);
+        for i in 0..messages {
+            chat.record_message(&ann(), i as i64);
+        }
+        if ended {
+            chat.end(&bob(), 100);
+        }
+        let stored = exists.then(|| chat.clone());
+        let admitted = Chat::admit_send(stored, &AgentId::from(sender));
+        let takes_part = sender == "ann" || sender == "bob";
+        let expected = match (exists && takes_part, ended) {
+            (false, _) => SendAdmission::NoSuchChat,
+            (true, true) => SendAdmission::Ended(chat),
+            (true, false) => SendAdmission::Open(chat),
+        };
+        prop_assert_eq!(admitted, expected);
+    }
+
+    #[test]
+    fn a_chat_ends_once_and_keeps_who_ended_it_and_when(ends in prop::collection::vec((any::<bool>(), 1i64..1_000), 1..6)) {
+        let mut chat = Chat::new("t".into(), "c".into(), ann(), bob(), 0, None);
+        let (first_by, first_at) = ends[0];
+        for (i, (by_ann, at)) in ends.iter().enumerate() {
+            let by = if *by_ann { ann() } else { bob() };
+            prop_assert_eq!(chat.end(&by, *at), i == 0, "only the first end changes the chat");
+        }
+        prop_assert_eq!(chat.ended_by, Some(if first_by { ann() } else { bob() }));
+        prop_assert_eq!(chat.ended_at, Some(first_at));
     }
 }

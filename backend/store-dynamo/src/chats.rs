@@ -2,6 +2,7 @@
 //! changes a chat.
 
 use super::*;
+use console_domain::model::SendAdmission;
 
 #[async_trait]
 impl ChatStore for DynamoStore {
@@ -160,25 +161,24 @@ impl ChatStore for DynamoStore {
         at: i64,
     ) -> Result<Appended, StoreError> {
         for attempt in 0..RACE_RETRIES {
-            let Some((mut chat, version)) = self
-                .chat_versioned(tenant, chat_id)
-                .await?
-                .filter(|(chat, _)| chat.has_participant(from))
-            else {
-                return Ok(Appended::NoSuchChat);
+            let stored = self.chat_versioned(tenant, chat_id).await?;
+            let version = stored.as_ref().map_or(0, |(_, version)| *version);
+            let mut chat = match Chat::admit_send(stored.map(|(chat, _)| chat), from) {
+                SendAdmission::NoSuchChat => return Ok(Appended::NoSuchChat),
+                SendAdmission::Ended(chat) => {
+                    // A retry of a send stored before the end is acknowledged as ever.
+                    return Ok(
+                        match self
+                            .sent_message(tenant, chat_id, from, client_msg_id)
+                            .await?
+                        {
+                            Some(message) => Appended::Duplicate { chat, message },
+                            None => Appended::Ended,
+                        },
+                    );
+                }
+                SendAdmission::Open(chat) => chat,
             };
-            if chat.status == ChatStatus::Ended {
-                // A retry of a send stored before the end is acknowledged as ever.
-                return Ok(
-                    match self
-                        .sent_message(tenant, chat_id, from, client_msg_id)
-                        .await?
-                    {
-                        Some(message) => Appended::Duplicate { chat, message },
-                        None => Appended::Ended,
-                    },
-                );
-            }
             let before = chat.clone();
             let message = chat.append(from, client_msg_id, body, at);
             let seq = message.seq;
@@ -244,11 +244,10 @@ impl ChatStore for DynamoStore {
             let Some((mut chat, version)) = self.chat_versioned(tenant, chat_id).await? else {
                 return Ok(None);
             };
-            if chat.status == ChatStatus::Ended {
+            let before = chat.clone();
+            if !chat.end(by, at) {
                 return Ok(Some(chat));
             }
-            let before = chat.clone();
-            chat.end(by, at);
             let [a, b] = chat.participants();
             let mut items = vec![
                 self.put_chat(&chat, Some(version))?,

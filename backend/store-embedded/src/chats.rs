@@ -2,6 +2,7 @@
 //! moves.
 
 use super::*;
+use console_domain::model::SendAdmission;
 
 #[async_trait]
 impl ChatStore for EmbeddedStore {
@@ -176,17 +177,18 @@ impl ChatStore for EmbeddedStore {
         let (from, client_msg_id, body) = (from.clone(), client_msg_id.to_owned(), body.to_owned());
         self.durably(move |tx| {
             let mut chats = tx.open(CHATS)?;
-            let Some(mut chat) =
-                read::<Chat>(&*chats, &chat_key)?.filter(|chat| chat.has_participant(&from))
-            else {
-                return Ok(Appended::NoSuchChat);
+            let (mut chat, open) = match Chat::admit_send(read(&*chats, &chat_key)?, &from) {
+                SendAdmission::NoSuchChat => return Ok(Appended::NoSuchChat),
+                SendAdmission::Ended(chat) => (chat, false),
+                SendAdmission::Open(chat) => (chat, true),
             };
             let mut send_keys = tx.open(SEND_KEYS)?;
             let mut messages = tx.open(MESSAGES)?;
+            // A retry of a send stored before is acknowledged again, open or ended.
             if let Some(message) = sent(&*send_keys, &*messages, &chat_key, &send_key)? {
                 return Ok(Appended::Duplicate { chat, message });
             }
-            if chat.status == ChatStatus::Ended {
+            if !open {
                 return Ok(Appended::Ended);
             }
             let before = chat.clone();
@@ -231,9 +233,8 @@ impl ChatStore for EmbeddedStore {
             let Some(mut chat) = read::<Chat>(&*chats, &chat_key)? else {
                 return Ok(None);
             };
-            if chat.status == ChatStatus::Open {
-                let before = chat.clone();
-                chat.end(&by, at);
+            let before = chat.clone();
+            if chat.end(&by, at) {
                 write(&mut chats, &chat_key, &chat)?;
                 let [a, b] = chat.participants();
                 tx.open(OPEN_PAIRS)?

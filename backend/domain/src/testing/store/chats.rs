@@ -3,10 +3,10 @@
 
 use super::inbox::{Listing, entries_after};
 use super::{MemoryStore, State, StoreError, key};
-use crate::model::{Chat, Message};
+use crate::model::{Chat, Message, SendAdmission};
 use crate::ports::{Appended, Audience, ChatStore, EndedCursor, StartedCursor, StartedIndex};
 use async_trait::async_trait;
-use protocol::{AgentId, ChatId, ChatStatus, TenantId};
+use protocol::{AgentId, ChatId, TenantId};
 use std::cmp::Reverse;
 
 /// The open-chat key of a pair of agents, the same whichever of them is named first.
@@ -137,13 +137,10 @@ impl ChatStore for MemoryStore {
     ) -> Result<Appended, StoreError> {
         let mut state = self.state();
         let chat_key = (tenant.clone(), chat_id.clone());
-        let Some(mut chat) = state
-            .chats
-            .get(&chat_key)
-            .filter(|chat| chat.has_participant(from))
-            .cloned()
-        else {
-            return Ok(Appended::NoSuchChat);
+        let (mut chat, open) = match Chat::admit_send(state.chats.get(&chat_key).cloned(), from) {
+            SendAdmission::NoSuchChat => return Ok(Appended::NoSuchChat),
+            SendAdmission::Ended(chat) => (chat, false),
+            SendAdmission::Open(chat) => (chat, true),
         };
         let send_key = (
             tenant.clone(),
@@ -151,10 +148,11 @@ impl ChatStore for MemoryStore {
             from.clone(),
             client_msg_id.to_owned(),
         );
+        // A retry of a send stored before is acknowledged again, open or ended.
         if let Some(message) = sent(&state, &send_key) {
             return Ok(Appended::Duplicate { chat, message });
         }
-        if chat.status == ChatStatus::Ended {
+        if !open {
             return Ok(Appended::Ended);
         }
         let before = chat.clone();
@@ -198,9 +196,8 @@ impl ChatStore for MemoryStore {
         let Some(mut chat) = state.chats.get(&chat_key).cloned() else {
             return Ok(None);
         };
-        if chat.status == ChatStatus::Open {
-            let before = chat.clone();
-            chat.end(by, at);
+        let before = chat.clone();
+        if chat.end(by, at) {
             state.chats.insert(chat_key, chat.clone());
             let [a, b] = chat.participants();
             state.open_pairs.remove(&pair(tenant, a, b));
