@@ -370,6 +370,12 @@ async fn a_supervisor_chats_across_groups_ends_the_chat_and_reads_its_transcript
         .await?;
     sue.wait_for_text("Chat between Sue Grant and Ann Lee")
         .await?;
+    // Her read is in the transcript's audit trail.
+    sue.by_role("button", "Who has read it")
+        .await?
+        .click()
+        .await?;
+    sue.wait_for_text("Sue Grant read messages 1–").await?;
     let violations = sue.accessibility_violations().await?;
     assert!(
         violations.is_empty(),

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::http::{
     AgentList, ChatList, DevDirectory, DevSignIn, Me, MessagePage, SignedIn, Transcript,
-    TranscriptList, WsTicket,
+    TranscriptList, TranscriptReads, WsTicket,
 };
 use protocol::{
     AgentId, AgentView, ChatId, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
@@ -132,6 +132,11 @@ pub async fn transcripts(token: &str, query: &str) -> Result<TranscriptList, Api
 pub async fn transcript(token: &str, chat: &ChatId, after: u64) -> Result<Transcript, ApiFailure> {
     let path = format!("/api/transcripts/{chat}?after={after}");
     read(call("GET", &path, token).await)
+}
+
+/// The latest reads of a transcript by supervisors (its audit trail's first page).
+pub async fn transcript_reads(token: &str, chat: &ChatId) -> Result<TranscriptReads, ApiFailure> {
+    read(call("GET", &format!("/api/transcripts/{chat}/reads"), token).await)
 }
 
 /// A transcript's download (`text` or `json`) as text.

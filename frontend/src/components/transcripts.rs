@@ -9,7 +9,8 @@ use crate::live::{handler, live, live_view};
 use crate::sorting::stable_sort_by;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::http::{Transcript, TranscriptSummary};
+use protocol::ChatId;
+use protocol::http::{ReadKind, Transcript, TranscriptReadView, TranscriptSummary};
 use wasm_bindgen::JsCast;
 
 /// Milliseconds since the epoch of a `yyyy-mm-dd` date input (local midnight), plus
@@ -335,9 +336,58 @@ fn TranscriptReader(
                     }).map(IntoAny::into_any).collect_view()}
                 </ol></div>
                 {t.next.map(|_| view! { <button class="quiet-dark" on:click=handler(read_more.clone())>"Show more messages"</button> })}
+                <ReadsOf chat=t.chat.id.clone() problem />
                 <button class="quiet-dark" on:click=handler(move |_| open.set(None))>"Close transcript"</button>
             </article>
         }
     })
     })
+}
+
+/// The transcript's audit trail, on request: who has read or downloaded it, when, and
+/// which messages (its latest reads; this one among them).
+#[component]
+fn ReadsOf(chat: ChatId, problem: RwSignal<Option<String>>) -> impl IntoView {
+    let token = ConsoleContext::current().token;
+    let reads = RwSignal::new(None::<Vec<TranscriptReadView>>);
+    let show = move |_| {
+        let (token, chat) = (token.clone(), chat.clone());
+        spawn_local(async move {
+            match api::transcript_reads(&token, &chat).await {
+                Ok(page) => reads.set(Some(page.reads)),
+                Err(failure) => problem.set(Some(failure.message)),
+            }
+        });
+    };
+    view! {
+        <button class="quiet-dark" on:click=handler(show)>"Who has read it"</button>
+        // One text, a line per read: cheaper in the WASM than a view per read.
+        <p class="reads" aria-live="polite">{live(move || reads.with(|reads| {
+            reads.as_deref().map(lines_of).unwrap_or_default()
+        }))}</p>
+    }
+}
+
+/// Each read as a line: who did what to which messages, when.
+fn lines_of(reads: &[TranscriptReadView]) -> String {
+    let mut text = String::new();
+    for read in reads {
+        let did = if read.kind == ReadKind::Download {
+            "downloaded"
+        } else {
+            "read"
+        };
+        let what = if read.to == 0 {
+            "no messages".to_owned()
+        } else {
+            format!("messages {}–{}", read.from, read.to)
+        };
+        text.push_str(&format!(
+            "{} {did} {what} · {} {}\n",
+            read.name,
+            format::date(read.at),
+            format::clock_time(read.at)
+        ));
+    }
+    text
 }

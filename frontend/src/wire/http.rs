@@ -5,7 +5,8 @@ use super::{Fields, FromJson, Record, ToJson};
 use protocol::ErrorBody;
 use protocol::http::{
     AgentList, ChatList, ConsoleConfig, DevAgent, DevDirectory, DevSignIn, DevTenant, Me,
-    MessagePage, SignInMethod, SignedIn, Transcript, TranscriptList, TranscriptSummary, WsTicket,
+    MessagePage, ReadKind, SignInMethod, SignedIn, Transcript, TranscriptList, TranscriptReadView,
+    TranscriptReads, TranscriptSummary, WsTicket,
 };
 use wasm_bindgen::JsValue;
 
@@ -26,7 +27,14 @@ json_object! {
     }
     TranscriptList { transcripts, next, searched_to }
     Transcript { chat, messages, next }
+    TranscriptReads { reads, next }
+    TranscriptReadView { by, name, at, kind, from, to }
 }
+
+named_variants!(ReadKind {
+    Read = "read",
+    Download = "download",
+});
 
 // `config.json` is read by hand: unlike the API's bodies, it refuses unknown fields
 // (`deny_unknown_fields`: a misspelt setting is a mistake to report, not to ignore).
