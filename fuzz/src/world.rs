@@ -7,10 +7,9 @@
 //! stays small however long the run (a `hello` replays a chat's every message, and the
 //! store's cache grows with its file), and a chat ended by one input is open again soon.
 
-use crate::clock::FuzzClock;
-use crate::pusher::RecordingPusher;
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use console_domain::ports::{ChatStore, DirectoryStore};
+use console_domain::testing::{ManualClock, RecordingPusher};
 use console_domain::{Chat, ConnectionId, Identity};
 use console_handlers::{App, TokenAuthority};
 use console_store_embedded::EmbeddedStore;
@@ -64,13 +63,15 @@ const FRAME_EVENT: &str = r#"{
 
 /// The handlers' context and what the targets look at after each input.
 pub struct World {
-    /// The handlers' context: the embedded store, the recording pusher, the fuzz clock,
-    /// and the development sign-in (as on the local server).
+    /// The handlers' context: the embedded store, the recording pusher, the manual clock
+    /// (started at the wall clock's time: tokens are checked against the real time; its
+    /// ids counted, so that a run can be replayed), and the development sign-in (as on
+    /// the local server).
     pub app: App,
     /// Every frame pushed while the current input ran.
     pub pusher: Arc<RecordingPusher>,
     /// The clock of `app`.
-    pub clock: Arc<FuzzClock>,
+    pub clock: Arc<ManualClock>,
     frame_event: ApiGatewayWebsocketProxyRequest,
 }
 
@@ -94,8 +95,8 @@ impl World {
         // The store keeps its file open; removing the folder now means that nothing is
         // left behind when libFuzzer ends the process, which drops no static.
         drop(dir);
-        let pusher = Arc::new(RecordingPusher::default());
-        let clock = Arc::new(FuzzClock::at_wall_time());
+        let pusher = Arc::new(RecordingPusher::new());
+        let clock = Arc::new(ManualClock::new(wall_time_ms()));
         let app = App {
             store: store.clone(),
             pusher: pusher.clone(),
@@ -151,6 +152,14 @@ pub fn with_world<R>(f: impl FnOnce(&World) -> R) -> R {
     world.clock.advance(STEP_MS);
     world.pusher.take();
     f(world)
+}
+
+/// The wall clock's time, in milliseconds since the Unix epoch.
+fn wall_time_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 /// A temporary folder for the store's file, in memory where the machine offers it.

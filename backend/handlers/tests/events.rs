@@ -3,39 +3,18 @@
 //! `$connect` records the connection, a `send` frame is stored and pushed, `$disconnect`
 //! forgets the connection.
 
-use async_trait::async_trait;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest,
 };
 use console_domain::model::Identity;
 use console_domain::ports::{ChatStore, ConnectionStore};
-use console_domain::{Chat, ConnectionId, PushOutcome, Pusher};
+use console_domain::testing::RecordingPusher;
+use console_domain::{Chat, ConnectionId, PushOutcome};
 use console_handlers::clock::SystemClock;
 use console_handlers::websocket::{authorize, handle, is_allowed};
 use console_handlers::{App, TokenAuthority};
 use console_store_embedded::EmbeddedStore;
 use std::sync::{Arc, Mutex};
-
-/// Records every push; answers `Failed` for every push once `failing` is set.
-#[derive(Default)]
-struct RecordingPusher {
-    pushed: Mutex<Vec<(String, String)>>,
-    failing: std::sync::atomic::AtomicBool,
-}
-
-#[async_trait]
-impl Pusher for RecordingPusher {
-    async fn post(&self, connection: &ConnectionId, payload: &str) -> PushOutcome {
-        self.pushed
-            .lock()
-            .expect("lock")
-            .push((connection.0.clone(), payload.to_owned()));
-        if self.failing.load(std::sync::atomic::Ordering::Relaxed) {
-            return PushOutcome::Failed("API Gateway answered 500".into());
-        }
-        PushOutcome::Delivered
-    }
-}
 
 struct World {
     _dir: tempfile::TempDir,
@@ -56,7 +35,7 @@ async fn world() -> World {
     console_domain::directory::import(store.as_ref(), directory)
         .await
         .expect("import");
-    let pusher = Arc::new(RecordingPusher::default());
+    let pusher = Arc::new(RecordingPusher::new());
     let app = App {
         store: store.clone(),
         pusher: pusher.clone(),
@@ -147,11 +126,11 @@ async fn connect_send_and_disconnect_events_do_what_api_gateway_routes_them_to()
         .expect("messages");
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].body, "Can you take a transfer?");
-    let pushed = world.pusher.pushed.lock().expect("lock").clone();
+    let pushed = world.pusher.pushed();
     assert!(
         pushed
             .iter()
-            .any(|(c, p)| c == "Q1pA7cWDjoECJ7w=" && p.contains(r#""type":"ack""#)),
+            .any(|(c, p)| *c == connection && p.contains(r#""type":"ack""#)),
         "{pushed:?}"
     );
 
@@ -163,7 +142,7 @@ async fn connect_send_and_disconnect_events_do_what_api_gateway_routes_them_to()
         )],
     );
     handle(unknown, &world.app).await;
-    let last = world.pusher.pushed.lock().expect("lock").last().cloned();
+    let last = world.pusher.pushed().pop();
     assert!(last.is_some_and(|(_, p)| p.contains("unknown_action")));
 
     let disconnect: ApiGatewayWebsocketProxyRequest = fixture("ws-disconnect.json", &[]);
@@ -223,10 +202,11 @@ async fn a_failed_push_is_logged_once_naming_the_event_it_was_for() {
         None,
     );
     world.store.open_chat(&chat).await.expect("chat");
-    world
-        .pusher
-        .failing
-        .store(true, std::sync::atomic::Ordering::Relaxed);
+    // Ann's is the only connection: every push fails.
+    world.pusher.answer(
+        &ConnectionId("Q1pA7cWDjoECJ7w=".into()),
+        PushOutcome::Failed("API Gateway answered 500".into()),
+    );
     let send: ApiGatewayWebsocketProxyRequest = fixture("ws-send.json", &[("CHAT", "c-1")]);
     assert_eq!(handle(send, &world.app).await.status_code, 200);
     let text = String::from_utf8(log.0.lock().expect("lock").clone()).expect("UTF-8");

@@ -7,73 +7,23 @@
 //! connection API Gateway answers `410 Gone` for: forgotten, and the agent Logged Out
 //! when it was her last.
 
-use async_trait::async_trait;
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use console_domain::model::Identity;
 use console_domain::ports::{ChatStore, ConnectionStore};
 use console_domain::service::SEND_QUOTA;
-use console_domain::{Chat, Clock, ConnectionId, PushOutcome, Pusher};
+use console_domain::testing::{ManualClock, RecordingPusher};
+use console_domain::{Chat, ConnectionId};
 use console_handlers::websocket::handle;
 use console_handlers::{App, TokenAuthority};
 use console_store_embedded::EmbeddedStore;
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
-
-/// Records every push; answers `Gone` for the connections in `gone`.
-#[derive(Default)]
-struct RecordingPusher {
-    pushed: Mutex<Vec<(String, Value)>>,
-    gone: Mutex<Vec<String>>,
-}
-
-#[async_trait]
-impl Pusher for RecordingPusher {
-    async fn post(&self, connection: &ConnectionId, payload: &str) -> PushOutcome {
-        if self.gone.lock().expect("lock").contains(&connection.0) {
-            return PushOutcome::Gone;
-        }
-        self.pushed.lock().expect("lock").push((
-            connection.0.clone(),
-            serde_json::from_str(payload).expect("JSON"),
-        ));
-        PushOutcome::Delivered
-    }
-}
-
-impl RecordingPusher {
-    /// Takes the frames pushed to `connection` so far.
-    fn take(&self, connection: &str) -> Vec<Value> {
-        let mut pushed = self.pushed.lock().expect("lock");
-        let (mine, rest) = std::mem::take(&mut *pushed)
-            .into_iter()
-            .partition(|(c, _)| c == connection);
-        *pushed = rest;
-        mine.into_iter().map(|(_, frame)| frame).collect()
-    }
-}
-
-/// A clock that moves only when the test says so.
-struct TestClock {
-    now: AtomicI64,
-    ids: AtomicI64,
-}
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.now.load(Ordering::SeqCst)
-    }
-
-    fn new_id(&self) -> String {
-        format!("id{}", self.ids.fetch_add(1, Ordering::SeqCst))
-    }
-}
+use std::sync::Arc;
 
 struct World {
     _dir: tempfile::TempDir,
     store: Arc<EmbeddedStore>,
     pusher: Arc<RecordingPusher>,
-    clock: Arc<TestClock>,
+    clock: Arc<ManualClock>,
     app: App,
 }
 
@@ -93,11 +43,8 @@ async fn world() -> World {
     console_domain::directory::import(store.as_ref(), directory)
         .await
         .expect("import");
-    let pusher = Arc::new(RecordingPusher::default());
-    let clock = Arc::new(TestClock {
-        now: AtomicI64::new(T0),
-        ids: AtomicI64::new(0),
-    });
+    let pusher = Arc::new(RecordingPusher::new());
+    let clock = Arc::new(ManualClock::new(T0));
     let app = App {
         store: store.clone(),
         pusher: pusher.clone(),
@@ -137,7 +84,7 @@ async fn world() -> World {
         ))
         .await
         .expect("chat");
-    pusher.pushed.lock().expect("lock").clear();
+    pusher.take();
     World {
         _dir: dir,
         store,
@@ -170,7 +117,12 @@ fn event(connection: &str, agent: &str, frame: Option<Value>) -> ApiGatewayWebso
 impl World {
     async fn frame(&self, connection: &str, agent: &str, frame: Value) -> Vec<Value> {
         handle(event(connection, agent, Some(frame)), &self.app).await;
-        self.pusher.take(connection)
+        self.taken(connection)
+    }
+
+    /// Takes the frames pushed to `connection` so far.
+    fn taken(&self, connection: &str) -> Vec<Value> {
+        self.pusher.take_frames_to(&ConnectionId(connection.into()))
     }
 
     async fn send(&self, connection: &str, chat: &str, client_msg_id: &str) -> Vec<Value> {
@@ -179,7 +131,7 @@ impl World {
     }
 
     fn advance(&self, ms: i64) {
-        self.clock.now.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance(ms);
     }
 
     async fn stored(&self, chat: &str) -> Vec<String> {
@@ -209,7 +161,7 @@ async fn a_connection_sends_a_burst_of_30_then_waits_for_the_next_window_and_not
         assert_eq!(acks.len(), 1, "send {i} of the burst is acknowledged");
         assert_eq!(acks[0]["seq"], i);
     }
-    world.pusher.take("bob-1");
+    world.taken("bob-1");
 
     world.advance(10);
     let refused = world.send("ann-1", "c1", "m31").await;
@@ -231,7 +183,7 @@ async fn a_connection_sends_a_burst_of_30_then_waits_for_the_next_window_and_not
         "the refused send is not stored"
     );
     assert!(
-        world.pusher.take("bob-1").is_empty(),
+        world.taken("bob-1").is_empty(),
         "Bob receives nothing of a refused send"
     );
 
@@ -256,8 +208,7 @@ async fn a_connection_sends_a_burst_of_30_then_waits_for_the_next_window_and_not
     // It is delivered again under its own sequence number (the attempt that stored it
     // may have failed before its pushes); consoles keep one copy per sequence number.
     let again: Vec<_> = world
-        .pusher
-        .take("bob-1")
+        .taken("bob-1")
         .into_iter()
         .filter(|frame| frame["type"] == "message")
         .collect();
@@ -310,7 +261,7 @@ async fn typing_is_passed_on_once_a_second_per_chat_and_extra_frames_are_dropped
         world.frame("ann-2", "ann", typing.clone()).await.is_empty(),
         "no error: dropped quietly"
     );
-    let to_bob = world.pusher.take("bob-1");
+    let to_bob = world.taken("bob-1");
     assert_eq!(
         of_type(&to_bob, "typing").len(),
         1,
@@ -320,13 +271,13 @@ async fn typing_is_passed_on_once_a_second_per_chat_and_extra_frames_are_dropped
         .frame("ann-1", "ann", json!({"action": "typing", "chat_id": "c2"}))
         .await;
     assert_eq!(
-        of_type(&world.pusher.take("cara-1"), "typing").len(),
+        of_type(&world.taken("cara-1"), "typing").len(),
         1,
         "another chat is counted apart"
     );
     world.advance(1_000);
     world.frame("ann-1", "ann", typing).await;
-    assert_eq!(of_type(&world.pusher.take("bob-1"), "typing").len(), 1);
+    assert_eq!(of_type(&world.taken("bob-1"), "typing").len(), 1);
 }
 
 #[tokio::test]
@@ -419,7 +370,9 @@ async fn a_connection_says_hello_five_times_in_ten_seconds_at_most() {
 async fn connections_api_gateway_reports_gone_are_forgotten_and_their_agent_logged_out() {
     let world = world().await;
     // Ann's two consoles went away and their $disconnect never came.
-    *world.pusher.gone.lock().expect("lock") = vec!["ann-1".into(), "ann-2".into()];
+    for gone in ["ann-1", "ann-2"] {
+        world.pusher.gone(&ConnectionId(gone.into()));
+    }
     let frames = world
         .frame(
             "bob-1",
@@ -440,7 +393,7 @@ async fn connections_api_gateway_reports_gone_are_forgotten_and_their_agent_logg
         .await
         .expect("connections");
     assert!(left.is_empty(), "both records are gone: {left:?}");
-    let cara = world.pusher.take("cara-1");
+    let cara = world.taken("cara-1");
     assert!(
         of_type(&cara, "agent")
             .iter()

@@ -10,14 +10,14 @@
 
 mod moto;
 
-use async_trait::async_trait;
 use aws_sdk_dynamodb::config::interceptors::{
     BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use console_domain::model::{Agent, Connection, Identity, Tenant};
 use console_domain::ports::{ChatStore, ConnectionStore, DirectoryStore};
-use console_domain::{Chat, ChatService, Clock, ConnectionId, PushOutcome, Pusher};
+use console_domain::testing::RecordingPusher;
+use console_domain::{Chat, ChatService, Clock, ConnectionId};
 use console_store_dynamo::{DynamoStore, create_table};
 use protocol::{AgentState, Role};
 use std::collections::BTreeMap;
@@ -78,17 +78,6 @@ const BYTES_READ: &str = "bytes read";
 impl Counter {
     fn take(&self) -> BTreeMap<String, usize> {
         std::mem::take(&mut *self.0.lock().expect("lock"))
-    }
-}
-
-#[derive(Default)]
-struct CountingPusher(Mutex<usize>);
-
-#[async_trait]
-impl Pusher for CountingPusher {
-    async fn post(&self, _: &ConnectionId, _: &str) -> PushOutcome {
-        *self.0.lock().expect("lock") += 1;
-        PushOutcome::Delivered
     }
 }
 
@@ -165,7 +154,7 @@ async fn cost_of_a_message_and_a_state_change(url: &str, connected: usize) -> (C
         ))
         .await
         .expect("chat");
-    let pusher = CountingPusher::default();
+    let pusher = RecordingPusher::new();
     let clock = Clockwork(Mutex::new(2_000_000));
     let service = ChatService {
         store: &store,
@@ -189,15 +178,12 @@ async fn cost_of_a_message_and_a_state_change(url: &str, connected: usize) -> (C
         )
         .await
         .expect("sent");
-    let message = (
-        counter.take(),
-        std::mem::take(&mut *pusher.0.lock().expect("lock")),
-    );
+    let message = (counter.take(), pusher.take().len());
     service
         .set_state(&ann, AgentState::Busy)
         .await
         .expect("state changed");
-    let state_change = (counter.take(), *pusher.0.lock().expect("lock"));
+    let state_change = (counter.take(), pusher.take().len());
     (message, state_change)
 }
 

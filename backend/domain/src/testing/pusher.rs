@@ -69,11 +69,25 @@ impl RecordingPusher {
             .pushed
             .iter()
             .filter(|(to, _)| to == connection)
-            .map(|(_, payload)| {
-                serde_json::from_str(payload).unwrap_or_else(|e| {
-                    panic!("a frame to {} is not JSON ({e}): {payload}", connection.0)
-                })
-            })
+            .map(|(to, payload)| frame(to, payload))
+            .collect()
+    }
+
+    /// The frames posted to `connection` so far, in order, as JSON, and forgets them; the
+    /// posts to other connections are kept, to be read in their turn.
+    ///
+    /// # Panics
+    /// When a payload is not JSON: the domain posts nothing else.
+    pub fn take_frames_to(&self, connection: &ConnectionId) -> Vec<serde_json::Value> {
+        let mut state = self.state();
+        let (theirs, others): (Vec<_>, Vec<_>) = std::mem::take(&mut state.pushed)
+            .into_iter()
+            .partition(|(to, _)| to == connection);
+        state.pushed = others;
+        drop(state);
+        theirs
+            .iter()
+            .map(|(to, payload)| frame(to, payload))
             .collect()
     }
 
@@ -85,6 +99,15 @@ impl RecordingPusher {
             .map(|frame| frame["type"].as_str().unwrap_or_default().to_owned())
             .collect()
     }
+}
+
+/// A payload posted to `to`, as JSON.
+///
+/// # Panics
+/// When it is not JSON.
+fn frame(to: &ConnectionId, payload: &str) -> serde_json::Value {
+    serde_json::from_str(payload)
+        .unwrap_or_else(|e| panic!("a frame to {} is not JSON ({e}): {payload}", to.0))
 }
 
 impl Pushes {

@@ -48,6 +48,24 @@ fn the_recording_pusher_keeps_every_frame_and_answers_as_told() {
 }
 
 #[test]
+fn the_recording_pusher_takes_the_frames_of_one_connection_and_keeps_the_others() {
+    let pusher = RecordingPusher::new();
+    let (a1, b1) = (ConnectionId("a1".into()), ConnectionId("b1".into()));
+    for (to, kind) in [(&a1, "ack"), (&b1, "message"), (&a1, "agent")] {
+        block_on(pusher.post(to, &format!(r#"{{"type":"{kind}"}}"#)));
+    }
+    let taken: Vec<_> = pusher
+        .take_frames_to(&a1)
+        .into_iter()
+        .map(|frame| frame["type"].clone())
+        .collect();
+    assert_eq!(taken, ["ack", "agent"]);
+    assert!(pusher.take_frames_to(&a1).is_empty(), "taken");
+    assert_eq!(pusher.types_to(&b1), ["message"], "b1's frame is kept");
+    assert_eq!(pusher.pushed().len(), 1);
+}
+
+#[test]
 fn the_manual_clock_moves_only_when_told_and_counts_its_ids() {
     let clock = ManualClock::new(1_000);
     assert_eq!(clock.now_ms(), 1_000);

@@ -6,12 +6,13 @@
 use crate::capacity::{self, Recorder, Units};
 use crate::moto;
 use crate::our_design::{Clockwork, sizes_after};
-use crate::pushes::{CountingPusher, Pushes};
+use crate::pushes::Pushes;
 use crate::text::{thousands, units};
 use anyhow::Context;
 use console_domain::model::Connection;
 use console_domain::ports::{ChatStore, ConnectionStore, DirectoryStore};
 use console_domain::service::{CHATS_LOOKED_AT, ChatCursor, ChatPage, TranscriptFilter};
+use console_domain::testing::RecordingPusher;
 use console_domain::{Chat, ChatService, ConnectionId, Identity};
 use console_store_dynamo::{DynamoStore, create_table};
 use protocol::{AgentId, AgentState};
@@ -149,7 +150,7 @@ async fn measure(url: &str, past: usize) -> anyhow::Result<Vec<Cost>> {
     }
     recorder.take();
 
-    let pusher = CountingPusher::default();
+    let pusher = RecordingPusher::new();
     let clock = Clockwork::at(NOW);
     let service = ChatService {
         store: &store,
@@ -171,7 +172,7 @@ async fn measure(url: &str, past: usize) -> anyhow::Result<Vec<Cost>> {
         costs.push(Cost {
             requests: capacity::requests(&exchanges),
             units: bill.units,
-            pushes: pusher.take(),
+            pushes: Pushes::of(&pusher.take()),
         });
         Ok(())
     };

@@ -9,10 +9,11 @@ use crate::capacity::{
 use crate::connected::{TENANT, agent_ids, connection_id};
 use crate::message_cost::Measured;
 use crate::moto;
-use crate::pushes::CountingPusher;
+use crate::pushes::Pushes;
 use anyhow::Context;
 use console_domain::model::{Agent, Connection, Identity, Tenant};
 use console_domain::ports::{ChatStore, ConnectionStore, DirectoryStore};
+use console_domain::testing::RecordingPusher;
 use console_domain::{Chat, ChatService, Clock, ConnectionId};
 use console_store_dynamo::{DynamoStore, create_table};
 use futures_util::{StreamExt, TryStreamExt};
@@ -108,7 +109,7 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
         ))
         .await?;
 
-    let pusher = CountingPusher::default();
+    let pusher = RecordingPusher::new();
     let clock = Clockwork::at(2_000_000);
     let service = ChatService {
         store: &store,
@@ -132,7 +133,7 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
         )
         .await
         .context("the message was not sent")?;
-    let pushes = pusher.take();
+    let pushes = Pushes::of(&pusher.take());
     let exchanges = recorder.take();
     let sizes_after = sizes_after(url, &exchanges, &table).await?;
     Ok(Measured {

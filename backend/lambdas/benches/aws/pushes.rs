@@ -1,18 +1,12 @@
-//! Pushes (API Gateway's `PostToConnection`), counted instead of sent.
+//! Pushes (API Gateway's `PostToConnection`), recorded instead of sent (the domain's
+//! `RecordingPusher`), and counted as API Gateway bills them.
 
-use async_trait::async_trait;
-use console_domain::{ConnectionId, PushOutcome, Pusher};
-use std::sync::Mutex;
+use console_domain::ConnectionId;
 
 /// API Gateway bills WebSocket messages in units of 32 KB.
 const MESSAGE_UNIT: usize = 32 * 1024;
 
-/// Counts pushes and the WebSocket messages API Gateway bills for them; every
-/// connection is there.
-#[derive(Debug, Default)]
-pub struct CountingPusher(Mutex<Pushes>);
-
-/// Pushes counted so far.
+/// Pushes counted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pushes {
     pub posts: usize,
@@ -20,23 +14,16 @@ pub struct Pushes {
     pub billed: usize,
 }
 
-impl CountingPusher {
-    /// What was pushed since the last call.
-    pub fn take(&self) -> Pushes {
-        self.0
-            .lock()
-            .map(|mut p| std::mem::take(&mut *p))
-            .unwrap_or_default()
-    }
-}
-
-#[async_trait]
-impl Pusher for CountingPusher {
-    async fn post(&self, _: &ConnectionId, payload: &str) -> PushOutcome {
-        if let Ok(mut pushes) = self.0.lock() {
-            pushes.posts += 1;
-            pushes.billed += payload.len().div_ceil(MESSAGE_UNIT).max(1);
+impl Pushes {
+    /// The count of `pushed`, the posts a `RecordingPusher` took (every connection is
+    /// there: each post is delivered).
+    pub fn of(pushed: &[(ConnectionId, String)]) -> Self {
+        Pushes {
+            posts: pushed.len(),
+            billed: pushed
+                .iter()
+                .map(|(_, payload)| payload.len().div_ceil(MESSAGE_UNIT).max(1))
+                .sum(),
         }
-        PushOutcome::Delivered
     }
 }

@@ -10,12 +10,13 @@ use crate::capacity::{Recorder, SizesAfter, attributes, item_size};
 use crate::connected::{TENANT, agent_ids, connection_id};
 use crate::message_cost::Measured;
 use crate::moto;
-use crate::pushes::CountingPusher;
+use crate::pushes::Pushes;
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
     ScalarAttributeType, WriteRequest,
 };
+use console_domain::testing::RecordingPusher;
 use console_domain::{ConnectionId, PushOutcome, Pusher};
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
@@ -91,7 +92,7 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
         .try_collect::<Vec<()>>()
         .await?;
 
-    let pusher = CountingPusher::default();
+    let pusher = RecordingPusher::new();
     recorder.take();
     let frame = r#"{"action":"sendmessage","data":"Can you take a transfer? The caller is asking about an invoice."}"#;
     let data = serde_json::from_str::<Value>(frame)?["data"]
@@ -99,7 +100,7 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
         .unwrap_or_default()
         .to_owned();
     send_message(&client, &table, &pusher, &data).await?;
-    let pushes = pusher.take();
+    let pushes = Pushes::of(&pusher.take());
     anyhow::ensure!(
         pushes.posts == connected,
         "the Scan found {} connections of {connected}",
