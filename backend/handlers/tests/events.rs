@@ -53,6 +53,21 @@ async fn world() -> World {
     }
 }
 
+impl World {
+    /// Ann and Bob's chat `c-1`, open.
+    async fn open_chat_c1(&self) {
+        let chat = Chat::new(
+            "acme".into(),
+            "c-1".into(),
+            "ann".into(),
+            "bob".into(),
+            1,
+            None,
+        );
+        self.store.open_chat(&chat).await.expect("chat");
+    }
+}
+
 fn fixture<T: serde::de::DeserializeOwned>(name: &str, replace: &[(&str, &str)]) -> T {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let mut text = std::fs::read_to_string(path).expect("fixture");
@@ -108,15 +123,7 @@ async fn connect_send_and_disconnect_events_do_what_api_gateway_routes_them_to()
         Some("ann".to_owned())
     );
 
-    let chat = Chat::new(
-        "acme".into(),
-        "c-1".into(),
-        "ann".into(),
-        "bob".into(),
-        1,
-        None,
-    );
-    world.store.open_chat(&chat).await.expect("chat");
+    world.open_chat_c1().await;
     let send: ApiGatewayWebsocketProxyRequest = fixture("ws-send.json", &[("CHAT", "c-1")]);
     assert_eq!(handle(send, &world.app).await.status_code, 200);
     let stored = world
@@ -193,15 +200,7 @@ async fn a_failed_push_is_logged_once_naming_the_event_it_was_for() {
     let world = world().await;
     let connect: ApiGatewayWebsocketProxyRequest = fixture("ws-connect.json", &[]);
     handle(connect, &world.app).await;
-    let chat = Chat::new(
-        "acme".into(),
-        "c-1".into(),
-        "ann".into(),
-        "bob".into(),
-        1,
-        None,
-    );
-    world.store.open_chat(&chat).await.expect("chat");
+    world.open_chat_c1().await;
     // Ann's is the only connection: every push fails.
     world.pusher.answer(
         &ConnectionId("Q1pA7cWDjoECJ7w=".into()),

@@ -5,9 +5,10 @@
 
 #[path = "../../store-dynamo/tests/moto/mod.rs"]
 mod moto;
+mod support;
 
 use console_domain::ports::{ConnectionStore, DirectoryStore};
-use console_domain::{Connection, ConnectionId, Identity};
+use console_domain::{Connection, ConnectionId};
 use console_lambdas::settings::Settings;
 use console_local::{Backend, Config, RunningServer};
 use console_store_dynamo::{DynamoStore, create_table};
@@ -15,6 +16,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
+use support::{now_ms, token};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -67,26 +69,6 @@ async fn functions(moto: &moto::Moto) -> (tempfile::TempDir, RunningServer, Dyna
     (data, server, store)
 }
 
-/// A bearer token as the functions' token authority signs it.
-fn token(agent: &str) -> String {
-    console_handlers::TokenAuthority::new(SECRET.as_bytes())
-        .issue(
-            &Identity {
-                tenant: "acme".into(),
-                agent: agent.into(),
-            },
-            now_ms(),
-        )
-        .expect("a token")
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64
-}
-
 async fn http(addr: SocketAddr, method: &str, path: &str, token: &str) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let request = format!(
@@ -103,7 +85,7 @@ async fn http(addr: SocketAddr, method: &str, path: &str, token: &str) -> (u16, 
 
 /// Opens a socket with a ticket from the HTTP function and says hello.
 async fn console(addr: SocketAddr, agent: &str) -> Socket {
-    let (status, body) = http(addr, "POST", "/api/ws-ticket", &token(agent)).await;
+    let (status, body) = http(addr, "POST", "/api/ws-ticket", &token(SECRET, agent)).await;
     assert_eq!(status, 200, "ticket: {body}");
     let url = format!(
         "ws://{addr}/ws?ticket={}",
@@ -220,7 +202,7 @@ async fn a_message_reaches_both_connections_of_the_recipient_and_a_gone_one_is_f
         addr,
         "GET",
         &format!("/api/chats/{chat}/messages"),
-        &token("bob"),
+        &token(SECRET, "bob"),
     )
     .await;
     assert_eq!(status, 200, "{page}");

@@ -13,6 +13,7 @@
 
 #[path = "../../store-dynamo/tests/moto/mod.rs"]
 mod moto;
+mod support;
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest,
@@ -20,8 +21,8 @@ use aws_lambda_events::apigw::{
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use console_domain::ConnectionId;
 use console_domain::ports::ConnectionStore;
-use console_domain::{ConnectionId, Identity};
 use console_handlers::App;
 use console_handlers::http_api::ROUTES;
 use console_handlers::websocket::{authorize_console, handle, is_allowed};
@@ -38,6 +39,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::{now_ms, resources, text, token};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -185,26 +187,6 @@ async fn function(moto: &moto::Moto, management_endpoint: &str, calls: &Calls) -
 
 // ---------------------------------------------------------------- driving the routes
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64
-}
-
-/// A bearer token as the functions' token authority signs it.
-fn token(agent: &str) -> String {
-    console_handlers::TokenAuthority::new(SECRET.as_bytes())
-        .issue(
-            &Identity {
-                tenant: "acme".into(),
-                agent: agent.into(),
-            },
-            now_ms(),
-        )
-        .expect("a token")
-}
-
 /// One request to the HTTP API function: its status and JSON body (`Null` if not JSON).
 async fn http_api(app: &App, method: &str, path: &str, agent: &str) -> (u16, Value) {
     let request = http::Request::builder()
@@ -212,7 +194,7 @@ async fn http_api(app: &App, method: &str, path: &str, agent: &str) -> (u16, Val
         .uri(path)
         .header(
             http::header::AUTHORIZATION,
-            format!("Bearer {}", token(agent)),
+            format!("Bearer {}", token(SECRET, agent)),
         )
         .body(lambda_http::Body::Empty)
         .expect("a request");
@@ -568,35 +550,6 @@ async fn drive() -> BTreeMap<&'static str, Calls> {
 
 // ---------------------------------------------------------------- what the roles grant
 
-fn template() -> BTreeMap<String, Yaml> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
-    let text = std::fs::read_to_string(path).expect("infra/template.yaml is readable");
-    let template: Yaml = serde_yaml_ng::from_str(&text).expect("the template is YAML");
-    template["Resources"]
-        .as_mapping()
-        .expect("Resources")
-        .iter()
-        .map(|(k, v)| (k.as_str().expect("a logical id").to_owned(), v.clone()))
-        .collect()
-}
-
-/// The text of a scalar or of an intrinsic function (`!Ref X`, `!Sub "…"`, `!GetAtt X.Y`).
-fn text(value: &Yaml) -> String {
-    match value {
-        Yaml::String(s) => s.clone(),
-        Yaml::Tagged(tagged) => text(&tagged.value),
-        Yaml::Sequence(items) => items.iter().map(text).collect::<Vec<_>>().join(" "),
-        Yaml::Mapping(map) => map
-            .iter()
-            .map(|(k, v)| format!("{} {}", text(k), text(v)))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Yaml::Bool(b) => b.to_string(),
-        Yaml::Number(n) => n.to_string(),
-        Yaml::Null => String::new(),
-    }
-}
-
 /// A value that is one item or a list of them, as a list.
 fn items(value: &Yaml) -> Vec<&Yaml> {
     match value {
@@ -720,7 +673,7 @@ fn grants(resources: &BTreeMap<String, Yaml>, function: &str, wrong: &mut Vec<St
 #[tokio::test]
 async fn every_function_is_granted_exactly_the_table_actions_and_connection_methods_it_calls() {
     let recorded = drive().await;
-    let resources = template();
+    let (_, resources) = resources();
     let deployed: BTreeSet<String> = resources
         .values()
         .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))

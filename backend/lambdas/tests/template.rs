@@ -3,6 +3,8 @@
 //! function built from the right binary, the functions' environment holds only variables
 //! the code reads (and all it needs), and the table's keys and TTL are the store's.
 
+mod support;
+
 use console_handlers::http_api::ROUTES;
 use console_lambdas::settings::VARIABLES;
 use console_local::{Config, start};
@@ -10,43 +12,9 @@ use console_store_dynamo::keys;
 use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::Path;
+use support::{resources, root, text};
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// The template's resources by logical id.
-fn resources() -> (Value, BTreeMap<String, Value>) {
-    let path = root().join("infra/template.yaml");
-    let text = std::fs::read_to_string(&path).expect("infra/template.yaml is readable");
-    let template: Value = serde_yaml_ng::from_str(&text).expect("the template is YAML");
-    let resources = template["Resources"]
-        .as_mapping()
-        .expect("Resources")
-        .iter()
-        .map(|(k, v)| (k.as_str().expect("a logical id").to_owned(), v.clone()))
-        .collect();
-    (template, resources)
-}
-
-/// The text of a scalar or of an intrinsic function (`!Ref X`, `!Sub "…"`, `!GetAtt X.Y`).
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Tagged(tagged) => text(&tagged.value),
-        Value::Sequence(items) => items.iter().map(text).collect::<Vec<_>>().join(" "),
-        Value::Mapping(map) => map
-            .iter()
-            .map(|(k, v)| format!("{} {}", text(k), text(v)))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Null => String::new(),
-    }
-}
 
 fn of_type<'a>(
     resources: &'a BTreeMap<String, Value>,
