@@ -212,11 +212,11 @@ async fn an_agent_list_of_hundreds_keeps_a_window_in_the_page_and_scrolls_and_fi
         "return Number(document.querySelector('table.agents').getAttribute('aria-rowcount'));";
     let in_page =
         "return document.querySelectorAll('table.agents tbody tr[aria-rowindex]').length;";
-    assert_eq!(
-        rows(count).await?,
-        AGENTS as u64 + 1,
-        "the header row and every agent"
-    );
+    // The header row and every agent (counted once the whole list has come).
+    eventually("every agent counted", Duration::from_secs(10), || async {
+        Ok((rows(count).await? == AGENTS as u64 + 1).then_some(()))
+    })
+    .await?;
     let shown = rows(in_page).await?;
     assert!(
         shown > 5 && shown < 100,
