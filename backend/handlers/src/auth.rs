@@ -10,7 +10,6 @@
 //! gets its keys at its first sign-in after it is back.
 
 use console_domain::{DomainError, Identity};
-use jsonwebtoken::jwk::Jwk;
 pub use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -104,10 +103,13 @@ impl TokenAuthority {
     }
 
     /// Also accepts RS256 tokens of an OpenID Connect issuer, checked against its `keys`.
-    pub fn with_oidc(mut self, issuer: OidcIssuer) -> Self {
+    pub fn with_oidc(mut self, mut issuer: OidcIssuer) -> Self {
+        // The keys live in the authority from here on (they may be fetched again): the
+        // issuer keeps none, so no stale copy is left behind.
+        let set = std::mem::replace(&mut issuer.keys, JwkSet { keys: Vec::new() });
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
-        keys.set = issuer.keys.clone();
-        keys.fetched = (!issuer.keys.keys.is_empty()).then(Instant::now);
+        keys.fetched = (!set.keys.is_empty()).then(Instant::now);
+        keys.set = set;
         drop(keys);
         self.oidc = Some(issuer);
         self
@@ -131,7 +133,8 @@ impl TokenAuthority {
     /// token names one not known (at most once in the refresh gap) or they are
     /// older than [`KEYS_MAX_AGE`] (or were never fetched).
     pub async fn verify_fresh(&self, token: &str) -> Result<Identity, DomainError> {
-        if let (Some(source), Ok(header)) = (&self.source, jsonwebtoken::decode_header(token))
+        let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&e))?;
+        if let Some(source) = &self.source
             && header.alg == Algorithm::RS256
             && self.oidc.is_some()
         {
@@ -161,7 +164,7 @@ impl TokenAuthority {
                 }
             }
         }
-        self.verify(token)
+        self.verify_decoded(token, &header)
     }
 
     /// A token for `who`, valid from `now_ms` for [`TOKEN_TTL_SECONDS`].
@@ -181,6 +184,11 @@ impl TokenAuthority {
     /// Who a token stands for, if it is genuine and not expired.
     pub fn verify(&self, token: &str) -> Result<Identity, DomainError> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&e))?;
+        self.verify_decoded(token, &header)
+    }
+
+    /// As [`TokenAuthority::verify`], its header decoded already.
+    fn verify_decoded(&self, token: &str, header: &Header) -> Result<Identity, DomainError> {
         match header.alg {
             Algorithm::HS256 => self.verify_local(token),
             Algorithm::RS256 => self.verify_oidc(token, header.kid.as_deref()),
@@ -194,10 +202,9 @@ impl TokenAuthority {
         let oidc = self.oidc.as_ref().ok_or_else(|| {
             DomainError::Unauthorized("this server accepts no identity provider's tokens".into())
         })?;
-        let jwk: Jwk = kid.and_then(|kid| self.key(kid)).ok_or_else(|| {
+        let key = kid.and_then(|kid| self.key(kid)).ok_or_else(|| {
             DomainError::Unauthorized("the token's signing key is unknown".into())
-        })?;
-        let key = DecodingKey::from_jwk(&jwk).map_err(|e| invalid(&e))?;
+        })??;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&oidc.issuer]);
         validation.set_audience(&[&oidc.audience]);
@@ -219,10 +226,11 @@ impl TokenAuthority {
         })
     }
 
-    /// The issuer's key `kid`, as last fetched.
-    fn key(&self, kid: &str) -> Option<Jwk> {
+    /// The issuer's key `kid`, as last fetched, ready to check a signature with.
+    fn key(&self, kid: &str) -> Option<Result<DecodingKey, DomainError>> {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        keys.set.find(kid).cloned()
+        let jwk = keys.set.find(kid)?;
+        Some(DecodingKey::from_jwk(jwk).map_err(|e| invalid(&e)))
     }
 
     fn verify_local(&self, token: &str) -> Result<Identity, DomainError> {

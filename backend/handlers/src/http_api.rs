@@ -224,13 +224,17 @@ async fn route(request: &Request, app: &App) -> Result<Response<Body>, DomainErr
             let format = query_text(request, "format").unwrap_or_else(|| "text".into());
             download::respond(&transcript, &format)
         }
-        _ if allowed_methods(app, &segments).is_empty() => {
-            Err(DomainError::NotFound(format!("no API endpoint {path}")))
+        _ => {
+            let allowed = allowed_methods(app, &segments);
+            Err(if allowed.is_empty() {
+                DomainError::NotFound(format!("no API endpoint {path}"))
+            } else {
+                DomainError::MethodNotAllowed(format!(
+                    "{path} takes {}, not {method}",
+                    allowed.join(" or ")
+                ))
+            })
         }
-        _ => Err(DomainError::MethodNotAllowed(format!(
-            "{path} takes {}, not {method}",
-            allowed_methods(app, &segments).join(" or ")
-        ))),
     }
 }
 

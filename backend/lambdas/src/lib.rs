@@ -29,8 +29,8 @@ pub fn init_logging() {
         .init();
 }
 
-/// Builds the handlers' context: SDK clients once per cold start, the identity
-/// provider's keys fetched once.
+/// Builds the handlers' context: SDK clients once per cold start; the identity
+/// provider's keys when a sign-in first needs them.
 pub async fn app(settings: &Settings) -> anyhow::Result<App> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     app_with(settings, &aws).await
@@ -52,17 +52,15 @@ pub async fn app_with(settings: &Settings, aws: &aws_config::SdkConfig) -> anyho
                 .timeout(std::time::Duration::from_secs(3))
                 .build()?,
         });
-        // A provider unreachable for a moment does not fail the cold start: the keys
-        // are fetched again at the first sign-in that needs them.
-        let keys = source.fetch().await.unwrap_or_else(|error| {
-            tracing::warn!(%error, "the identity provider's keys could not be fetched at start");
-            JwkSet { keys: Vec::new() }
-        });
+        // No fetch at the cold start: most functions never check a token (the WebSocket
+        // ones trust the authorizer's context, the authorizer redeems tickets), and a
+        // provider unreachable for a moment must not fail a start. The keys are fetched
+        // at the first sign-in that needs them (`TokenAuthority::verify_fresh`).
         tokens = tokens
             .with_oidc(OidcIssuer {
                 issuer: oidc.issuer.clone(),
                 audience: oidc.audience.clone(),
-                keys,
+                keys: JwkSet { keys: Vec::new() },
                 tenant_claim: oidc.tenant_claim.clone(),
                 agent_claim: oidc.agent_claim.clone(),
             })
