@@ -1,7 +1,15 @@
 //! Section "A year of use in AWS": what Ann's operations cost in DynamoDB with 1 to
 //! 20,000 past chats behind her — the real `ChatService` over the real `DynamoStore`,
 //! against moto, every request counted at the SDK and billed with DynamoDB's rules (see
-//! [`crate::capacity`]). The goal (issue 14): identical requests and units at every size.
+//! [`crate::capacity`]). The goal (issue 14): identical requests and units at every size
+//! (a page's once the page is full).
+//!
+//! Her past chats are with Cara and Bob, her colleagues of sales: a regular agent starts
+//! chats within her group, and only a supervisor starts one across groups. Who she has
+//! chatted with outside her group is part of her audience (she sees them, they see her
+//! state), so each such partner adds a directory read at sign-in and a read of their
+//! connections at a state change (docs/scaling.md): a cost of whom she has talked to,
+//! never of how often.
 
 use crate::capacity::{self, Recorder, Units};
 use crate::moto;
@@ -23,6 +31,10 @@ use std::time::Instant;
 /// The tenant of the demo directory: Ann, Bob and Cara of sales, Dan, Eve, Finn and Sue
 /// (a supervisor) of support.
 const TENANT: &str = "acme";
+/// Ann's partners in her past chats, in turn: her colleagues of sales.
+const PARTNERS: [&str; 2] = ["cara", "bob"];
+/// Chats on a page of History.
+const HISTORY_PAGE: usize = 20;
 /// Messages of Ann's open chat with Bob (more than a resume's page).
 const OPEN_MESSAGES: usize = 60;
 /// Past chats written at once while seeding.
@@ -56,7 +68,7 @@ const OPERATIONS: [&str; 5] = [
     "sign-in (ticket, `$connect` — Logged Out to Available — and `hello` with its resume)",
     "a message to Bob",
     "a state change (Available → Busy)",
-    "the first page of History (20 ended chats)",
+    "the first page of History (up to 20 ended chats)",
     "the first page of Sue's transcript search (`q=zebra`, the whole tenant)",
 ];
 
@@ -103,7 +115,7 @@ async fn measure(url: &str, past: usize) -> anyhow::Result<Vec<Cost>> {
         &store,
         &tenant,
         &"ann".into(),
-        &["cara", "dan", "eve", "finn"].map(AgentId::from),
+        &PARTNERS.map(AgentId::from),
         past,
         NOW - 3_600_000,
         SEEDING_AT_ONCE,
@@ -205,11 +217,11 @@ async fn measure(url: &str, past: usize) -> anyhow::Result<Vec<Cost>> {
             &ann,
             &ChatPage {
                 cursor: ChatCursor::Ended(None),
-                limit: 20,
+                limit: HISTORY_PAGE,
             },
         )
         .await?;
-    anyhow::ensure!(page.len() == past.min(20), "History's first page");
+    anyhow::ensure!(page.len() == past.min(HISTORY_PAGE), "History's first page");
     cost_of(OPERATIONS[3]).await?;
 
     let filter = TranscriptFilter {
@@ -230,12 +242,15 @@ fn render(columns: &[Column]) -> String {
          the real AWS SDK, as the section above does (requests counted at the SDK, units \
          computed from the items' sizes with DynamoDB's on-demand rules): per size, a fresh \
          table with the demo directory, Ann's past chats (ended, two messages each, one \
-         after the other with Cara, Dan, Eve and Finn in turn, written through the store) \
-         and her open chat with Bob ({OPEN_MESSAGES} messages); Bob and Sue connected on \
+         after the other with Cara and Bob of her group in turn, written through the store: \
+         a regular agent starts chats within her group) and her open chat with Bob ({OPEN_MESSAGES} messages); Bob and Sue connected on \
          one tab each, then Ann signs in. Each cell: DynamoDB requests, write (W) and read (R) \
-         request units, and pushes (`PostToConnection`). A transcript search's first page \
-         looks at {CHATS_LOOKED_AT} chats at most, so it grows until the tenant has that \
-         many.\n"
+         request units, and pushes (`PostToConnection`). A page costs what it holds: History's \
+         first page holds {HISTORY_PAGE} chats at most and a transcript search's first page \
+         looks at {CHATS_LOOKED_AT} chats at most, so each grows until she has that many. A \
+         partner outside her group (a supervisor, or a colleague since moved) would add one \
+         directory read at sign-in and a read of the partner's connections at a state \
+         change, at every size: it is whom she has talked to that counts, never how often.\n"
     );
     out.push_str("| operation |");
     for column in columns {
@@ -259,13 +274,17 @@ fn render(columns: &[Column]) -> String {
     let (Some(first), Some(last)) = (columns.first(), columns.last()) else {
         return out;
     };
-    // The search is held to the smallest size at which it reads its whole budget.
-    let search_from = columns
-        .iter()
-        .find(|c| c.past + 1 >= CHATS_LOOKED_AT)
-        .unwrap_or(last);
+    // A page is held to the smallest size at which it is full.
+    let full_from = |page: usize| columns.iter().find(|c| c.past >= page).unwrap_or(last);
+    let history_from = full_from(HISTORY_PAGE);
+    // The tenant's chats: Ann's past ones and her open one.
+    let search_from = full_from(CHATS_LOOKED_AT - 1);
     let flat = (0..OPERATIONS.len()).all(|row| {
-        let from = if row == 4 { search_from } else { first };
+        let from = match row {
+            3 => history_from,
+            4 => search_from,
+            _ => first,
+        };
         columns
             .iter()
             .filter(|c| c.past >= from.past)
@@ -274,9 +293,10 @@ fn render(columns: &[Column]) -> String {
     let _ = writeln!(
         out,
         "- Goal: every operation's DynamoDB requests, units and pushes identical from {} to {} \
-         past chats (the search's from {}) — **{}**",
+         past chats (a page's once it is full: History's from {}, the search's from {}) — **{}**",
         thousands(first.past),
         thousands(last.past),
+        thousands(history_from.past),
         thousands(search_from.past),
         if flat { "met" } else { "not met" }
     );
