@@ -36,6 +36,11 @@ impl FloorFigures {
     pub fn p50(&self) -> u64 {
         self.relay.p50 + self.paced.p50
     }
+
+    /// The floor's p99: the relay's plus the paced fsync's (a frame meeting both tails).
+    pub fn p99(&self) -> u64 {
+        self.relay.p99 + self.paced.p99
+    }
 }
 
 impl FloorSamples {

@@ -69,7 +69,7 @@ pub async fn measure(workload: Workload, dice: &Dice) -> anyhow::Result<Vec<u64>
 
 /// The relay's runtime, shut down without waiting when the measure ends, however it
 /// ends (dropping a runtime inside another one would panic).
-struct OwnRuntime(Option<tokio::runtime::Runtime>);
+pub struct OwnRuntime(pub Option<tokio::runtime::Runtime>);
 
 impl Drop for OwnRuntime {
     fn drop(&mut self) {
