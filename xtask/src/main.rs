@@ -61,9 +61,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (the parent of this crate's folder).
+/// The workspace root (the parent of this crate's folder): the folder `cargo run` names
+/// as it starts xtask, else the one xtask was built in — which is another clone's when
+/// two clones share a target folder and cargo reuses the build.
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .parent()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."))
