@@ -14,19 +14,17 @@
 use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
 use protocol::{ChatId, ClientFrame};
-use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
 /// The shape of the run: the throughput's.
 #[derive(Debug, Clone, Copy)]
@@ -159,37 +157,13 @@ fn commit(
 /// Accepts sockets on `/pair/{n}`; once both of a pair are there, each one's frames go
 /// to the committer, addressed to the other.
 async fn relay(listener: TcpListener, commits: UnboundedSender<Pending>) {
-    let waiting: Arc<Mutex<HashMap<String, WebSocketStream<TcpStream>>>> = Arc::default();
-    while let Ok((stream, _)) = listener.accept().await {
-        let (waiting, commits) = (waiting.clone(), commits.clone());
-        tokio::spawn(async move {
-            let _ = stream.set_nodelay(true);
-            let mut path = String::new();
-            // The signature is tungstenite's: its refusal is a whole HTTP response.
-            #[allow(clippy::result_large_err)]
-            let upgrade = |request: &Request, response: Response| {
-                path = request.uri().path().to_owned();
-                Ok(response)
-            };
-            let Ok(socket) = tokio_tungstenite::accept_hdr_async(stream, upgrade).await else {
-                return;
-            };
-            let other = {
-                let mut waiting = waiting.lock().unwrap_or_else(|p| p.into_inner());
-                match waiting.remove(&path) {
-                    Some(other) => other,
-                    None => {
-                        waiting.insert(path, socket);
-                        return;
-                    }
-                }
-            };
-            let (a, a_outgoing) = unbounded_channel();
-            let (b, b_outgoing) = unbounded_channel();
-            serve(socket, a_outgoing, a.clone(), b.clone(), commits.clone());
-            serve(other, b_outgoing, b, a, commits);
-        });
-    }
+    crate::relay::pairs(listener, move |socket, other| {
+        let (a, a_outgoing) = unbounded_channel();
+        let (b, b_outgoing) = unbounded_channel();
+        serve(socket, a_outgoing, a.clone(), b.clone(), commits.clone());
+        serve(other, b_outgoing, b, a, commits.clone());
+    })
+    .await;
 }
 
 /// One socket of a pair: what is sent to it (`outgoing`: frames of the other, and

@@ -81,9 +81,24 @@ impl Drop for OwnRuntime {
 
 /// Accepts sockets on `/pair/{n}`; the second of a pair starts the forwarding both ways.
 async fn relay(listener: TcpListener) {
+    pairs(listener, |a, b| {
+        let (a_out, a_in) = a.split();
+        let (b_out, b_in) = b.split();
+        tokio::spawn(forward(a_in, b_out));
+        tokio::spawn(forward(b_in, a_out));
+    })
+    .await;
+}
+
+/// Accepts WebSocket upgrades on `/pair/{n}` and hands each two of the same path to
+/// `paired`, as they come.
+pub async fn pairs(
+    listener: TcpListener,
+    paired: impl Fn(WebSocketStream<TcpStream>, WebSocketStream<TcpStream>) + Clone + Send + 'static,
+) {
     let waiting: Arc<Mutex<HashMap<String, WebSocketStream<TcpStream>>>> = Arc::default();
     while let Ok((stream, _)) = listener.accept().await {
-        let waiting = waiting.clone();
+        let (waiting, paired) = (waiting.clone(), paired.clone());
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let mut path = String::new();
@@ -106,10 +121,7 @@ async fn relay(listener: TcpListener) {
                     }
                 }
             };
-            let (a_out, a_in) = socket.split();
-            let (b_out, b_in) = other.split();
-            tokio::spawn(forward(a_in, b_out));
-            tokio::spawn(forward(b_in, a_out));
+            paired(socket, other);
         });
     }
 }
