@@ -16,7 +16,6 @@ use futures_util::{SinkExt, StreamExt};
 use protocol::{ChatId, ClientFrame};
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -55,18 +54,7 @@ struct Pending {
 
 /// Runs the workload through a fresh relay whose log is a file in `dir`.
 pub async fn measure(dir: &Path, workload: Workload) -> anyhow::Result<Sustained> {
-    let own = crate::relay::OwnRuntime(Some(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("committed-relay")
-            .enable_all()
-            .build()?,
-    ));
-    let runtime = own.0.as_ref().context("the relay's runtime")?;
-    let listener = runtime
-        .spawn(TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
-        .await??;
-    let addr = listener.local_addr()?;
+    let (own, listener, addr) = crate::relay::OwnRuntime::listening("committed-relay").await?;
     let (commits, waiting) = unbounded_channel();
     let syncs = Arc::new(AtomicU64::new(0));
     let log = dir.join("committed-relay.log");
@@ -74,7 +62,7 @@ pub async fn measure(dir: &Path, workload: Workload) -> anyhow::Result<Sustained
         let (log, syncs) = (log.clone(), syncs.clone());
         std::thread::spawn(move || commit(&log, waiting, &syncs))
     };
-    runtime.spawn(relay(listener, commits));
+    own.spawn(relay(listener, commits))?;
 
     let acked = Arc::new(AtomicU64::new(0));
     let sending = Arc::new(AtomicBool::new(true));

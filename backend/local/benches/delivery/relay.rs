@@ -29,19 +29,8 @@ pub struct Workload {
 
 /// Runs the workload through a fresh relay; the one-way times of every frame (µs).
 pub async fn measure(workload: Workload, dice: &Dice) -> anyhow::Result<Vec<u64>> {
-    let own = OwnRuntime(Some(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("bare-relay")
-            .enable_all()
-            .build()?,
-    ));
-    let runtime = own.0.as_ref().context("the relay's runtime")?;
-    let listener = runtime
-        .spawn(TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
-        .await??;
-    let addr = listener.local_addr()?;
-    runtime.spawn(relay(listener));
+    let (own, listener, addr) = OwnRuntime::listening("bare-relay").await?;
+    own.spawn(relay(listener))?;
 
     let epoch = Instant::now();
     let mut clients = Vec::new();
@@ -69,7 +58,33 @@ pub async fn measure(workload: Workload, dice: &Dice) -> anyhow::Result<Vec<u64>
 
 /// The relay's runtime, shut down without waiting when the measure ends, however it
 /// ends (dropping a runtime inside another one would panic).
-pub struct OwnRuntime(pub Option<tokio::runtime::Runtime>);
+pub struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnRuntime {
+    /// A runtime of two worker threads (as the server's) named `name`, and a listener on
+    /// a free port of 127.0.0.1 that it serves.
+    pub async fn listening(name: &str) -> anyhow::Result<(OwnRuntime, TcpListener, SocketAddr)> {
+        let own = OwnRuntime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name(name)
+                .enable_all()
+                .build()?,
+        ));
+        let runtime = own.0.as_ref().context("the relay's runtime")?;
+        let listener = runtime
+            .spawn(TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
+            .await??;
+        let addr = listener.local_addr()?;
+        Ok((own, listener, addr))
+    }
+
+    /// Runs `task` on this runtime.
+    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        self.0.as_ref().context("the relay's runtime")?.spawn(task);
+        Ok(())
+    }
+}
 
 impl Drop for OwnRuntime {
     fn drop(&mut self) {
