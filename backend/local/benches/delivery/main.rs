@@ -542,7 +542,7 @@ fn latency_section(
             "Floor (relay + fsync)".into(),
             "–".into(),
             ms(all.p50()),
-            ms(all.relay.p99 + all.paced.p99),
+            ms(all.p99()),
             "–".into(),
         ]);
         floor.row(row(
