@@ -31,15 +31,21 @@ fn moved(html: &str) -> Option<(String, (String, String))> {
     let body_start = open.0 + open.1;
     let body_end = body_start + html[body_start..].find("</script>")?;
     let script = &html[body_start..body_end];
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    script.hash(&mut hasher);
-    let name = format!("loader-{:016x}.js", hasher.finish());
+    let name = format!("loader-{:016x}.js", content_hash(&[script.as_bytes()]));
     let page = format!(
         "{}<script type=module src=/{name}></script>{}",
         &html[..open.0],
         &html[body_end + "</script>".len()..]
     );
     Some((page, (name, script.to_owned())))
+}
+
+/// A hash of a file's content (or of several files' together), to name it by: another
+/// content, another name, so that a browser never takes an old file for a new one.
+pub fn content_hash(parts: &[&[u8]]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    parts.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]

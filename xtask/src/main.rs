@@ -13,10 +13,12 @@
 
 mod bench;
 mod deploy;
+mod glue;
 mod infra;
 mod loader;
 mod shell;
 mod tools;
+mod wasm_names;
 
 use shell::{Step, fail};
 use std::path::PathBuf;
@@ -101,7 +103,9 @@ pub(crate) fn build_console(env: &tools::Env) -> Result<(), String> {
         .env_all(env)
         .args(["build", "--release"])
         .run()?;
-    loader::externalize(&env.root.join("dist"))
+    let dist = env.root.join("dist");
+    glue::shrink(env, &dist)?;
+    loader::externalize(&dist)
 }
 
 /// The fuzz targets (`fuzz/`, cargo-fuzz on stable Rust with `RUSTC_BOOTSTRAP=1`), each

@@ -140,6 +140,8 @@ pub struct Env {
     pub wasm_bindgen_test_runner: PathBuf,
     pub chromedriver: PathBuf,
     pub chromium: PathBuf,
+    /// terser, the JavaScript minifier (from npm) of the console's glue.
+    pub terser: PathBuf,
     /// axe-core's script, for the accessibility audit in the browser tests.
     pub axe_core: PathBuf,
     /// moto's server, the DynamoDB emulator of the store tests.

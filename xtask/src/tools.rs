@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 const AXE_CORE_VERSION: &str = "4.14.1";
+const TERSER_VERSION: &str = "5.51.2";
 const MOTO_VERSION: &str = "5.2.5";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -76,6 +77,7 @@ pub fn prepare(root: &Path, for_tests: bool) -> Result<Env, String> {
         path,
         trunk: bin.join("trunk"),
         wasm_bindgen_test_runner: bin.join("wasm-bindgen-test-runner"),
+        terser: npm_bin.join("terser"),
         chromedriver,
         chromium,
         axe_core: npm_prefix
@@ -155,17 +157,23 @@ fn ensure_cargo_tool(
     step.run()
 }
 
-/// wasm-opt (binaryen) for Trunk and axe-core for the accessibility audit, from npm.
+/// wasm-opt (binaryen) for Trunk, terser for the console's JS glue and axe-core for the
+/// accessibility audit, from npm.
 fn ensure_npm_tools(prefix: &Path, npm_bin: &Path) -> Result<(), String> {
     let found = output_of(&npm_bin.join("wasm-opt"), &["--version"]).unwrap_or_default();
     let major = BINARYEN_VERSION.split('.').next().unwrap_or_default();
-    let axe_manifest = prefix
-        .join("node_modules")
-        .join("axe-core")
-        .join("package.json");
-    let axe_found = std::fs::read_to_string(axe_manifest).unwrap_or_default();
+    let has = |package: &str, version: &str| {
+        let manifest = prefix
+            .join("node_modules")
+            .join(package)
+            .join("package.json");
+        std::fs::read_to_string(manifest)
+            .unwrap_or_default()
+            .contains(&format!("\"version\": \"{version}\""))
+    };
     if found.contains(&format!("version {major}"))
-        && axe_found.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\""))
+        && has("axe-core", AXE_CORE_VERSION)
+        && has("terser", TERSER_VERSION)
     {
         return Ok(());
     }
@@ -173,7 +181,7 @@ fn ensure_npm_tools(prefix: &Path, npm_bin: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
     let prefix_text = prefix.to_string_lossy().into_owned();
     Step::new(&format!(
-        "Installing wasm-opt (binaryen {BINARYEN_VERSION}) and axe-core {AXE_CORE_VERSION} from npm"
+        "Installing wasm-opt (binaryen {BINARYEN_VERSION}), terser {TERSER_VERSION} and axe-core {AXE_CORE_VERSION} from npm"
     ))
     .program(Path::new("npm"))
     .args([
@@ -183,6 +191,7 @@ fn ensure_npm_tools(prefix: &Path, npm_bin: &Path) -> Result<(), String> {
         "--no-audit",
         "--no-fund",
         &format!("binaryen@{BINARYEN_VERSION}"),
+        &format!("terser@{TERSER_VERSION}"),
         &format!("axe-core@{AXE_CORE_VERSION}"),
     ])
     .run()
