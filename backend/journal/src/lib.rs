@@ -40,10 +40,17 @@ use std::path::{Path, PathBuf};
 mod change;
 pub use change::{Change, decode_changes, encode_change};
 
-/// How much of the file is allocated ahead: records past it still work (the file grows).
+/// How much of the file is allocated ahead: records past it still work (the file grows,
+/// once: a checkpoint starts the next generation at the start of the file, which keeps
+/// its size).
 const ALLOCATED_BYTES: u64 = 4 << 20;
-/// A checkpoint is due once this much has been written since the last...
-const CHECKPOINT_BYTES: u64 = 1 << 20;
+/// A checkpoint is due once this much has been written since the last... A checkpoint
+/// holds every write up while redb syncs what changed since the one before, and under a
+/// saturating load (1,000 agents sending as fast as they may) every 1 MiB made it about a
+/// quarter of the writer thread's time, ten checkpoints a second of ~28 ms each; every
+/// 16 MiB, one a second of ~45 ms, a twentieth of its time, and 1.4 times the messages a
+/// second. A restart after a crash applies at most this much again.
+const CHECKPOINT_BYTES: u64 = 16 << 20;
 /// ...or this many commits have been: each non-durable commit holds pages redb frees only
 /// at the next durable one.
 const CHECKPOINT_COMMITS: u32 = 256;
