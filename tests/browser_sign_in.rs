@@ -75,5 +75,7 @@ async fn an_agent_signs_in_with_the_identity_provider_and_out_again() -> anyhow:
         .await?;
     ann.by_role("button", "Continue").await?.click().await?;
     ann.by_role("tab", "Status").await?;
+    // Ends the session, which quits its Chromium (killing chromedriver would not).
+    ann.client.clone().close().await?;
     Ok(())
 }
