@@ -7,6 +7,8 @@
 //! of the module stays as it is, byte for byte.
 
 use std::collections::BTreeSet;
+use wasm_encoder::{EntityType, ExportKind, ExportSection, ImportSection, Module, RawSection};
+use wasmparser::{Parser, Payload, TypeRef};
 
 /// A module with names shortened, and each rename (old name, new name), in the order of
 /// the imports and of the exports.
@@ -17,24 +19,13 @@ pub struct Shortened {
     pub exports: Vec<(String, String)>,
 }
 
-const HEADER: &[u8] = b"\0asm\x01\0\0\0";
-const IMPORT_SECTION: u8 = 2;
-const EXPORT_SECTION: u8 = 7;
-const FUNCTION: u8 = 0;
-const TABLE: u8 = 1;
-const MEMORY: u8 = 2;
-const GLOBAL: u8 = 3;
-const TAG: u8 = 4;
-
 /// The names of what `wasm` exports.
 pub fn exports(wasm: &[u8]) -> Result<Vec<String>, String> {
     let mut names = Vec::new();
-    for (id, content) in sections(wasm)? {
-        if id == EXPORT_SECTION {
-            let mut reader = Reader::new(content);
-            for _ in 0..reader.number()? {
-                names.push(reader.name()?.to_owned());
-                reader.export_description()?;
+    for payload in Parser::new(0).parse_all(wasm) {
+        if let Payload::ExportSection(section) = payload.map_err(unreadable)? {
+            for export in section {
+                names.push(export.map_err(unreadable)?.name.to_owned());
             }
         }
     }
@@ -44,101 +35,72 @@ pub fn exports(wasm: &[u8]) -> Result<Vec<String>, String> {
 /// Renames every function `wasm` imports from `module`, and the exports named in
 /// `exports`; its other imports and exports keep their names, which no new name takes.
 pub fn shorten(wasm: &[u8], module: &str, exports: &[String]) -> Result<Shortened, String> {
-    let mut out = HEADER.to_vec();
+    let mut out = Module::new();
     let mut imports = Vec::new();
     let mut renamed_exports = Vec::new();
-    for (id, content) in sections(wasm)? {
-        let content = match id {
-            IMPORT_SECTION => imports_renamed(content, module, &mut imports)?,
-            EXPORT_SECTION => exports_renamed(content, exports, &mut renamed_exports)?,
-            _ => content.to_vec(),
-        };
-        out.push(id);
-        write_number(&mut out, content.len() as u64);
-        out.extend_from_slice(&content);
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.map_err(unreadable)? {
+            Payload::ImportSection(section) => {
+                let entries = section
+                    .into_imports()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unreadable)?;
+                let renamed = |import: &wasmparser::Import<'_>| {
+                    import.module == module && matches!(import.ty, TypeRef::Func(_))
+                };
+                let kept = entries
+                    .iter()
+                    .filter(|i| i.module == module && !renamed(i))
+                    .map(|i| i.name);
+                let mut namer = Namer::new(kept);
+                let mut section = ImportSection::new();
+                for import in &entries {
+                    let name = namer.renamed(import.name, renamed(import), &mut imports);
+                    let ty = EntityType::try_from(import.ty)
+                        .map_err(|e| format!("an import wasm-encoder cannot write: {e:?}"))?;
+                    section.import(import.module, &name, ty);
+                }
+                out.section(&section);
+            }
+            Payload::ExportSection(section) => {
+                let entries = section
+                    .into_iter()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unreadable)?;
+                let renamed = |name: &str| exports.iter().any(|e| e == name);
+                let kept = entries.iter().map(|e| e.name).filter(|n| !renamed(n));
+                let mut namer = Namer::new(kept);
+                let mut section = ExportSection::new();
+                for export in &entries {
+                    let name =
+                        namer.renamed(export.name, renamed(export.name), &mut renamed_exports);
+                    section.export(&name, ExportKind::from(export.kind), export.index);
+                }
+                out.section(&section);
+            }
+            // Every other section as it is, byte for byte (the header is the module's;
+            // the code section is copied whole at its start, not function by function).
+            Payload::Version { .. } | Payload::End(_) | Payload::CodeSectionEntry(_) => {}
+            other => {
+                let (id, range) = other
+                    .as_section()
+                    .ok_or("a part of the module that is not a section")?;
+                out.section(&RawSection {
+                    id,
+                    data: &wasm[range],
+                });
+            }
+        }
     }
     Ok(Shortened {
-        wasm: out,
+        wasm: out.finish(),
         imports,
         exports: renamed_exports,
     })
 }
 
-/// The module's sections in order: each one's id and content.
-fn sections(wasm: &[u8]) -> Result<Vec<(u8, &[u8])>, String> {
-    if !wasm.starts_with(HEADER) {
-        return Err("not a WebAssembly module (version 1)".to_owned());
-    }
-    let mut reader = Reader::new(wasm);
-    reader.at = HEADER.len();
-    let mut sections = Vec::new();
-    while !reader.done() {
-        let id = reader.byte()?;
-        let size = reader.number()?;
-        sections.push((id, reader.take(size)?));
-    }
-    Ok(sections)
-}
-
-/// The import section with the functions of `module` renamed, the renames added to
-/// `renames`.
-fn imports_renamed(
-    section: &[u8],
-    module: &str,
-    renames: &mut Vec<(String, String)>,
-) -> Result<Vec<u8>, String> {
-    let mut entries = Vec::new();
-    let mut reader = Reader::new(section);
-    for _ in 0..reader.number()? {
-        let from = reader.name()?;
-        let name = reader.name()?;
-        let description = reader.import_description()?;
-        let rename = from == module && description.first() == Some(&FUNCTION);
-        entries.push((from, name, description, rename));
-    }
-    reader.finished("import")?;
-    let kept = entries
-        .iter()
-        .filter(|(from, _, _, rename)| *from == module && !rename)
-        .map(|(_, name, _, _)| *name);
-    let mut namer = Namer::new(kept);
-    let mut out = Vec::with_capacity(section.len());
-    write_number(&mut out, entries.len() as u64);
-    for (from, name, description, rename) in entries {
-        write_name(&mut out, from);
-        write_name(&mut out, &namer.renamed(name, rename, renames));
-        out.extend_from_slice(description);
-    }
-    Ok(out)
-}
-
-/// The export section with the exports named in `exports` renamed, the renames added to
-/// `renames`.
-fn exports_renamed(
-    section: &[u8],
-    exports: &[String],
-    renames: &mut Vec<(String, String)>,
-) -> Result<Vec<u8>, String> {
-    let mut entries = Vec::new();
-    let mut reader = Reader::new(section);
-    for _ in 0..reader.number()? {
-        let name = reader.name()?;
-        let description = reader.export_description()?;
-        entries.push((name, description, exports.iter().any(|e| e == name)));
-    }
-    reader.finished("export")?;
-    let kept = entries
-        .iter()
-        .filter(|(_, _, rename)| !rename)
-        .map(|(name, _, _)| *name);
-    let mut namer = Namer::new(kept);
-    let mut out = Vec::with_capacity(section.len());
-    write_number(&mut out, entries.len() as u64);
-    for (name, description, rename) in entries {
-        write_name(&mut out, &namer.renamed(name, rename, renames));
-        out.extend_from_slice(description);
-    }
-    Ok(out)
+fn unreadable(error: wasmparser::BinaryReaderError) -> String {
+    format!("not a WebAssembly module wasmparser can read: {error}")
 }
 
 /// Gives out short names in turn, none of them a name that is kept.
@@ -188,165 +150,45 @@ fn short_name(mut index: usize) -> String {
     String::from_utf8(name).unwrap_or_default()
 }
 
-fn write_number(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let low = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(low);
-            return;
-        }
-        out.push(low | 0x80);
-    }
-}
-
-fn write_name(out: &mut Vec<u8>, name: &str) {
-    write_number(out, name.len() as u64);
-    out.extend_from_slice(name.as_bytes());
-}
-
-/// Reads a module's bytes in order.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, at: 0 }
-    }
-
-    fn done(&self) -> bool {
-        self.at >= self.bytes.len()
-    }
-
-    fn finished(&self, section: &str) -> Result<(), String> {
-        if self.done() {
-            Ok(())
-        } else {
-            Err(format!("the {section} section has bytes after its entries"))
-        }
-    }
-
-    fn byte(&mut self) -> Result<u8, String> {
-        let byte = *self.bytes.get(self.at).ok_or("the module ends too soon")?;
-        self.at += 1;
-        Ok(byte)
-    }
-
-    /// An unsigned LEB128 number.
-    fn number(&mut self) -> Result<usize, String> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return usize::try_from(value).map_err(|_| "a number too large".to_owned());
-            }
-        }
-        Err("a number longer than 64 bits".to_owned())
-    }
-
-    fn take(&mut self, length: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(length).ok_or("a length too large")?;
-        let bytes = self
-            .bytes
-            .get(self.at..end)
-            .ok_or("the module ends too soon")?;
-        self.at = end;
-        Ok(bytes)
-    }
-
-    fn name(&mut self) -> Result<&'a str, String> {
-        let length = self.number()?;
-        std::str::from_utf8(self.take(length)?).map_err(|_| "a name not in UTF-8".to_owned())
-    }
-
-    /// An import's kind and type, as they are.
-    fn import_description(&mut self) -> Result<&'a [u8], String> {
-        let start = self.at;
-        match self.byte()? {
-            FUNCTION => {
-                self.number()?;
-            }
-            TABLE => {
-                self.byte()?;
-                self.limits()?;
-            }
-            MEMORY => self.limits()?,
-            GLOBAL => {
-                self.byte()?;
-                self.byte()?;
-            }
-            TAG => {
-                self.byte()?;
-                self.number()?;
-            }
-            kind => return Err(format!("an import of unknown kind {kind}")),
-        }
-        Ok(&self.bytes[start..self.at])
-    }
-
-    /// An export's kind and index, as they are.
-    fn export_description(&mut self) -> Result<&'a [u8], String> {
-        let start = self.at;
-        let kind = self.byte()?;
-        if kind > TAG {
-            return Err(format!("an export of unknown kind {kind}"));
-        }
-        self.number()?;
-        Ok(&self.bytes[start..self.at])
-    }
-
-    fn limits(&mut self) -> Result<(), String> {
-        let flags = self.byte()?;
-        self.number()?;
-        if flags & 1 == 1 {
-            self.number()?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn section(out: &mut Vec<u8>, id: u8, content: &[u8]) {
-        out.push(id);
-        write_number(out, content.len() as u64);
-        out.extend_from_slice(content);
-    }
+    use std::borrow::Cow;
+    use wasm_encoder::{CustomSection, MemoryType, TypeSection};
 
     /// A module with a type, four imports (two functions of the glue, a memory of the
     /// glue, a function of another module), three exports and a custom section.
     fn module(imports: [&str; 4], exports: [&str; 3]) -> Vec<u8> {
-        let mut wasm = HEADER.to_vec();
-        section(&mut wasm, 1, &[1, 0x60, 0, 0]);
-        let mut content = vec![4];
-        for (from, name, description) in [
-            ("./c_bg.js", imports[0], &[FUNCTION, 0][..]),
-            ("./c_bg.js", imports[1], &[MEMORY, 1, 1, 2]),
-            ("./c_bg.js", imports[2], &[FUNCTION, 0]),
-            ("./snippet.js", imports[3], &[FUNCTION, 0]),
-        ] {
-            write_name(&mut content, from);
-            write_name(&mut content, name);
-            content.extend_from_slice(description);
-        }
-        section(&mut wasm, IMPORT_SECTION, &content);
-        let mut content = vec![3];
-        for (name, description) in [
-            (exports[0], [FUNCTION, 3]),
-            (exports[1], [MEMORY, 0]),
-            (exports[2], [FUNCTION, 0]),
-        ] {
-            write_name(&mut content, name);
-            content.extend_from_slice(&description);
-        }
-        section(&mut wasm, EXPORT_SECTION, &content);
-        section(&mut wasm, 0, b"\x04noteanything at all");
-        wasm
+        let mut module = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        module.section(&types);
+        let memory = MemoryType {
+            minimum: 1,
+            maximum: Some(2),
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        };
+        let mut section = ImportSection::new();
+        section
+            .import("./c_bg.js", imports[0], EntityType::Function(0))
+            .import("./c_bg.js", imports[1], memory)
+            .import("./c_bg.js", imports[2], EntityType::Function(0))
+            .import("./snippet.js", imports[3], EntityType::Function(0));
+        module.section(&section);
+        let mut section = ExportSection::new();
+        section
+            .export(exports[0], ExportKind::Func, 3)
+            .export(exports[1], ExportKind::Memory, 0)
+            .export(exports[2], ExportKind::Func, 0);
+        module.section(&section);
+        module.section(&CustomSection {
+            name: Cow::Borrowed("note"),
+            data: Cow::Borrowed(b"anything at all"),
+        });
+        module.finish()
     }
 
     const IMPORTS: [&str; 4] = [
