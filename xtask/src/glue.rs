@@ -24,7 +24,7 @@ pub fn shrink(env: &Env, dist: &Path) -> Result<(), String> {
     );
     let built = built_name(dist)?;
     let (old_glue, old_wasm) = (dist.join(format!("{built}.js")), wasm_path(dist, &built));
-    let old_hashes = integrity(env, &[&old_glue, &old_wasm])?;
+    let old_hashes = integrity(&[&old_glue, &old_wasm])?;
 
     let wasm = read(&old_wasm)?;
     let glue = String::from_utf8(read(&old_glue)?).map_err(|_| "the JS glue is not UTF-8")?;
@@ -51,7 +51,7 @@ pub fn shrink(env: &Env, dist: &Path) -> Result<(), String> {
     remove(&old_wasm)?;
     write(&new_glue, glue.as_bytes())?;
     write(&new_wasm, &shortened.wasm)?;
-    let new_hashes = integrity(env, &[&new_glue, &new_wasm])?;
+    let new_hashes = integrity(&[&new_glue, &new_wasm])?;
 
     let index = dist.join("index.html");
     let html = String::from_utf8(read(&index)?).map_err(|_| "index.html is not UTF-8")?;
@@ -182,20 +182,20 @@ fn minified(env: &Env, path: &Path) -> Result<String, String> {
     output(env, terser)
 }
 
-/// Each file's Subresource Integrity hash, as Trunk writes it (`sha384-BASE64`), by
-/// Node.js's crypto (Node.js comes with npm, which the build needs already).
-fn integrity(env: &Env, files: &[&Path]) -> Result<Vec<String>, String> {
-    const SCRIPT: &str = "const { createHash } = require('crypto');\
-        const { readFileSync } = require('fs');\
-        for (const file of process.argv.slice(1))\
-          console.log('sha384-' + createHash('sha384').update(readFileSync(file)).digest('base64'));";
-    let mut node = Command::new("node");
-    node.args(["-e", SCRIPT]).args(files);
-    let hashes: Vec<String> = output(env, node)?.lines().map(str::to_owned).collect();
-    if hashes.len() != files.len() || hashes.iter().any(|h| h.len() != 71) {
-        return fail(format!("node printed no SHA-384 for each file: {hashes:?}"));
-    }
-    Ok(hashes)
+/// Each file's Subresource Integrity hash, as Trunk writes it (`sha384-BASE64`).
+fn integrity(files: &[&Path]) -> Result<Vec<String>, String> {
+    use base64::Engine;
+    use sha2::Digest;
+    files
+        .iter()
+        .map(|file| {
+            let digest = sha2::Sha384::digest(read(file)?);
+            Ok(format!(
+                "sha384-{}",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ))
+        })
+        .collect()
 }
 
 /// What `command` prints, with our tools on PATH; its errors go to the terminal.
@@ -207,7 +207,7 @@ fn output(env: &Env, mut command: Command) -> Result<String, String> {
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| format!("cannot start {program}: {e}; Node.js and npm must be installed"))?;
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
     if !result.status.success() {
         return fail(format!("{program} failed ({})", result.status));
     }
