@@ -43,6 +43,9 @@ pub struct Sustained {
     pub rate: f64,
     /// Syncs over the counting window, and so frames per sync on average.
     pub frames_per_sync: f64,
+    /// CPU time per frame acknowledged in the window (µs): the relay, its committer and
+    /// its clients together, all in this process.
+    pub cpu: f64,
 }
 
 /// A frame on its way: written to the log, then passed on and acknowledged.
@@ -82,16 +85,18 @@ pub async fn measure(dir: &Path, workload: Workload) -> anyhow::Result<Sustained
         )));
     }
     tokio::time::sleep(workload.warm_up).await;
-    let (first, first_syncs, started) = (
+    let (first, first_syncs, started, spent_before) = (
         acked.load(Ordering::Relaxed),
         syncs.load(Ordering::Relaxed),
         Instant::now(),
+        crate::cpu::of_self()?,
     );
     tokio::time::sleep(workload.counted).await;
-    let (last, last_syncs, window) = (
+    let (last, last_syncs, window, spent_after) = (
         acked.load(Ordering::Relaxed),
         syncs.load(Ordering::Relaxed),
         started.elapsed(),
+        crate::cpu::of_self()?,
     );
     sending.store(false, Ordering::Relaxed);
     for client in clients {
@@ -107,6 +112,10 @@ pub async fn measure(dir: &Path, workload: Workload) -> anyhow::Result<Sustained
     Ok(Sustained {
         rate: (last - first) as f64 / window.as_secs_f64(),
         frames_per_sync: (last - first) as f64 / (last_syncs - first_syncs).max(1) as f64,
+        cpu: crate::cpu::per_message(
+            (spent_after - spent_before).running,
+            (last - first) as usize,
+        ),
     })
 }
 

@@ -20,6 +20,7 @@ mod support;
 // The parts of this benchmark live in `delivery/` (files right in `benches/` would each
 // be taken for a benchmark of their own).
 mod committed_relay;
+mod cpu;
 mod floor;
 mod fsync;
 mod idle;
@@ -40,7 +41,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use support::dice::{Dice, seed};
-use throughput::{ThroughputFigures, Workload};
+use throughput::Workload;
 
 const USAGE: &str = "usage: cargo bench -p console-local --bench delivery -- [--smoke] [--out FILE.md] [--latency-at N,N,... | --throughput-only]
 
@@ -302,7 +303,7 @@ async fn run(options: Options) -> ExitCode {
     }
     if let Some(throughput) = &throughput {
         let (ours, floor) = throughput;
-        let mut throughput = throughput_section(&options, cores, ours, floor);
+        let mut throughput = throughput::section(&options, cores, ours, floor);
         throughput.notes.push(machine);
         sections.push(throughput);
     }
@@ -613,138 +614,6 @@ fn latency_section(
                     goal,
                     met: None,
                     figure: "no size was measured".into(),
-                });
-            }
-        }
-    }
-    section
-}
-
-fn throughput_section(
-    options: &Options,
-    cores: usize,
-    throughput: &Result<ThroughputFigures, String>,
-    floor: &Result<committed_relay::Sustained, String>,
-) -> Section {
-    let mut section = Section {
-        title: "Throughput".into(),
-        how: format!(
-            "{}Agents in pairs (one chat each) through the same binary with its durable store, on {cores} cores, every console keeping {} sends unacknowledged; the server runs with `--send-quota {}` (its default, 30 sends per 3 s per connection, would cap 1,000 connections at 10,000 msg/s by construction). The rate is the acknowledgements — each sent once the message is stored and pushed to both agents — counted over the window after a warm-up; then the consoles stop sending, and every acknowledged message is looked for at the other agent's console and in the store. Its floor is measured in the same run, right after, with the same agents, window, warm-up and counting window: a bare tokio + tokio-tungstenite relay (two worker threads, as the server) that makes each frame durable before passing it on — one committer thread appends every frame waiting for it to a file beside the stores and syncs once for them all (`sync_data`, group commit), then passes each to the other socket of its pair and answers its sender `ack` — driven by clients that keep the same {} frames unacknowledged.",
-            smoke_line(options),
-            throughput::WINDOW,
-            throughput::RAISED_SEND_QUOTA,
-            throughput::WINDOW
-        ),
-        ..Section::default()
-    };
-    let goal_share = format!(
-        "at least {}% of what a bare relay with group-committed fsyncs sustains in the same run (1,000 agents, durable)",
-        (THROUGHPUT_GOAL_SHARE * 100.0).round()
-    );
-    let goal = format!(
-        "at least {} msg/s on this machine (1,000 agents, durable)",
-        count(THROUGHPUT_GOAL as u64)
-    );
-    match throughput {
-        Ok(t) => {
-            let mut rate = Table::new(&[
-                "Agents",
-                "Chats",
-                "Window (s)",
-                "Acknowledged in the window",
-                "Messages/s",
-                "Send to arrival under this load, p50 (ms)",
-                "p99 (ms)",
-            ]);
-            rate.row(vec![
-                count(t.agents as u64),
-                count(t.chats as u64),
-                format!("{:.1}", t.window.as_secs_f64()),
-                count(t.counted as u64),
-                count(t.rate.round() as u64),
-                t.latency.map_or("–".into(), |l| ms(l.p50)),
-                t.latency.map_or("–".into(), |l| ms(l.p99)),
-            ]);
-            section.tables.push(rate);
-            if let Ok(floor) = floor {
-                let mut relay = Table::new(&[
-                    "Floor: bare relay with group-committed fsyncs, same workload",
-                    "Messages/s",
-                    "Frames per fsync",
-                    "Ours / floor",
-                ]);
-                relay.row(vec![
-                    format!("{} clients in pairs", count(t.agents as u64)),
-                    count(floor.rate.round() as u64),
-                    format!("{:.1}", floor.frames_per_sync),
-                    format!("{:.2}×", t.rate / floor.rate.max(1.0)),
-                ]);
-                section.tables.push(relay);
-            }
-            let mut accounts = Table::new(&[
-                "Sent",
-                "Acknowledged",
-                "Never acknowledged",
-                "Arrived at the other agent",
-                "Acknowledged, not arrived",
-                "In the store",
-                "Acknowledged, not in the store",
-                "Shown twice",
-                "Out of order",
-                "Refused and sent again",
-            ]);
-            accounts.row(vec![
-                count(t.sent),
-                count(t.acknowledged),
-                count(t.sent.saturating_sub(t.acknowledged)),
-                count(t.arrivals),
-                count(t.lost),
-                count(t.stored),
-                count(t.lost_from_store),
-                count(t.duplicated),
-                count(t.reordered),
-                count(t.refused_sends),
-            ]);
-            section.tables.push(accounts);
-            if t.plan_ran_out {
-                section.notes.push(
-                    "Some consoles sent every message they had planned before the window ended: the rate may be higher than shown.".into(),
-                );
-            }
-            let at = at_size(t.agents, 1_000, "agents");
-            section.goals.push(Goal {
-                goal,
-                met: Some(t.rate >= THROUGHPUT_GOAL),
-                figure: format!("{} msg/s, {at}", count(t.rate.round() as u64)),
-            });
-            section.goals.push(match floor {
-                Ok(floor) => Goal {
-                    goal: goal_share,
-                    met: Some(t.rate >= THROUGHPUT_GOAL_SHARE * floor.rate),
-                    figure: format!(
-                        "{} msg/s = {:.0}% of the relay's {} msg/s, {at}",
-                        count(t.rate.round() as u64),
-                        100.0 * t.rate / floor.rate.max(1.0),
-                        count(floor.rate.round() as u64)
-                    ),
-                },
-                Err(error) => {
-                    section.failure = Some(format!("the throughput's floor: {error}"));
-                    Goal {
-                        goal: goal_share,
-                        met: None,
-                        figure: "no floor".into(),
-                    }
-                }
-            });
-        }
-        Err(error) => {
-            section.failure = Some(error.clone());
-            for goal in [goal, goal_share] {
-                section.goals.push(Goal {
-                    goal,
-                    met: None,
-                    figure: "not measured".into(),
                 });
             }
         }

@@ -5,6 +5,11 @@
 //! acknowledged and delivered, and every acknowledged message is looked for at the other
 //! agent's console and in the store.
 
+use crate::committed_relay;
+use crate::cpu::{self, Spent};
+use crate::report::{Goal, Section, Table, count};
+use crate::stats::ms;
+use crate::{Options, THROUGHPUT_GOAL, THROUGHPUT_GOAL_SHARE, at_size, smoke_line};
 use crate::server::Server;
 use crate::stats::Percentiles;
 use crate::support::check;
@@ -65,6 +70,24 @@ pub struct ThroughputFigures {
     pub latency: Option<Percentiles>,
     /// Some console sent its whole plan: the rate may be more than shown.
     pub plan_ran_out: bool,
+    pub cpu: CpuPerMessage,
+}
+
+/// The name of the server's store writer thread, which runs every commit in turn.
+const WRITER: &str = "store-writer";
+
+/// What each side spent per message acknowledged in the counting window (µs).
+#[derive(Debug, Clone, Copy)]
+pub struct CpuPerMessage {
+    /// The server's threads, on a CPU.
+    pub server: f64,
+    /// Of which its store writer thread, which runs the commits one after the other: the
+    /// server can acknowledge no more than a second of it allows.
+    pub writer: f64,
+    /// Time the writer thread was ready to run but waited for a core.
+    pub writer_waiting: f64,
+    /// The benchmark's own consoles (this process).
+    pub consoles: f64,
 }
 
 /// Runs the workload against a server with its store in `data`.
@@ -103,9 +126,13 @@ pub async fn measure(
 
     swarm.go();
     tokio::time::sleep(workload.warm_up).await;
-    let (first, started) = (swarm.acked(), Instant::now());
+    let pid = server.binary.pid();
+    let spent = || -> anyhow::Result<[Spent; 3]> {
+        Ok([cpu::of(pid, None)?, cpu::of(pid, Some(WRITER))?, cpu::of_self()?])
+    };
+    let (first, started, spent_before) = (swarm.acked(), Instant::now(), spent()?);
     tokio::time::sleep(workload.window).await;
-    let (last, window) = (swarm.acked(), started.elapsed());
+    let (last, window, spent_after) = (swarm.acked(), started.elapsed(), spent()?);
     swarm.pause();
     let drained = drain(&swarm, Duration::from_secs(120)).await;
     let reports = swarm.finish().await;
@@ -139,6 +166,17 @@ pub async fn measure(
                 .collect(),
         ),
         plan_ran_out: reports.iter().any(|r| r.sends as usize == r.planned),
+        cpu: {
+            let [server, writer, consoles] =
+                std::array::from_fn(|n| spent_after[n] - spent_before[n]);
+            let counted = last - first;
+            CpuPerMessage {
+                server: cpu::per_message(server.running, counted),
+                writer: cpu::per_message(writer.running, counted),
+                writer_waiting: cpu::per_message(writer.waiting, counted),
+                consoles: cpu::per_message(consoles.running, counted),
+            }
+        },
     };
     let problems: Vec<&String> = reports.iter().flat_map(|r| &r.problems).collect();
     ensure!(problems.is_empty(), "the consoles saw {problems:?}");
@@ -187,4 +225,183 @@ async fn drain(swarm: &Swarm, limit: Duration) -> bool {
         }
     }
     false
+}
+
+/// The report's section: the rate, the floor's, where the CPU went, and the goals.
+pub fn section(
+    options: &Options,
+    cores: usize,
+    throughput: &Result<ThroughputFigures, String>,
+    floor: &Result<committed_relay::Sustained, String>,
+) -> Section {
+    let mut section = Section {
+        title: "Throughput".into(),
+        how: format!(
+            "{}Agents in pairs (one chat each) through the same binary with its durable store, on {cores} cores, every console keeping {} sends unacknowledged; the server runs with `--send-quota {}` (its default, 30 sends per 3 s per connection, would cap 1,000 connections at 10,000 msg/s by construction). The rate is the acknowledgements — each sent once the message is stored and pushed to both agents — counted over the window after a warm-up; then the consoles stop sending, and every acknowledged message is looked for at the other agent's console and in the store. Its floor is measured in the same run, right after, with the same agents, window, warm-up and counting window: a bare tokio + tokio-tungstenite relay (two worker threads, as the server) that makes each frame durable before passing it on — one committer thread appends every frame waiting for it to a file beside the stores and syncs once for them all (`sync_data`, group commit), then passes each to the other socket of its pair and answers its sender `ack` — driven by clients that keep the same {} frames unacknowledged.",
+            smoke_line(options),
+            WINDOW,
+            RAISED_SEND_QUOTA,
+            WINDOW
+        ),
+        ..Section::default()
+    };
+    let goal_share = format!(
+        "at least {}% of what a bare relay with group-committed fsyncs sustains in the same run (1,000 agents, durable)",
+        (THROUGHPUT_GOAL_SHARE * 100.0).round()
+    );
+    let goal = format!(
+        "at least {} msg/s on this machine (1,000 agents, durable)",
+        count(THROUGHPUT_GOAL as u64)
+    );
+    match throughput {
+        Ok(t) => {
+            let mut rate = Table::new(&[
+                "Agents",
+                "Chats",
+                "Window (s)",
+                "Acknowledged in the window",
+                "Messages/s",
+                "Send to arrival under this load, p50 (ms)",
+                "p99 (ms)",
+            ]);
+            rate.row(vec![
+                count(t.agents as u64),
+                count(t.chats as u64),
+                format!("{:.1}", t.window.as_secs_f64()),
+                count(t.counted as u64),
+                count(t.rate.round() as u64),
+                t.latency.map_or("–".into(), |l| ms(l.p50)),
+                t.latency.map_or("–".into(), |l| ms(l.p99)),
+            ]);
+            section.tables.push(rate);
+            if let Ok(floor) = floor {
+                let mut relay = Table::new(&[
+                    "Floor: bare relay with group-committed fsyncs, same workload",
+                    "Messages/s",
+                    "Frames per fsync",
+                    "Ours / floor",
+                ]);
+                relay.row(vec![
+                    format!("{} clients in pairs", count(t.agents as u64)),
+                    count(floor.rate.round() as u64),
+                    format!("{:.1}", floor.frames_per_sync),
+                    format!("{:.2}×", t.rate / floor.rate.max(1.0)),
+                ]);
+                section.tables.push(relay);
+                section.tables.push(cpu_table(t, floor));
+                section.notes.push(writer_bound(t, floor));
+            }
+            let mut accounts = Table::new(&[
+                "Sent",
+                "Acknowledged",
+                "Never acknowledged",
+                "Arrived at the other agent",
+                "Acknowledged, not arrived",
+                "In the store",
+                "Acknowledged, not in the store",
+                "Shown twice",
+                "Out of order",
+                "Refused and sent again",
+            ]);
+            accounts.row(vec![
+                count(t.sent),
+                count(t.acknowledged),
+                count(t.sent.saturating_sub(t.acknowledged)),
+                count(t.arrivals),
+                count(t.lost),
+                count(t.stored),
+                count(t.lost_from_store),
+                count(t.duplicated),
+                count(t.reordered),
+                count(t.refused_sends),
+            ]);
+            section.tables.push(accounts);
+            if t.plan_ran_out {
+                section.notes.push(
+                    "Some consoles sent every message they had planned before the window ended: the rate may be higher than shown.".into(),
+                );
+            }
+            let at = at_size(t.agents, 1_000, "agents");
+            section.goals.push(Goal {
+                goal,
+                met: Some(t.rate >= THROUGHPUT_GOAL),
+                figure: format!("{} msg/s, {at}", count(t.rate.round() as u64)),
+            });
+            section.goals.push(match floor {
+                Ok(floor) => Goal {
+                    goal: goal_share,
+                    met: Some(t.rate >= THROUGHPUT_GOAL_SHARE * floor.rate),
+                    figure: format!(
+                        "{} msg/s = {:.0}% of the relay's {} msg/s, {at}",
+                        count(t.rate.round() as u64),
+                        100.0 * t.rate / floor.rate.max(1.0),
+                        count(floor.rate.round() as u64)
+                    ),
+                },
+                Err(error) => {
+                    section.failure = Some(format!("the throughput's floor: {error}"));
+                    Goal {
+                        goal: goal_share,
+                        met: None,
+                        figure: "no floor".into(),
+                    }
+                }
+            });
+        }
+        Err(error) => {
+            section.failure = Some(error.clone());
+            for goal in [goal, goal_share] {
+                section.goals.push(Goal {
+                    goal,
+                    met: None,
+                    figure: "not measured".into(),
+                });
+            }
+        }
+    }
+    section
+}
+
+/// Where the CPU went, per message, on each side of the throughput run.
+fn cpu_table(t: &ThroughputFigures, floor: &committed_relay::Sustained) -> Table {
+    let mut table = Table::new(&[
+        "CPU per message (µs), over the counting window",
+        "Server, all threads",
+        "Of which its store writer",
+        "Writer ready, waiting for a core",
+        "The benchmark's consoles",
+        "Together",
+    ]);
+    let us = |v: f64| format!("{v:.1}");
+    table.row(vec![
+        "Ours".into(),
+        us(t.cpu.server),
+        us(t.cpu.writer),
+        us(t.cpu.writer_waiting),
+        us(t.cpu.consoles),
+        us(t.cpu.server + t.cpu.consoles),
+    ]);
+    table.row(vec![
+        "Floor: the relay, its committer and its clients (one process)".into(),
+        "–".into(),
+        "–".into(),
+        "–".into(),
+        "–".into(),
+        us(floor.cpu),
+    ]);
+    table
+}
+
+/// What the serial writer and the shared cores allow, from the CPU each side spent.
+fn writer_bound(t: &ThroughputFigures, floor: &committed_relay::Sustained) -> String {
+    let writer_cap = 1e6 / t.cpu.writer.max(0.001);
+    format!(
+        "CPU per message is read from each thread's `/proc/<pid>/task/<tid>/schedstat` over the counting window. The store's writer thread runs every commit in turn, so however many cores there are the server acknowledges at most one second of writer time's worth: at {:.1} µs per message, {} msg/s ({:.0}% of the relay's rate). Server and consoles together spent {:.1} µs per message against {:.1} µs for the relay with its clients ({:.1}×).",
+        t.cpu.writer,
+        count(writer_cap.round() as u64),
+        100.0 * writer_cap / floor.rate.max(1.0),
+        t.cpu.server + t.cpu.consoles,
+        floor.cpu,
+        (t.cpu.server + t.cpu.consoles) / floor.cpu.max(0.001)
+    )
 }
