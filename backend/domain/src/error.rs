@@ -30,6 +30,9 @@ pub enum DomainError {
     ChatEnded,
     #[error("you cannot start a chat with yourself")]
     SelfChat,
+    /// A help request someone else took first, or that was withdrawn.
+    #[error("{0}")]
+    AlreadyTaken(String),
     #[error("{0}")]
     RateLimited(String),
     #[error(
@@ -65,6 +68,7 @@ impl DomainError {
             DomainError::Forbidden(_) => ErrorCode::Forbidden,
             DomainError::ChatEnded => ErrorCode::ChatEnded,
             DomainError::SelfChat => ErrorCode::SelfChat,
+            DomainError::AlreadyTaken(_) => ErrorCode::AlreadyTaken,
             DomainError::RateLimited(_) => ErrorCode::RateLimited,
             DomainError::TranscriptTooLarge { .. } => ErrorCode::TranscriptTooLarge,
             DomainError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,

@@ -203,7 +203,9 @@ fn ControlPanel() -> impl IntoView {
     if ctx.me.role == Role::Supervisor {
         chat_tabs.push(("Transcripts", Tab::ChatTranscripts));
     }
-    let pending = move || state.with(|s| s.pending_chats);
+    // Chats requiring a response, and questions and hands waiting for me to take them.
+    let (me, now) = (ctx.me.clone(), ctx.now);
+    let pending = move || state.with(|s| s.pending_chats + s.help.takeable(&me, now.get()));
     let count_class = move || {
         if pending() > 0 {
             "count blink"
@@ -302,6 +304,17 @@ fn act_on(ctx: &ConsoleContext, notice: Notice) {
             });
             if !listed {
                 ctx.refresh_agents();
+            }
+        }
+        Notice::Asked => {
+            if !ctx.visible.get_untracked() {
+                let settings = ctx.alerts.get_untracked();
+                if settings.notify {
+                    alerts::notify("Agent Console", "A colleague needs help", "help");
+                }
+                if settings.sound {
+                    alerts::chime();
+                }
             }
         }
         Notice::Refused(message) => ctx.refusal.set(Some(message)),

@@ -5,6 +5,7 @@ pub mod chat_tab;
 pub mod chat_window;
 pub mod console;
 pub mod context;
+pub mod help;
 pub mod history;
 pub mod sign_in;
 pub mod transcripts;

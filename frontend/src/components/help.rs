@@ -1,0 +1,120 @@
+//! Help in the Chat tab: **Ask my group** (a question whoever of the group is free takes),
+//! **Raise hand** (a supervisor comes), and **Open questions** — every question and hand
+//! this console sees, who asked and since when, overdue ones marked, with **Take it** or,
+//! for one's own, **Withdraw**.
+
+use crate::components::context::ConsoleContext;
+use crate::format;
+use crate::live::{attr, handler, keyed_list, live, live_view};
+use leptos::prelude::*;
+use protocol::ClientFrame;
+use protocol::help::{HelpKind, HelpState, HelpView};
+
+/// The ask form, the hand, and the list.
+#[component]
+pub fn Help() -> impl IntoView {
+    let ctx = ConsoleContext::current();
+    let (state, now) = (ctx.state, ctx.now);
+    let me = ctx.me.clone();
+    let question = RwSignal::new(String::new());
+    let ask = {
+        let ctx = ctx.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let text = question.get_untracked();
+            if !text.trim().is_empty() {
+                ctx.send(ClientFrame::Ask {
+                    text,
+                    interaction: None,
+                });
+                question.set(String::new());
+            }
+        }
+    };
+    let hand = {
+        let me = me.clone();
+        move || state.with(|s| s.help.my_hand(&me).map(|h| h.id.clone()))
+    };
+    let toggle_hand = {
+        let (ctx, hand) = (ctx.clone(), hand.clone());
+        move |_| {
+            ctx.send(match hand() {
+                Some(request) => ClientFrame::Withdraw { request },
+                None => ClientFrame::RaiseHand { interaction: None },
+            })
+        }
+    };
+    let listed = move || state.with(|s| s.help.listed(now.get()));
+    let row = {
+        let (ctx, me) = (ctx.clone(), me.clone());
+        move |request: HelpView| {
+            let (ctx, me) = (ctx.clone(), me.clone());
+            let (id, mine) = (request.id.clone(), request.from == me.id);
+            let what = match (&request.kind, &request.text) {
+                (HelpKind::Question, Some(text)) => text.clone(),
+                _ => "Raised a hand".to_owned(),
+            };
+            let asked_at = request.asked_at;
+            let overdue = {
+                let request = request.clone();
+                move || state.with(|s| s.help.is_overdue(&request, now.get()))
+            };
+            let standing = match request.state {
+                HelpState::Waiting => None,
+                HelpState::Taken => Some(format!(
+                    "Taken by {}",
+                    request.taken_by_name.clone().unwrap_or_default()
+                )),
+                HelpState::Withdrawn => Some("Withdrawn".to_owned()),
+            };
+            let may_take = {
+                let request = request.clone();
+                move || {
+                    request.state == HelpState::Waiting
+                        && state.with(|s| s.help.may_take(&me, &request, now.get()))
+                }
+            };
+            let act = move |_| {
+                let request = id.clone();
+                ctx.send(if mine {
+                    ClientFrame::Withdraw { request }
+                } else {
+                    ClientFrame::Take { request }
+                });
+            };
+            let waiting = request.state == HelpState::Waiting;
+            view! {
+                <li class:overdue=live(overdue.clone())>
+                    <span class="who">{request.from_name.clone()}" · "{request.group.to_string()}</span>
+                    <span class="what">{what}</span>
+                    {request.interaction.clone().map(|i| view! { <span class="interaction">{i}</span> })}
+                    <span class="since">{live_view(move || format::elapsed(now.get() - asked_at))}</span>
+                    {live_view(move || overdue().then(|| view! { <span class="overdue-mark">"Overdue"</span> }))}
+                    {standing.map(|s| view! { <span class="standing">{s}</span> })}
+                    {live_view(move || (waiting && (mine || may_take())).then(|| view! {
+                        <button on:click=handler(act.clone())>{if mine { "Withdraw" } else { "Take it" }}</button>
+                    }))}
+                </li>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <section class="help" aria-labelledby="help-title">
+            <h2 id="help-title">"Open questions"</h2>
+            <form class="ask" on:submit=ask>
+                <label for="ask-text">"Your question"</label>
+                <textarea id="ask-text" rows="2" prop:value=move || question.get()
+                    on:input=move |e| question.set(event_target_value(&e))></textarea>
+                <button type="submit">"Ask my group"</button>
+            </form>
+            <button class="hand" on:click=handler(toggle_hand)
+                {attr("aria-pressed", live(move || Some(hand().is_some().to_string())))}>
+                {live_view(move || if hand().is_some() { "Lower hand" } else { "Raise hand" })}
+            </button>
+            <ul class="open-questions" aria-live="polite" aria-label="Open questions">
+                {keyed_list(listed, |r| format!("{}:{:?}", r.id, r.state), row)}
+            </ul>
+        </section>
+    }
+}
