@@ -5,9 +5,10 @@
 
 use crate::components::context::ConsoleContext;
 use crate::format;
-use crate::live::{attr, handler, keyed_list, live, live_view};
+use crate::alerts;
+use crate::live::{attr, effect, handler, keyed_list, live, live_view};
 use leptos::prelude::*;
-use protocol::ClientFrame;
+use protocol::{ClientFrame, Role};
 use protocol::help::{HelpKind, HelpState, HelpView};
 
 /// The ask form, the hand, and the list.
@@ -16,6 +17,9 @@ pub fn Help() -> impl IntoView {
     let ctx = ConsoleContext::current();
     let (state, now) = (ctx.state, ctx.now);
     let me = ctx.me.clone();
+    if me.role == Role::Supervisor {
+        alert_when_overdue(&ctx);
+    }
     let question = RwSignal::new(String::new());
     let ask = {
         let ctx = ctx.clone();
@@ -117,4 +121,25 @@ pub fn Help() -> impl IntoView {
             </ul>
         </section>
     }
+}
+
+/// A supervisor is alerted (notification and chime, as for a new chat) when a question
+/// or hand of her group passes its due time unanswered.
+fn alert_when_overdue(ctx: &ConsoleContext) {
+    let (state, now, alerts_on) = (ctx.state, ctx.now, ctx.alerts);
+    let group = ctx.me.group.clone();
+    let mut overdue_before = 0;
+    effect(move || {
+        let overdue = state.with(|s| s.help.overdue_in(&group, now.get()));
+        if overdue > overdue_before {
+            let settings = alerts_on.get_untracked();
+            if settings.notify {
+                alerts::notify("Agent Console", "A question of your group is overdue", "overdue");
+            }
+            if settings.sound {
+                alerts::chime();
+            }
+        }
+        overdue_before = overdue;
+    });
 }

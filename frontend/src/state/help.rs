@@ -23,6 +23,7 @@ impl HelpBoard {
     /// waiting request of someone else.
     pub fn apply(&mut self, me: &AgentView, request: HelpView, server_now: i64, now: i64) -> bool {
         self.skew = server_now - now;
+        self.prune(now);
         let news = request.state == HelpState::Waiting
             && request.from != me.id
             && !self.requests.contains_key(&request.id);
@@ -87,6 +88,21 @@ impl HelpBoard {
         self.requests.values().find(|r| {
             r.kind == HelpKind::Hand && r.from == me.id && r.state == HelpState::Waiting
         })
+    }
+
+    /// Forgets the waiting requests: a new `welcome` is followed by those still waiting
+    /// (those taken or withdrawn while the console was away are not told again).
+    pub fn start_over(&mut self) {
+        self.requests.retain(|_, r| r.state != HelpState::Waiting);
+    }
+
+    /// How many questions of `group` (or hands raised in it) are overdue at `now`: a
+    /// supervisor of that group is alerted as it grows.
+    pub fn overdue_in(&self, group: &protocol::GroupId, now: i64) -> usize {
+        self.requests
+            .values()
+            .filter(|r| &r.group == group && self.is_overdue(r, now))
+            .count()
     }
 
     /// Forgets what stopped waiting long ago (the board does not grow over a day).

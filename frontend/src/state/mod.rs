@@ -205,6 +205,7 @@ impl ConsoleState {
                 ..
             } => {
                 self.me = Some(me);
+                self.help.start_over();
                 // The welcome replaces what this console thought was open. A chat its
                 // `hello` named gets its `chat` frame if it is not listed; the others
                 // wait for the rest of the open chats' pages.
