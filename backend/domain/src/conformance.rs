@@ -139,6 +139,7 @@ pub(super) fn tenant(id: &str) -> Tenant {
     Tenant {
         id: id.into(),
         name: format!("Tenant {id}"),
+        response_target_ms: None,
     }
 }
 

@@ -43,6 +43,8 @@ pub trait DirectoryStore: Send + Sync {
     async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError>;
     /// Every tenant.
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    /// One tenant (its settings).
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
     /// One agent.
     async fn agent(&self, tenant: &TenantId, id: &AgentId) -> Result<Option<Agent>, StoreError>;
     /// Every agent of a tenant.

@@ -50,6 +50,12 @@ impl ChatService<'_> {
                 "too many questions and raised hands at once: at most 5 a minute".into(),
             ));
         }
+        let target = self
+            .store
+            .tenant(&who.tenant)
+            .await?
+            .and_then(|tenant| tenant.response_target_ms)
+            .unwrap_or(DEFAULT_RESPONSE_TARGET_MS);
         let request = HelpRequest::new(
             HelpId(self.clock.new_id()),
             &me,
@@ -57,7 +63,7 @@ impl ChatService<'_> {
             text,
             interaction,
             now,
-            DEFAULT_RESPONSE_TARGET_MS,
+            target,
         );
         let (request, _new) = self.store.put_help(&request).await?;
         self.push_help(&request).await?;

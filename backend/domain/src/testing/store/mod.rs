@@ -128,6 +128,10 @@ impl DirectoryStore for MemoryStore {
         Ok(())
     }
 
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        Ok(self.state().tenants.get(id).cloned())
+    }
+
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         Ok(self.state().tenants.values().cloned().collect())
     }
