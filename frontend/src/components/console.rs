@@ -204,8 +204,9 @@ fn ControlPanel() -> impl IntoView {
         chat_tabs.push(("Transcripts", Tab::ChatTranscripts));
     }
     // Chats requiring a response, and questions and hands waiting for me to take them.
-    let (me, now) = (ctx.me.clone(), ctx.now);
-    let pending = move || state.with(|s| s.pending_chats + s.help.takeable(&me, now.get()));
+    let now = ctx.now;
+    let questions = move || state.with(|s| s.questions_for_me(now.get()));
+    let pending = move || state.with(|s| s.pending_chats) + questions();
     let count_class = move || {
         if pending() > 0 {
             "count blink"
@@ -240,7 +241,10 @@ fn ControlPanel() -> impl IntoView {
             // description and a status that is announced when it changes.
             <span class=live(count_class) {attr("aria-hidden", "true")}>{live_view(pending)}</span>
             <span id="chat-count" class="visually-hidden" role="status">
-                {live_view(move || format::requiring_response(pending() as usize))}
+                {live_view(move || format::requiring_response(
+                    state.with(|s| s.pending_chats) as usize,
+                    questions() as usize,
+                ))}
             </span>
         </nav>
         <section id="panel" class="panel" role="tabpanel" {attr("aria-labelledby", live(move || format!("tab-{}", top())))}>
