@@ -172,7 +172,12 @@ impl HelpStore for DynamoStore {
         group: Option<&GroupId>,
         limit: usize,
     ) -> Result<Vec<HelpRequest>, StoreError> {
-        self.query_page(&keys::help_waiting_pk(tenant, group), "", None, limit)
+        self.query_page(
+            &keys::help_waiting_pk(tenant, group),
+            keys::HELP_WAITING_PREFIX,
+            None,
+            limit,
+        )
             .await?
             .iter()
             .map(Item::record)

@@ -26,7 +26,7 @@
 //! | quota window | `QUOTA#{key}#W#{window}` | `QUOTA` |
 //! | a supervisor's read of a transcript | `T#{tenant}#READS#{chat}` | `R#{at, 20 digits}#{id}` |
 //! | help request (a question, a raised hand) | `T#{tenant}` | `HELP#{id}` |
-//! | a waiting help request, by group / tenant-wide | `T#{tenant}#G#{group}#HELP` / `T#{tenant}#HELP` | `{asked_at, 20 digits}#{id}` |
+//! | a waiting help request, by group / tenant-wide | `T#{tenant}#G#{group}#HELP` / `T#{tenant}#HELP` | `W#{asked_at, 20 digits}#{id}` |
 //! | an agent's waiting hand | `T#{tenant}#INBOX#{agent}` | `HAND` |
 //!
 //! Access patterns of an inbox (`T#{tenant}#INBOX#{agent}`), each one Query or GetItem
@@ -356,6 +356,9 @@ pub fn help_waiting_pk(tenant: &TenantId, group: Option<&GroupId>) -> String {
     }
 }
 
+/// The sort keys of a waiting-help partition's items.
+pub const HELP_WAITING_PREFIX: &str = "W#";
+
 /// A waiting help request in a listing, by when it was asked (20 digits, the oldest
 /// first), then id.
 pub fn help_waiting(
@@ -366,7 +369,7 @@ pub fn help_waiting(
 ) -> (String, String) {
     (
         help_waiting_pk(tenant, group),
-        format!("{:020}#{id}", asked_at.max(0)),
+        format!("{HELP_WAITING_PREFIX}{:020}#{id}", asked_at.max(0)),
     )
 }
 

@@ -106,7 +106,7 @@ pub fn Help() -> impl IntoView {
     view! {
         <section class="help" aria-labelledby="help-title">
             <h2 id="help-title">"Open questions"</h2>
-            <form class="ask" on:submit=ask>
+            <form class="ask" on:submit=handler(ask)>
                 <label for="ask-text">"Your question"</label>
                 <textarea id="ask-text" rows="2" prop:value=move || question.get()
                     on:input=move |e| question.set(event_target_value(&e))></textarea>
