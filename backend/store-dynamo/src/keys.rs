@@ -297,6 +297,42 @@ pub fn read(tenant: &TenantId, chat: &ChatId, at: i64, id: &str) -> (String, Str
     )
 }
 
+/// A help request, in its tenant's partition.
+pub fn help(tenant: &TenantId, id: &HelpId) -> (String, String) {
+    (tenant_pk(tenant), format!("HELP#{id}"))
+}
+
+/// The partition of the waiting help requests of a group, or (`None`) of the whole
+/// tenant.
+pub fn help_waiting_pk(tenant: &TenantId, group: Option<&GroupId>) -> String {
+    match group {
+        Some(group) => format!("T#{tenant}#G#{group}#HELP"),
+        None => format!("T#{tenant}#HELP"),
+    }
+}
+
+/// The sort keys of a waiting-help partition's items.
+pub const HELP_WAITING_PREFIX: &str = "W#";
+
+/// A waiting help request in a listing, by when it was asked (20 digits, the oldest
+/// first), then id.
+pub fn help_waiting(
+    tenant: &TenantId,
+    group: Option<&GroupId>,
+    asked_at: i64,
+    id: &HelpId,
+) -> (String, String) {
+    (
+        help_waiting_pk(tenant, group),
+        format!("{HELP_WAITING_PREFIX}{:020}#{id}", asked_at.max(0)),
+    )
+}
+
+/// An agent's waiting hand (its id as `data`).
+pub fn hand(tenant: &TenantId, agent: &AgentId) -> (String, String) {
+    (inbox_pk(tenant, agent), "HAND".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,40 +376,4 @@ mod tests {
             }
         }
     }
-}
-
-/// A help request, in its tenant's partition.
-pub fn help(tenant: &TenantId, id: &HelpId) -> (String, String) {
-    (tenant_pk(tenant), format!("HELP#{id}"))
-}
-
-/// The partition of the waiting help requests of a group, or (`None`) of the whole
-/// tenant.
-pub fn help_waiting_pk(tenant: &TenantId, group: Option<&GroupId>) -> String {
-    match group {
-        Some(group) => format!("T#{tenant}#G#{group}#HELP"),
-        None => format!("T#{tenant}#HELP"),
-    }
-}
-
-/// The sort keys of a waiting-help partition's items.
-pub const HELP_WAITING_PREFIX: &str = "W#";
-
-/// A waiting help request in a listing, by when it was asked (20 digits, the oldest
-/// first), then id.
-pub fn help_waiting(
-    tenant: &TenantId,
-    group: Option<&GroupId>,
-    asked_at: i64,
-    id: &HelpId,
-) -> (String, String) {
-    (
-        help_waiting_pk(tenant, group),
-        format!("{HELP_WAITING_PREFIX}{:020}#{id}", asked_at.max(0)),
-    )
-}
-
-/// An agent's waiting hand (its id as `data`).
-pub fn hand(tenant: &TenantId, agent: &AgentId) -> (String, String) {
-    (inbox_pk(tenant, agent), "HAND".into())
 }

@@ -48,6 +48,7 @@ pub fn Help() -> impl IntoView {
             })
         }
     };
+    let (pressed, label) = (hand.clone(), hand.clone());
     let listed = move || state.with(|s| s.help.listed(now.get()));
     let row = {
         let (ctx, me) = (ctx.clone(), me.clone());
@@ -87,13 +88,14 @@ pub fn Help() -> impl IntoView {
                 });
             };
             let waiting = request.state == HelpState::Waiting;
+            let marked = overdue.clone();
             view! {
-                <li class:overdue=live(overdue.clone())>
+                <li class:overdue=live(overdue)>
                     <span class="who">{request.from_name.clone()}" · "{request.group.to_string()}</span>
                     <span class="what">{what}</span>
                     {request.interaction.clone().map(|i| view! { <span class="interaction">{i}</span> })}
                     <span class="since">{live_view(move || format::elapsed(now.get() - asked_at))}</span>
-                    {live_view(move || overdue().then(|| view! { <span class="overdue-mark">"Overdue"</span> }))}
+                    {live_view(move || marked().then(|| view! { <span class="overdue-mark">"Overdue"</span> }))}
                     {standing.map(|s| view! { <span class="standing">{s}</span> })}
                     {live_view(move || (waiting && (mine || may_take())).then(|| view! {
                         <button on:click=handler(act.clone())>{if mine { "Withdraw" } else { "Take it" }}</button>
@@ -113,8 +115,8 @@ pub fn Help() -> impl IntoView {
                 <button type="submit">"Ask my group"</button>
             </form>
             <button class="hand" on:click=handler(toggle_hand)
-                {attr("aria-pressed", live(move || Some(hand().is_some().to_string())))}>
-                {live_view(move || if hand().is_some() { "Lower hand" } else { "Raise hand" })}
+                {attr("aria-pressed", live(move || Some(pressed().is_some().to_string())))}>
+                {live_view(move || if label().is_some() { "Lower hand" } else { "Raise hand" })}
             </button>
             <ul class="open-questions" aria-live="polite" aria-label="Open questions">
                 {keyed_list(listed, |r| format!("{}:{:?}", r.id, r.state), row)}

@@ -17,11 +17,10 @@ pub use help::HelpBoard;
 pub use outgoing::{Outgoing, too_long};
 pub use pages::HistoryPaging;
 
-use crate::format;
 use crate::sorting::stable_sort_by;
 use protocol::{
-    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MAX_MESSAGE_BYTES,
-    MessageView, ServerFrame, json_len,
+    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MessageView,
+    ServerFrame,
 };
 use std::collections::BTreeMap;
 
