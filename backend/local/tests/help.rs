@@ -90,16 +90,19 @@ async fn of_fifty_agents_pressing_take_it_at_once_one_gets_the_chat_and_49_are_t
     let chat = answers[winner]["chat"]["id"].as_str().expect("a chat").to_owned();
     assert_eq!(answers[winner]["chat"]["with"]["id"], "a0000");
 
-    // The asker sees who took it, and the chat whose first message is her question.
-    let taken = loop {
-        let frame = asker.next_of("help").await;
-        if frame["request"]["state"] == "taken" {
-            break frame;
+    // The asker sees the chat whose first message is her question, and who took it.
+    let (mut taken, mut first) = (None, None);
+    while taken.is_none() || first.is_none() {
+        let frame = asker.next().await;
+        if frame["type"] == "help" && frame["request"]["state"] == "taken" {
+            taken = Some(frame);
+        } else if frame["type"] == "message" {
+            first = Some(frame);
         }
-    };
+    }
+    let (taken, first) = (taken.expect("taken"), first.expect("a message"));
     assert_eq!(taken["request"]["taken_by_name"], winner_name.as_str());
     assert_eq!(taken["request"]["chat_id"], chat.as_str());
-    let first = asker.next_of("message").await;
     assert_eq!(first["message"]["chat_id"], chat.as_str());
     assert_eq!(first["message"]["seq"], 1);
     assert_eq!(first["message"]["from"], "a0000");

@@ -345,7 +345,7 @@ async fn try_cell(world: &mut World, role: Role, target: Target, action: Action)
             let asked = world.frame(them, ask).await;
             let request = asked
                 .iter()
-                .find(|f| f["type"] == "help")
+                .find(|f| f["type"] == "help" && f["request"]["from"] == them)
                 .unwrap_or_else(|| panic!("{them} is told of her own request: {asked:?}"))
                 ["request"]["id"]
                 .as_str()
