@@ -9,7 +9,8 @@ use crate::alerts;
 use crate::live::{attr, effect, handler, keyed_list, live, live_view};
 use leptos::prelude::*;
 use protocol::{ClientFrame, Role};
-use protocol::help::{HelpKind, HelpState, HelpView};
+use crate::state::{HelpRow, RowAction};
+use protocol::help::{HelpKind, HelpState};
 
 /// The ask form, the hand, and the list.
 #[component]
@@ -49,61 +50,57 @@ pub fn Help() -> impl IntoView {
         }
     };
     let (pressed, label) = (hand.clone(), hand.clone());
-    let listed = move || state.with(|s| s.help.listed(now.get()));
-    let row = {
-        let (ctx, me) = (ctx.clone(), me.clone());
-        move |request: HelpView| {
-            let (ctx, me) = (ctx.clone(), me.clone());
-            let (id, mine) = (request.id.clone(), request.from == me.id);
-            let what = match (&request.kind, &request.text) {
-                (HelpKind::Question, Some(text)) => text.clone(),
-                _ => "Raised a hand".to_owned(),
-            };
-            let asked_at = request.asked_at;
-            let overdue = {
-                let request = request.clone();
-                move || state.with(|s| s.help.is_overdue(&request, now.get()))
-            };
-            let standing = match request.state {
-                HelpState::Waiting => None,
-                HelpState::Taken => Some(format!(
-                    "Taken by {}",
-                    request.taken_by_name.clone().unwrap_or_default()
-                )),
-                HelpState::Withdrawn => Some("Withdrawn".to_owned()),
-            };
-            let may_take = {
-                let request = request.clone();
-                move || {
-                    request.state == HelpState::Waiting
-                        && state.with(|s| s.help.may_take(&me, &request, now.get()))
-                }
+    let listed = {
+        let me = me.clone();
+        move || state.with(|s| s.help.listed(&me, now.get()))
+    };
+    let row = move |row: HelpRow| {
+        let ctx = ctx.clone();
+        let HelpRow {
+            view: request,
+            overdue,
+            action,
+        } = row;
+        let what = match (request.kind, request.text) {
+            (HelpKind::Question, Some(text)) => text,
+            _ => "Raised a hand".to_owned(),
+        };
+        let asked_at = request.asked_at;
+        let standing = match request.state {
+            HelpState::Waiting => None,
+            HelpState::Taken => Some(format!(
+                "Taken by {}",
+                request.taken_by_name.unwrap_or_default()
+            )),
+            HelpState::Withdrawn => Some("Withdrawn".to_owned()),
+        };
+        let id = request.id;
+        let button = action.map(|action| {
+            let label = match action {
+                RowAction::Take => "Take it",
+                RowAction::Withdraw => "Withdraw",
             };
             let act = move |_| {
                 let request = id.clone();
-                ctx.send(if mine {
-                    ClientFrame::Withdraw { request }
-                } else {
-                    ClientFrame::Take { request }
+                ctx.send(match action {
+                    RowAction::Take => ClientFrame::Take { request },
+                    RowAction::Withdraw => ClientFrame::Withdraw { request },
                 });
             };
-            let waiting = request.state == HelpState::Waiting;
-            let marked = overdue.clone();
-            view! {
-                <li class:overdue=live(overdue)>
-                    <span class="who">{request.from_name.clone()}" · "{request.group.to_string()}</span>
-                    <span class="what">{what}</span>
-                    {request.interaction.clone().map(|i| view! { <span class="interaction">{i}</span> })}
-                    <span class="since">{live_view(move || format::elapsed(now.get() - asked_at))}</span>
-                    {live_view(move || marked().then(|| view! { <span class="overdue-mark">"Overdue"</span> }))}
-                    {standing.map(|s| view! { <span class="standing">{s}</span> })}
-                    {live_view(move || (waiting && (mine || may_take())).then(|| view! {
-                        <button on:click=handler(act.clone())>{if mine { "Withdraw" } else { "Take it" }}</button>
-                    }))}
-                </li>
-            }
-            .into_any()
+            view! { <button on:click=handler(act)>{label}</button> }
+        });
+        view! {
+            <li class:overdue=overdue>
+                <span class="who">{request.from_name}" · "{request.group.to_string()}</span>
+                <span class="what">{what}</span>
+                {request.interaction.map(|i| view! { <span class="interaction">{i}</span> })}
+                <span class="since">{live_view(move || format::elapsed(now.get() - asked_at))}</span>
+                {overdue.then(|| view! { <span class="overdue-mark">"Overdue"</span> })}
+                {standing.map(|s| view! { <span class="standing">{s}</span> })}
+                {button}
+            </li>
         }
+        .into_any()
     };
     view! {
         <section class="help" aria-labelledby="help-title">
@@ -119,7 +116,7 @@ pub fn Help() -> impl IntoView {
                 {live_view(move || if label().is_some() { "Lower hand" } else { "Raise hand" })}
             </button>
             <ul class="open-questions" aria-live="polite" aria-label="Open questions">
-                {keyed_list(listed, |r| format!("{}:{:?}", r.id, r.state), row)}
+                {keyed_list(listed, HelpRow::key, row)}
             </ul>
         </section>
     }

@@ -1,18 +1,47 @@
 //! Questions and raised hands as the console holds them: every one the server told it
 //! of, as it stands now, and the server's clock, by which a waiting one is overdue.
 
-use protocol::help::{HelpId, HelpKind, HelpState, HelpView};
+use protocol::help::{HelpKind, HelpState, HelpView};
 use protocol::{AgentView, Role};
-use std::collections::BTreeMap;
 
 /// How long a request that stopped waiting stays listed (taken by whom, withdrawn),
 /// so that the others see what became of it.
 pub const CLOSED_SHOWS_MS: i64 = 60_000;
 
-/// The requests told of, by id.
+/// What a row of Open questions offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowAction {
+    Take,
+    Withdraw,
+}
+
+/// A row of Open questions: the request, overdue or not, and what can be done with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HelpRow {
+    pub view: HelpView,
+    pub overdue: bool,
+    pub action: Option<RowAction>,
+}
+
+impl HelpRow {
+    /// What tells this row apart from how it was drawn before: it is drawn again when
+    /// this changes.
+    pub fn key(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.view.id,
+            self.view.state as u8,
+            u8::from(self.overdue),
+            self.action.map_or(0, |a| a as u8 + 1)
+        )
+    }
+}
+
+/// The requests told of (a few dozen at most: a plain list, which also keeps the
+/// console's code small).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HelpBoard {
-    requests: BTreeMap<HelpId, HelpView>,
+    requests: Vec<HelpView>,
     /// The server's time less the browser's (ms), from the last `help` frame.
     skew: i64,
 }
@@ -24,10 +53,12 @@ impl HelpBoard {
     pub fn apply(&mut self, me: &AgentView, request: HelpView, server_now: i64, now: i64) -> bool {
         self.skew = server_now - now;
         self.prune(now);
-        let news = request.state == HelpState::Waiting
-            && request.from != me.id
-            && !self.requests.contains_key(&request.id);
-        self.requests.insert(request.id.clone(), request);
+        let known = self.requests.iter().position(|r| r.id == request.id);
+        let news = request.state == HelpState::Waiting && request.from != me.id && known.is_none();
+        match known {
+            Some(at) => self.requests[at] = request,
+            None => self.requests.push(request),
+        }
         news
     }
 
@@ -36,20 +67,33 @@ impl HelpBoard {
         now + self.skew
     }
 
-    /// What Open questions lists at `now`: the waiting requests, the oldest first, then
-    /// those that stopped waiting less than [`CLOSED_SHOWS_MS`] ago.
-    pub fn listed(&self, now: i64) -> Vec<HelpView> {
+    /// What Open questions lists at `now`, for `me`: the waiting requests, the oldest
+    /// first, then those that stopped waiting less than [`CLOSED_SHOWS_MS`] ago — each
+    /// with whether it is overdue and what `me` can do with it.
+    pub fn listed(&self, me: &AgentView, now: i64) -> Vec<HelpRow> {
         let at = self.server_time(now);
-        let mut listed: Vec<HelpView> = self
+        let mut listed: Vec<HelpRow> = self
             .requests
-            .values()
+            .iter()
             .filter(|r| {
                 r.state == HelpState::Waiting
                     || r.closed_at.is_some_and(|closed| at - closed < CLOSED_SHOWS_MS)
             })
-            .cloned()
+            .map(|r| {
+                let waiting = r.state == HelpState::Waiting;
+                HelpRow {
+                    overdue: self.is_overdue(r, now),
+                    action: match () {
+                        _ if !waiting => None,
+                        _ if r.from == me.id => Some(RowAction::Withdraw),
+                        _ if self.may_take(me, r, now) => Some(RowAction::Take),
+                        _ => None,
+                    },
+                    view: r.clone(),
+                }
+            })
             .collect();
-        listed.sort_by_key(|r| (r.state != HelpState::Waiting, r.asked_at));
+        listed.sort_by_key(|row| (row.view.state != HelpState::Waiting, row.view.asked_at));
         listed
     }
 
@@ -64,7 +108,7 @@ impl HelpBoard {
     pub fn takeable(&self, me: &AgentView, now: i64) -> u32 {
         let count = self
             .requests
-            .values()
+            .iter()
             .filter(|r| r.state == HelpState::Waiting && r.from != me.id && self.may_take(me, r, now))
             .count();
         u32::try_from(count).unwrap_or(u32::MAX)
@@ -85,7 +129,7 @@ impl HelpBoard {
 
     /// My own hand, if it is raised.
     pub fn my_hand(&self, me: &AgentView) -> Option<&HelpView> {
-        self.requests.values().find(|r| {
+        self.requests.iter().find(|r| {
             r.kind == HelpKind::Hand && r.from == me.id && r.state == HelpState::Waiting
         })
     }
@@ -93,14 +137,14 @@ impl HelpBoard {
     /// Forgets the waiting requests: a new `welcome` is followed by those still waiting
     /// (those taken or withdrawn while the console was away are not told again).
     pub fn start_over(&mut self) {
-        self.requests.retain(|_, r| r.state != HelpState::Waiting);
+        self.requests.retain(|r| r.state != HelpState::Waiting);
     }
 
     /// How many questions of `group` (or hands raised in it) are overdue at `now`: a
     /// supervisor of that group is alerted as it grows.
     pub fn overdue_in(&self, group: &protocol::GroupId, now: i64) -> usize {
         self.requests
-            .values()
+            .iter()
             .filter(|r| &r.group == group && self.is_overdue(r, now))
             .count()
     }
@@ -108,7 +152,7 @@ impl HelpBoard {
     /// Forgets what stopped waiting long ago (the board does not grow over a day).
     pub fn prune(&mut self, now: i64) {
         let at = self.server_time(now);
-        self.requests.retain(|_, r| {
+        self.requests.retain(|r| {
             r.state == HelpState::Waiting
                 || r.closed_at.is_none_or(|closed| at - closed < CLOSED_SHOWS_MS)
         });
@@ -163,9 +207,9 @@ mod tests {
         taken.closed_at = Some(2_000);
         assert!(!board.apply(&bob, taken, 2_000, 2_000), "taken is no news");
         assert_eq!(board.takeable(&bob, 2_000), 0);
-        assert_eq!(board.listed(2_000).len(), 1, "shown taken for a while");
+        assert_eq!(board.listed(&bob, 2_000).len(), 1, "shown taken for a while");
         board.prune(2_000 + CLOSED_SHOWS_MS);
-        assert!(board.listed(2_000 + CLOSED_SHOWS_MS).is_empty());
+        assert!(board.listed(&bob, 2_000 + CLOSED_SHOWS_MS).is_empty());
     }
 
     #[test]
@@ -174,7 +218,7 @@ mod tests {
         let mut board = HelpBoard::default();
         // The browser's clock is 10 s behind the server's.
         board.apply(&sue, question("q1", "ann", 1_000), 1_000, -9_000);
-        let request = board.listed(0)[0].clone();
+        let request = board.listed(&sue, 0)[0].view.clone();
         assert!(!board.is_overdue(&request, 50_000 - 10_001));
         assert!(board.is_overdue(&request, 61_000 - 10_000));
         assert!(!board.may_take(&sue, &request, 40_000));

@@ -13,7 +13,7 @@ mod outgoing;
 mod pages;
 
 pub use agents::{ListedAgent, SortKey, arrange_agents, matching, sort_agents};
-pub use help::HelpBoard;
+pub use help::{HelpBoard, HelpRow, RowAction};
 pub use outgoing::{Outgoing, too_long};
 pub use pages::HistoryPaging;
 
