@@ -156,5 +156,9 @@ async fn questions_and_hands_are_taken_once_escalate_and_stay_within_group_and_t
     let violations = ann.accessibility_violations().await?;
     anyhow::ensure!(violations.is_empty(), "axe-core: {violations:#?}");
     ann.screenshot(&shots, "help-04-withdrawn").await?;
+    // Ends each session, which quits its Chromium (killing chromedriver would not).
+    for browser in [ann, bob, cara, dan, sue, gus] {
+        browser.client.clone().close().await?;
+    }
     Ok(())
 }
