@@ -45,7 +45,11 @@ async fn ask(browser: &Browser, question: &str) -> anyhow::Result<()> {
         .await?
         .send_keys(question)
         .await?;
-    browser.by_role("button", "Ask my group").await?.click().await?;
+    browser
+        .by_role("button", "Ask my group")
+        .await?
+        .click()
+        .await?;
     listed(browser, question).await
 }
 

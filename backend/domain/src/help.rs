@@ -125,9 +125,7 @@ impl HelpRequest {
         }
         let supervisor = taker.role == Role::Supervisor;
         let allowed = match self.kind {
-            HelpKind::Question => {
-                taker.group == self.group || (supervisor && now >= self.due_at)
-            }
+            HelpKind::Question => taker.group == self.group || (supervisor && now >= self.due_at),
             HelpKind::Hand => supervisor,
         };
         if allowed {
@@ -220,4 +218,3 @@ pub fn check_question(text: &str) -> Result<(), DomainError> {
     }
     Ok(())
 }
-

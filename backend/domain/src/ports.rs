@@ -1,11 +1,11 @@
 //! The ports: what the domain needs from the world. Adapters implement them (the embedded
 //! store, DynamoDB, the in-process pusher, API Gateway's management API).
 
+use crate::error::DomainError;
+use crate::help::{HelpRequest, Taken};
 use crate::model::{
     Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
 };
-use crate::error::DomainError;
-use crate::help::{HelpRequest, Taken};
 use async_trait::async_trait;
 use protocol::help::HelpId;
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};

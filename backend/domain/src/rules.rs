@@ -51,8 +51,7 @@ pub fn check_interaction(interaction: Option<String>) -> Result<Option<String>, 
         .is_some_and(|reference| reference.len() > 256 || has_control_characters(reference))
     {
         return Err(DomainError::BadRequest(
-            "an interaction reference may hold at most 256 bytes and no control characters"
-                .into(),
+            "an interaction reference may hold at most 256 bytes and no control characters".into(),
         ));
     }
     Ok(interaction)

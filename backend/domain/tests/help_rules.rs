@@ -3,8 +3,8 @@
 //! taker and a request never changes once it is taken or withdrawn.
 
 use console_domain::Agent;
-use console_domain::help::{HelpRequest, Taken};
 use console_domain::DomainError;
+use console_domain::help::{HelpRequest, Taken};
 use proptest::prelude::*;
 use protocol::help::{HelpKind, HelpState};
 use protocol::{AgentState, ChatId, Role};
@@ -42,7 +42,11 @@ fn any_agent() -> impl Strategy<Value = Agent> {
         any::<bool>(),
     )
         .prop_map(|(tenant, id, group, supervisor)| {
-            let role = if supervisor { Role::Supervisor } else { Role::Agent };
+            let role = if supervisor {
+                Role::Supervisor
+            } else {
+                Role::Agent
+            };
             agent(tenant, id, group, role)
         })
 }
@@ -144,5 +148,8 @@ fn questions_need_short_plain_text() {
     assert!(check_question("bell\u{7}").is_err());
     assert!(check_question(&"x".repeat(2_001)).is_err());
     assert!(check_question(&"x".repeat(2_000)).is_ok());
-    assert!(check_question(&"\"".repeat(1_001)).is_err(), "counted as JSON writes it");
+    assert!(
+        check_question(&"\"".repeat(1_001)).is_err(),
+        "counted as JSON writes it"
+    );
 }

@@ -11,7 +11,14 @@ use support::directory;
 use support::scripted::{Console, sign_in, start};
 
 /// The asker (`a0000`) and `takers` colleagues of her group, signed in.
-async fn group(takers: usize) -> (tempfile::TempDir, console_local::RunningServer, Console, Vec<Console>) {
+async fn group(
+    takers: usize,
+) -> (
+    tempfile::TempDir,
+    console_local::RunningServer,
+    Console,
+    Vec<Console>,
+) {
     let data = tempfile::tempdir().expect("temp dir");
     let size = takers + 1;
     directory::import(data.path(), &directory::generate(size, size, 1)).await;
@@ -57,7 +64,11 @@ async fn of_fifty_agents_pressing_take_it_at_once_one_gets_the_chat_and_49_are_t
     let id = asked["request"]["id"].as_str().expect("an id").to_owned();
     for taker in &mut takers {
         let told = taker.next_of("help").await;
-        assert_eq!(told["request"]["id"], id.as_str(), "every colleague is told at once");
+        assert_eq!(
+            told["request"]["id"],
+            id.as_str(),
+            "every colleague is told at once"
+        );
         assert_eq!(told["request"]["text"], question);
     }
 
@@ -83,11 +94,16 @@ async fn of_fifty_agents_pressing_take_it_at_once_one_gets_the_chat_and_49_are_t
         assert_eq!(refused["type"], "error", "taker {n}: {refused}");
         assert_eq!(refused["code"], "already_taken", "{refused}");
         assert!(
-            refused["message"].as_str().is_some_and(|m| m.contains(&winner_name)),
+            refused["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&winner_name)),
             "the refusal says who took it: {refused}"
         );
     }
-    let chat = answers[winner]["chat"]["id"].as_str().expect("a chat").to_owned();
+    let chat = answers[winner]["chat"]["id"]
+        .as_str()
+        .expect("a chat")
+        .to_owned();
     assert_eq!(answers[winner]["chat"]["with"]["id"], "a0000");
 
     // The asker sees the chat whose first message is her question, and who took it.
@@ -142,7 +158,10 @@ async fn a_withdrawn_question_is_taken_by_nobody_and_hands_are_one_at_a_time() {
     let raised = answer(&mut asker, json!({"action": "raise_hand"}), &["help"]).await;
     let again = answer(&mut asker, json!({"action": "raise_hand"}), &["help"]).await;
     assert_eq!(raised["request"]["kind"], "hand");
-    assert_eq!(again["request"]["id"], raised["request"]["id"], "one hand at a time");
+    assert_eq!(
+        again["request"]["id"], raised["request"]["id"],
+        "one hand at a time"
+    );
     // A hand is for the supervisors: to a regular agent it does not exist.
     let refused = answer(
         &mut takers[1],

@@ -485,10 +485,7 @@ async fn every_cell_of_the_isolation_matrix_is_allowed_or_denied_by_the_rules_an
     // Start-chat and help cells go last: a chat (a taken request is one) makes its two
     // agents visible to each other.
     let last = [Action::StartChat, Action::TakeQuestion, Action::TakeHand];
-    let mut order: Vec<Action> = ACTIONS
-        .into_iter()
-        .filter(|a| !last.contains(a))
-        .collect();
+    let mut order: Vec<Action> = ACTIONS.into_iter().filter(|a| !last.contains(a)).collect();
     order.extend(last);
     let mut cells = Vec::new();
     for action in order {

@@ -96,7 +96,9 @@ impl DynamoStore {
                 return Ok(Some(Ok((request, done))));
             }
         }
-        Err(StoreError::retryable("the help request is too busy; try again"))
+        Err(StoreError::retryable(
+            "the help request is too busy; try again",
+        ))
     }
 }
 
@@ -104,7 +106,10 @@ impl DynamoStore {
 impl HelpStore for DynamoStore {
     async fn put_help(&self, request: &HelpRequest) -> Result<(HelpRequest, bool), StoreError> {
         for attempt in 0..RACE_RETRIES {
-            if self.transact(self.help_writes(request, None)?, attempt).await? {
+            if self
+                .transact(self.help_writes(request, None)?, attempt)
+                .await?
+            {
                 return Ok((request.clone(), true));
             }
             // Refused: the agent has a hand waiting (or a new id was reused, which a
@@ -112,13 +117,16 @@ impl HelpStore for DynamoStore {
             if request.kind == HelpKind::Hand
                 && let Some(marked) = self.get(keys::hand(&request.tenant, &request.from)).await?
                 && let Some(id) = marked.data()
-                && let Some((raised, _)) =
-                    self.help_versioned(&request.tenant, &HelpId::from(id)).await?
+                && let Some((raised, _)) = self
+                    .help_versioned(&request.tenant, &HelpId::from(id))
+                    .await?
             {
                 return Ok((raised, false));
             }
         }
-        Err(StoreError::retryable("the help request could not be stored; try again"))
+        Err(StoreError::retryable(
+            "the help request could not be stored; try again",
+        ))
     }
 
     async fn help(
@@ -126,7 +134,10 @@ impl HelpStore for DynamoStore {
         tenant: &TenantId,
         id: &HelpId,
     ) -> Result<Option<HelpRequest>, StoreError> {
-        Ok(self.help_versioned(tenant, id).await?.map(|(request, _)| request))
+        Ok(self
+            .help_versioned(tenant, id)
+            .await?
+            .map(|(request, _)| request))
     }
 
     async fn take_help(
@@ -178,9 +189,9 @@ impl HelpStore for DynamoStore {
             None,
             limit,
         )
-            .await?
-            .iter()
-            .map(Item::record)
-            .collect()
+        .await?
+        .iter()
+        .map(Item::record)
+        .collect()
     }
 }

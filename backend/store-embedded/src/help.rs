@@ -21,7 +21,12 @@ fn write_help(tx: &Tx<'_>, request: &HelpRequest) -> Result<(), StoreError> {
     let waiting = request.state == HelpState::Waiting;
     let mut listing = tx.open(HELP_WAITING)?;
     for key in [
-        keys::help_waiting(&request.tenant, Some(&request.group), request.asked_at, &request.id),
+        keys::help_waiting(
+            &request.tenant,
+            Some(&request.group),
+            request.asked_at,
+            &request.id,
+        ),
         keys::help_waiting(&request.tenant, None, request.asked_at, &request.id),
     ] {
         if waiting {
@@ -36,7 +41,10 @@ fn write_help(tx: &Tx<'_>, request: &HelpRequest) -> Result<(), StoreError> {
         if waiting {
             hands.insert(hand.as_str(), request.id.as_str())?;
         } else {
-            let raised = hands.get(hand.as_str()).map_err(fail)?.map(|id| id.value() == request.id.as_str());
+            let raised = hands
+                .get(hand.as_str())
+                .map_err(fail)?
+                .map(|id| id.value() == request.id.as_str());
             if raised == Some(true) {
                 hands.remove(hand.as_str())?;
             }
@@ -105,7 +113,10 @@ impl HelpStore for EmbeddedStore {
         id: &HelpId,
     ) -> Result<Option<HelpRequest>, StoreError> {
         let txn = self.read_txn()?;
-        read(&txn.open_table(HELP).map_err(fail)?, &keys::help(tenant, id))
+        read(
+            &txn.open_table(HELP).map_err(fail)?,
+            &keys::help(tenant, id),
+        )
     }
 
     async fn take_help(

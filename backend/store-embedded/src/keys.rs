@@ -137,7 +137,12 @@ pub fn help(tenant: &TenantId, id: &HelpId) -> String {
 /// A waiting help request in the listing: under its group, or (`None`) under the whole
 /// tenant (`*`, which no group id is), by when it was asked (20 digits, so that keys sort
 /// as times), then id.
-pub fn help_waiting(tenant: &TenantId, group: Option<&GroupId>, asked_at: i64, id: &HelpId) -> String {
+pub fn help_waiting(
+    tenant: &TenantId,
+    group: Option<&GroupId>,
+    asked_at: i64,
+    id: &HelpId,
+) -> String {
     format!(
         "{}{:020}{SEP}{id}",
         help_waiting_prefix(tenant, group),

@@ -3,14 +3,14 @@
 //! this console sees, who asked and since when, overdue ones marked, with **Take it** or,
 //! for one's own, **Withdraw**.
 
+use crate::alerts;
 use crate::components::context::ConsoleContext;
 use crate::format;
-use crate::alerts;
 use crate::live::{attr, effect, handler, keyed_list, live, live_view};
-use leptos::prelude::*;
-use protocol::{ClientFrame, Role};
 use crate::state::{HelpRow, RowAction};
+use leptos::prelude::*;
 use protocol::help::{HelpKind, HelpState};
+use protocol::{ClientFrame, Role};
 
 /// The ask form, the hand, and the list.
 #[component]
@@ -133,7 +133,11 @@ fn alert_when_overdue(ctx: &ConsoleContext) {
         if overdue > overdue_before {
             let settings = alerts_on.get_untracked();
             if settings.notify {
-                alerts::notify("Agent Console", "A question of your group is overdue", "overdue");
+                alerts::notify(
+                    "Agent Console",
+                    "A question of your group is overdue",
+                    "overdue",
+                );
             }
             if settings.sound {
                 alerts::chime();

@@ -77,7 +77,8 @@ impl HelpBoard {
             .iter()
             .filter(|r| {
                 r.state == HelpState::Waiting
-                    || r.closed_at.is_some_and(|closed| at - closed < CLOSED_SHOWS_MS)
+                    || r.closed_at
+                        .is_some_and(|closed| at - closed < CLOSED_SHOWS_MS)
             })
             .map(|r| {
                 let waiting = r.state == HelpState::Waiting;
@@ -109,7 +110,9 @@ impl HelpBoard {
         let count = self
             .requests
             .iter()
-            .filter(|r| r.state == HelpState::Waiting && r.from != me.id && self.may_take(me, r, now))
+            .filter(|r| {
+                r.state == HelpState::Waiting && r.from != me.id && self.may_take(me, r, now)
+            })
             .count();
         u32::try_from(count).unwrap_or(u32::MAX)
     }
@@ -129,9 +132,9 @@ impl HelpBoard {
 
     /// My own hand, if it is raised.
     pub fn my_hand(&self, me: &AgentView) -> Option<&HelpView> {
-        self.requests.iter().find(|r| {
-            r.kind == HelpKind::Hand && r.from == me.id && r.state == HelpState::Waiting
-        })
+        self.requests
+            .iter()
+            .find(|r| r.kind == HelpKind::Hand && r.from == me.id && r.state == HelpState::Waiting)
     }
 
     /// Forgets the waiting requests: a new `welcome` is followed by those still waiting
@@ -154,7 +157,8 @@ impl HelpBoard {
         let at = self.server_time(now);
         self.requests.retain(|r| {
             r.state == HelpState::Waiting
-                || r.closed_at.is_none_or(|closed| at - closed < CLOSED_SHOWS_MS)
+                || r.closed_at
+                    .is_none_or(|closed| at - closed < CLOSED_SHOWS_MS)
         });
     }
 }
@@ -196,7 +200,10 @@ mod tests {
 
     #[test]
     fn a_question_of_my_group_is_news_and_counted_until_taken() {
-        let (ann, bob) = (agent("ann", "sales", Role::Agent), agent("bob", "sales", Role::Agent));
+        let (ann, bob) = (
+            agent("ann", "sales", Role::Agent),
+            agent("bob", "sales", Role::Agent),
+        );
         let mut board = HelpBoard::default();
         assert!(board.apply(&bob, question("q1", "ann", 1_000), 1_000, 1_000));
         assert_eq!(board.takeable(&bob, 1_500), 1);
@@ -207,7 +214,11 @@ mod tests {
         taken.closed_at = Some(2_000);
         assert!(!board.apply(&bob, taken, 2_000, 2_000), "taken is no news");
         assert_eq!(board.takeable(&bob, 2_000), 0);
-        assert_eq!(board.listed(&bob, 2_000).len(), 1, "shown taken for a while");
+        assert_eq!(
+            board.listed(&bob, 2_000).len(),
+            1,
+            "shown taken for a while"
+        );
         board.prune(2_000 + CLOSED_SHOWS_MS);
         assert!(board.listed(&bob, 2_000 + CLOSED_SHOWS_MS).is_empty());
     }

@@ -188,9 +188,7 @@ impl ConsoleState {
 
     /// How many questions and hands waiting I may take, at `now`.
     pub fn questions_for_me(&self, now: i64) -> u32 {
-        self.me
-            .as_ref()
-            .map_or(0, |me| self.help.takeable(me, now))
+        self.me.as_ref().map_or(0, |me| self.help.takeable(me, now))
     }
 
     /// True while the other agent of `chat` is typing, at `now` (ms).

@@ -4,8 +4,8 @@ use super::agent;
 use crate::help::{HelpRequest, Taken};
 use crate::ports::Store;
 use crate::{Agent, DomainError};
-use protocol::help::{HelpKind, HelpState};
 use protocol::ChatId;
+use protocol::help::{HelpKind, HelpState};
 
 const TARGET_MS: i64 = 60_000;
 
@@ -145,10 +145,22 @@ pub(super) async fn waiting_help_is_listed_oldest_first_and_hands_are_one_per_ag
 ) {
     let (ann, bob) = (agent("t1", "ann", "sales"), agent("t1", "bob", "support"));
     let zed = agent("t2", "zed", "sales");
-    store.put_help(&question("a", &ann, 3_000)).await.expect("put");
-    store.put_help(&question("b", &bob, 1_000)).await.expect("put");
-    store.put_help(&question("c", &ann, 2_000)).await.expect("put");
-    store.put_help(&question("z", &zed, 500)).await.expect("put");
+    store
+        .put_help(&question("a", &ann, 3_000))
+        .await
+        .expect("put");
+    store
+        .put_help(&question("b", &bob, 1_000))
+        .await
+        .expect("put");
+    store
+        .put_help(&question("c", &ann, 2_000))
+        .await
+        .expect("put");
+    store
+        .put_help(&question("z", &zed, 500))
+        .await
+        .expect("put");
     let (raised, new) = store.put_help(&hand("h1", &bob, 4_000)).await.expect("put");
     assert!(new);
     let (again, new) = store.put_help(&hand("h2", &bob, 5_000)).await.expect("put");
@@ -176,7 +188,10 @@ pub(super) async fn waiting_help_is_listed_oldest_first_and_hands_are_one_per_ag
         ["c", "a"]
     );
     assert_eq!(
-        ids(store.waiting_help(&"t2".into(), None, 10).await.expect("list")),
+        ids(store
+            .waiting_help(&"t2".into(), None, 10)
+            .await
+            .expect("list")),
         ["z"]
     );
 

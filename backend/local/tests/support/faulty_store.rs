@@ -5,6 +5,7 @@
 
 use crate::support::dice::Dice;
 use async_trait::async_trait;
+use console_domain::help::{HelpRequest, Taken};
 use console_domain::model::{
     Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
 };
@@ -12,7 +13,6 @@ use console_domain::ports::{
     Appended, Audience, AuditStore, ChatStore, ConnectionStore, DirectoryStore, EndedCursor,
     LimitStore, Quota, ReadCursor, StartedCursor, StartedIndex, StoreError, TicketStore,
 };
-use console_domain::help::{HelpRequest, Taken};
 use console_domain::ports::{HelpChange, HelpStore};
 use protocol::help::HelpId;
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
@@ -423,8 +423,11 @@ impl<S: HelpStore> HelpStore for FaultyStore<S> {
         by: &Agent,
         now: i64,
     ) -> Result<Option<HelpChange<(HelpRequest, bool)>>, StoreError> {
-        self.write("withdraw_help", self.inner.withdraw_help(tenant, id, by, now))
-            .await
+        self.write(
+            "withdraw_help",
+            self.inner.withdraw_help(tenant, id, by, now),
+        )
+        .await
     }
 
     async fn attach_help_chat(
@@ -433,8 +436,11 @@ impl<S: HelpStore> HelpStore for FaultyStore<S> {
         id: &HelpId,
         chat: &ChatId,
     ) -> Result<Option<HelpRequest>, StoreError> {
-        self.write("attach_help_chat", self.inner.attach_help_chat(tenant, id, chat))
-            .await
+        self.write(
+            "attach_help_chat",
+            self.inner.attach_help_chat(tenant, id, chat),
+        )
+        .await
     }
 
     async fn waiting_help(

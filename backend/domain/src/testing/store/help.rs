@@ -39,8 +39,10 @@ impl State {
                 self.hands.remove(&hand);
             }
         }
-        self.help
-            .insert((request.tenant.clone(), request.id.clone()), request.clone());
+        self.help.insert(
+            (request.tenant.clone(), request.id.clone()),
+            request.clone(),
+        );
     }
 
     /// Changes a stored request by `change`, writing it only if the change is done.
@@ -77,7 +79,11 @@ impl HelpStore for MemoryStore {
         tenant: &TenantId,
         id: &HelpId,
     ) -> Result<Option<HelpRequest>, StoreError> {
-        Ok(self.state().help.get(&(tenant.clone(), id.clone())).cloned())
+        Ok(self
+            .state()
+            .help
+            .get(&(tenant.clone(), id.clone()))
+            .cloned())
     }
 
     async fn take_help(
