@@ -18,7 +18,8 @@ pub fn Help() -> impl IntoView {
     let ctx = ConsoleContext::current();
     let (state, now) = (ctx.state, ctx.now);
     let me = ctx.me.clone();
-    if me.role == Role::Supervisor {
+    let agent = me.role == Role::Agent;
+    if !agent {
         alert_when_overdue(&ctx);
     }
     let question = RwSignal::new(String::new());
@@ -111,10 +112,13 @@ pub fn Help() -> impl IntoView {
                     on:input=move |e| question.set(event_target_value(&e))></textarea>
                 <button type="submit">"Ask my group"</button>
             </form>
-            <button class="hand" on:click=handler(toggle_hand)
-                {attr("aria-pressed", live(move || Some(pressed().is_some().to_string())))}>
-                {live_view(move || if label().is_some() { "Lower hand" } else { "Raise hand" })}
-            </button>
+            // A hand is raised to the supervisors: theirs is not offered.
+            {agent.then(|| view! {
+                <button class="hand" on:click=handler(toggle_hand)
+                    {attr("aria-pressed", live(move || Some(pressed().is_some().to_string())))}>
+                    {live_view(move || if label().is_some() { "Lower hand" } else { "Raise hand" })}
+                </button>
+            })}
             <ul class="open-questions" aria-live="polite" aria-label="Open questions">
                 {keyed_list(listed, HelpRow::key, row)}
             </ul>
