@@ -1,6 +1,7 @@
 //! Questions and raised hands as the console holds them: every one the server told it
 //! of, as it stands now, and the server's clock, by which a waiting one is overdue.
 
+use crate::sorting::stable_sort_by;
 use protocol::help::{HelpKind, HelpState, HelpView};
 use protocol::{AgentView, Role};
 
@@ -94,7 +95,11 @@ impl HelpBoard {
                 }
             })
             .collect();
-        listed.sort_by_key(|row| (row.view.state != HelpState::Waiting, row.view.asked_at));
+        // The console's one stable sort (`slice::sort_by_key` would compile another).
+        stable_sort_by(&mut listed, |a, b| {
+            (a.view.state != HelpState::Waiting, a.view.asked_at)
+                .cmp(&(b.view.state != HelpState::Waiting, b.view.asked_at))
+        });
         listed
     }
 
