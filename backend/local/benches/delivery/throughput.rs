@@ -8,15 +8,15 @@
 use crate::committed_relay;
 use crate::cpu::{self, Spent};
 use crate::report::{Goal, Section, Table, count};
-use crate::stats::ms;
-use crate::{Options, THROUGHPUT_GOAL, THROUGHPUT_GOAL_SHARE, at_size, smoke_line};
 use crate::server::Server;
 use crate::stats::Percentiles;
+use crate::stats::ms;
 use crate::support::check;
 use crate::support::console::Behaviour;
 use crate::support::dice::Dice;
 use crate::support::directory;
 use crate::support::swarm::Swarm;
+use crate::{Options, THROUGHPUT_GOAL, THROUGHPUT_GOAL_SHARE, at_size, smoke_line};
 use anyhow::ensure;
 use protocol::ChatId;
 use std::collections::HashSet;
@@ -128,7 +128,11 @@ pub async fn measure(
     tokio::time::sleep(workload.warm_up).await;
     let pid = server.binary.pid();
     let spent = || -> anyhow::Result<[Spent; 3]> {
-        Ok([cpu::of(pid, None)?, cpu::of(pid, Some(WRITER))?, cpu::of_self()?])
+        Ok([
+            cpu::of(pid, None)?,
+            cpu::of(pid, Some(WRITER))?,
+            cpu::of_self()?,
+        ])
     };
     let (first, started, spent_before) = (swarm.acked(), Instant::now(), spent()?);
     tokio::time::sleep(workload.window).await;
