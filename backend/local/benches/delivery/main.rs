@@ -608,15 +608,7 @@ fn latency_section(
                 });
             }
         }
-        None => {
-            for goal in [goal_p50, goal_p99] {
-                section.goals.push(Goal {
-                    goal,
-                    met: None,
-                    figure: "no size was measured".into(),
-                });
-            }
-        }
+        None => section.not_judged([goal_p50, goal_p99], "no size was measured"),
     }
     section
 }

@@ -16,6 +16,19 @@ pub struct Section {
     pub failure: Option<String>,
 }
 
+impl Section {
+    /// Adds `goals` as not judged, each with `why` as its figure.
+    pub fn not_judged(&mut self, goals: impl IntoIterator<Item = String>, why: &str) {
+        for goal in goals {
+            self.goals.push(Goal {
+                goal,
+                met: None,
+                figure: why.to_owned(),
+            });
+        }
+    }
+}
+
 /// A Markdown table.
 #[derive(Debug, Default)]
 pub struct Table {

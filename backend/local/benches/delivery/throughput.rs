@@ -354,13 +354,7 @@ pub fn section(
         }
         Err(error) => {
             section.failure = Some(error.clone());
-            for goal in [goal, goal_share] {
-                section.goals.push(Goal {
-                    goal,
-                    met: None,
-                    figure: "not measured".into(),
-                });
-            }
+            section.not_judged([goal, goal_share], "not measured");
         }
     }
     section
