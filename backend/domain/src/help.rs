@@ -199,6 +199,15 @@ impl HelpRequest {
     }
 }
 
+/// What a store answers to `attach_help_chat` from what its change of the request came
+/// to ([`HelpRequest::attach_chat`] as the change): the request, if it is taken.
+pub fn attached(change: Option<Result<(HelpRequest, bool), DomainError>>) -> Option<HelpRequest> {
+    change
+        .and_then(Result::ok)
+        .map(|(request, _)| request)
+        .filter(|request| request.state == HelpState::Taken)
+}
+
 /// Checks a question: some text, at most [`MAX_QUESTION_BYTES`] as JSON writes it, no
 /// control characters but new lines and tabs.
 pub fn check_question(text: &str) -> Result<(), DomainError> {

@@ -171,10 +171,7 @@ impl HelpStore for DynamoStore {
         let attached = self
             .change_help(tenant, id, |request| Ok(request.attach_chat(chat)))
             .await?;
-        Ok(attached
-            .and_then(Result::ok)
-            .map(|(request, _)| request)
-            .filter(|request| request.state == HelpState::Taken))
+        Ok(console_domain::help::attached(attached))
     }
 
     async fn waiting_help(
