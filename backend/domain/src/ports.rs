@@ -10,31 +10,7 @@ use async_trait::async_trait;
 use protocol::help::HelpId;
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
 
-/// A store failure. Retryable failures may succeed if the same call is made again.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct StoreError {
-    pub message: String,
-    pub retryable: bool,
-}
-
-impl StoreError {
-    /// A failure that retrying will not fix.
-    pub fn permanent(message: impl Into<String>) -> Self {
-        StoreError {
-            message: message.into(),
-            retryable: false,
-        }
-    }
-
-    /// A failure that may pass (throttling, a conflict, a timeout).
-    pub fn retryable(message: impl Into<String>) -> Self {
-        StoreError {
-            message: message.into(),
-            retryable: true,
-        }
-    }
-}
+pub use crate::error::StoreError;
 
 /// The directory: tenants and their agents.
 #[async_trait]
