@@ -9,6 +9,10 @@
 //! `<For>` compiles its keyed-list machinery once per item type and per closure, and
 //! behind [`keyed_list`] every list of the console is a list of one type, [`Row`].
 //!
+//! An element the code needs (to focus it, measure or scroll it, open a dialog) is kept
+//! by `use:keep=node` with `node` an [`ElementRef`], where Leptos would take a typed
+//! `NodeRef` and `node_ref=node`: a `NodeRef` compiles its code once per kind of element.
+//!
 //! An attribute whose typed name Leptos would compile for its own is written
 //! `{attr("aria-selected", value)}` where `aria-selected=value` would be: the same
 //! attribute on the element, set the same way, behind one type for every name.
@@ -22,7 +26,9 @@
 //! allocation per reactive part and a dynamic call per update, neither of which a person
 //! can notice.
 
-use leptos::prelude::{AnyView, Effect, For, IntoAny, IntoView, LocalStorage, view};
+use leptos::prelude::{
+    AnyView, Effect, For, Get, GetUntracked, IntoAny, IntoView, LocalStorage, RwSignal, Set, view,
+};
 use leptos::tachys::reactive_graph::SharedReactiveFunction;
 use std::sync::{Arc, Mutex};
 
@@ -102,4 +108,40 @@ pub fn keyed_list<T: Send + 'static>(
 fn rows_view(rows: Box<dyn Fn() -> Vec<Row> + Send>) -> AnyView {
     view! { <For each=rows key=|row: &Row| row.key.clone() children=|row: Row| (row.view)() /> }
         .into_any()
+}
+
+/// An element of a view, as Leptos's `NodeRef` holds one, whatever its kind: empty until
+/// the element is built, then the element. `get` is tracked (an effect that reads it runs
+/// again once the element is there), `get_untracked` is not; both hand the element as the
+/// kind the caller names (`node.get::<HtmlDialogElement>()`).
+#[derive(Clone, Copy, Debug)]
+pub struct ElementRef(RwSignal<Option<web_sys::Element>, LocalStorage>);
+
+impl ElementRef {
+    pub fn new() -> Self {
+        ElementRef(RwSignal::new_local(None))
+    }
+
+    /// The element, once built; tracked.
+    pub fn get<E: wasm_bindgen::JsCast>(&self) -> Option<E> {
+        self.0.get().map(wasm_bindgen::JsCast::unchecked_into)
+    }
+
+    /// The element, once built; untracked.
+    pub fn get_untracked<E: wasm_bindgen::JsCast>(&self) -> Option<E> {
+        self.0
+            .get_untracked()
+            .map(wasm_bindgen::JsCast::unchecked_into)
+    }
+}
+
+impl Default for ElementRef {
+    fn default() -> Self {
+        ElementRef::new()
+    }
+}
+
+/// The directive that fills an [`ElementRef`]: `use:keep=node` on the element.
+pub fn keep(element: web_sys::Element, node: ElementRef) {
+    node.0.set(Some(element));
 }

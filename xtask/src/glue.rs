@@ -3,6 +3,9 @@
 //! - the functions the WASM imports from the glue, and those of its exports the glue
 //!   calls, get short names in both ([`crate::wasm_names`]): about 5 KB less after
 //!   brotli (3 KB of the WASM, 2 KB of the glue);
+//! - wasm-streams' classes, which the console never uses, are taken out of the glue and
+//!   their exports out of the WASM ([`crate::unused_classes`]), and wasm-opt then removes
+//!   the code only those exports reached;
 //! - the glue is minified by terser (from npm; Trunk's own minifier cannot read the glue
 //!   and leaves it whole): about 2 KB less after brotli;
 //! - both files are then named by their content (Trunk names them by the WASM before
@@ -10,6 +13,7 @@
 //!   their new names, with their new integrity (SRI) hashes.
 
 use crate::shell::{Env, fail};
+use crate::unused_classes;
 use crate::wasm_names;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -28,15 +32,22 @@ pub fn shrink(env: &Env, dist: &Path) -> Result<(), String> {
 
     let wasm = read(&old_wasm)?;
     let glue = String::from_utf8(read(&old_glue)?).map_err(|_| "the JS glue is not UTF-8")?;
+    let glue = unused_classes::without_classes(&glue)?;
     let in_wasm = |e: String| format!("{}: {e}", old_wasm.display());
-    let exports = exports_called(&glue, wasm_names::exports(&wasm).map_err(in_wasm)?);
-    let shortened =
-        wasm_names::shorten(&wasm, &format!("./{BIN}_bg.js"), &exports).map_err(in_wasm)?;
+    let all_exports = wasm_names::exports(&wasm).map_err(in_wasm)?;
+    let dropped = exports_unnamed(&glue, &all_exports);
+    let exports = exports_called(&glue, all_exports);
+    let mut shortened = wasm_names::shorten(&wasm, &format!("./{BIN}_bg.js"), &exports, &dropped)
+        .map_err(in_wasm)?;
     if shortened.imports.is_empty() {
         return fail(format!(
             "{} imports nothing from ./{BIN}_bg.js: has wasm-bindgen changed how it names its glue?",
             old_wasm.display()
         ));
+    }
+    if !dropped.is_empty() {
+        write(&old_wasm, &shortened.wasm)?;
+        shortened.wasm = without_dead_code(env, &old_wasm)?;
     }
     let glue = glue_renamed(&glue, &shortened.imports, &shortened.exports)?;
     write(&old_glue, glue.as_bytes())?;
@@ -104,6 +115,56 @@ fn exports_called(glue: &str, exports: Vec<String>) -> Vec<String> {
             found.iter().any(called) && found.iter().all(|at| called(at) || own_function(at))
         })
         .collect()
+}
+
+/// The exports of [`unused_classes`] the glue no longer names once those are out: to be
+/// left out of the WASM. (Other exports the glue does not name, `main` among them, stay.)
+fn exports_unnamed(glue: &str, exports: &[String]) -> Vec<String> {
+    exports
+        .iter()
+        .filter(|name| unused_classes::is_classes_export(name))
+        .filter(|name| whole_words(glue, name).is_empty())
+        .cloned()
+        .collect()
+}
+
+/// The WASM in `path` optimized again by wasm-opt as Trunk ran it (the level and
+/// parameters `frontend/index.html` gives Trunk), which removes the code that only the
+/// exports left out reached.
+fn without_dead_code(env: &Env, path: &Path) -> Result<Vec<u8>, String> {
+    let page = env.root.join("frontend").join("index.html");
+    let page = String::from_utf8(read(&page)?).map_err(|_| "index.html is not UTF-8")?;
+    let level = attribute(&page, "data-wasm-opt").ok_or("index.html gives no data-wasm-opt")?;
+    let params = attribute(&page, "data-wasm-opt-params").unwrap_or_default();
+    let mut wasm_opt = Command::new("wasm-opt");
+    wasm_opt
+        .arg(format!("-O{level}"))
+        .args(params.split_whitespace())
+        .args(WASM_FEATURES)
+        .arg(path)
+        .arg("-o")
+        .arg(path);
+    output(env, wasm_opt)?;
+    read(path)
+}
+
+/// The WebAssembly features rustc uses for `wasm32-unknown-unknown` by default: Trunk's
+/// wasm-opt read them from the module's `target_features` section, which it then
+/// stripped, so a second run is told them.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+];
+
+/// The value of the first `name="…"` in `html`.
+fn attribute<'a>(html: &'a str, name: &str) -> Option<&'a str> {
+    let start = html.find(&format!(" {name}=\""))? + name.len() + 3;
+    let length = html[start..].find('"')?;
+    Some(&html[start..start + length])
 }
 
 /// The glue with each import's key and each call of an export (`wasm.NAME`) renamed. Each import must
@@ -260,6 +321,23 @@ mod tests {
     }
 
     #[test]
+    fn only_the_unused_classes_exports_the_glue_does_not_name_are_left_out() {
+        let exports = names(&[
+            "__wbindgen_free",
+            "memory",
+            "main",
+            "__wbindgen_new_thing",
+            "intounderlyingsink_write",
+            "intounderlyingsink_free",
+        ]);
+        let glue = format!("{GLUE}\nwasm.intounderlyingsink_free(0);");
+        assert_eq!(
+            exports_unnamed(&glue, &exports),
+            names(&["intounderlyingsink_write"])
+        );
+    }
+
+    #[test]
     fn each_import_key_and_each_call_of_an_export_is_renamed_and_no_other_text() {
         let renamed = glue_renamed(
             GLUE,
@@ -293,6 +371,17 @@ mod tests {
             "__wbg_body_5f971cbc6950ca4f =",
         );
         assert!(renamed(&not_a_key, "__wbg_body_5f971cbc6950ca4f").is_err());
+    }
+
+    #[test]
+    fn trunk_s_wasm_opt_settings_are_read_from_the_page() {
+        let page = r#"<link data-trunk rel="rust" data-wasm-opt="s" data-wasm-opt-params="--converge --low-memory-unused" />"#;
+        assert_eq!(attribute(page, "data-wasm-opt"), Some("s"));
+        assert_eq!(
+            attribute(page, "data-wasm-opt-params"),
+            Some("--converge --low-memory-unused")
+        );
+        assert_eq!(attribute(page, "data-bin"), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod infra;
 mod loader;
 mod shell;
 mod tools;
+mod unused_classes;
 mod wasm_names;
 
 use shell::{Step, fail};

@@ -33,8 +33,14 @@ pub fn exports(wasm: &[u8]) -> Result<Vec<String>, String> {
 }
 
 /// Renames every function `wasm` imports from `module`, and the exports named in
-/// `exports`; its other imports and exports keep their names, which no new name takes.
-pub fn shorten(wasm: &[u8], module: &str, exports: &[String]) -> Result<Shortened, String> {
+/// `exports`; leaves out the exports named in `dropped`; its other imports and exports keep
+/// their names, which no new name takes.
+pub fn shorten(
+    wasm: &[u8],
+    module: &str,
+    exports: &[String],
+    dropped: &[String],
+) -> Result<Shortened, String> {
     let mut out = Module::new();
     let mut imports = Vec::new();
     let mut renamed_exports = Vec::new();
@@ -71,7 +77,10 @@ pub fn shorten(wasm: &[u8], module: &str, exports: &[String]) -> Result<Shortene
                 let kept = entries.iter().map(|e| e.name).filter(|n| !renamed(n));
                 let mut namer = Namer::new(kept);
                 let mut section = ExportSection::new();
-                for export in &entries {
+                for export in entries
+                    .iter()
+                    .filter(|e| !dropped.iter().any(|d| d == e.name))
+                {
                     let name =
                         namer.renamed(export.name, renamed(export.name), &mut renamed_exports);
                     section.export(&name, ExportKind::from(export.kind), export.index);
@@ -204,7 +213,7 @@ mod tests {
         let wasm = module(IMPORTS, EXPORTS);
         assert_eq!(exports(&wasm).expect("a module"), EXPORTS);
         let shortened =
-            shorten(&wasm, "./c_bg.js", &["__wbindgen_malloc".to_owned()]).expect("a module");
+            shorten(&wasm, "./c_bg.js", &["__wbindgen_malloc".to_owned()], &[]).expect("a module");
         assert_eq!(
             shortened.wasm,
             module(
@@ -233,6 +242,15 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_export_is_left_out_and_the_others_stay() {
+        let wasm = module(IMPORTS, EXPORTS);
+        let dropped =
+            shorten(&wasm, "./c_bg.js", &[], &["__wbindgen_malloc".to_owned()]).expect("a module");
+        assert_eq!(exports(&dropped.wasm).expect("a module"), ["a", "memory"]);
+        assert!(dropped.exports.is_empty());
+    }
+
+    #[test]
     fn short_names_are_letters_and_never_repeat() {
         assert_eq!(short_name(0), "a");
         assert_eq!(short_name(51), "Z");
@@ -248,10 +266,10 @@ mod tests {
 
     #[test]
     fn what_is_not_a_whole_module_is_refused() {
-        assert!(shorten(b"<!doctype html>", "./c_bg.js", &[]).is_err());
+        assert!(shorten(b"<!doctype html>", "./c_bg.js", &[], &[]).is_err());
         let mut cut = module(IMPORTS, EXPORTS);
         cut.truncate(cut.len() - 30);
-        assert!(shorten(&cut, "./c_bg.js", &[]).is_err());
+        assert!(shorten(&cut, "./c_bg.js", &[], &[]).is_err());
         assert!(exports(&cut).is_err());
     }
 }

@@ -39,6 +39,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tx::{Logged, Tx};
+pub use writer::WRITER_THREAD;
 use writer::Writer;
 
 const TENANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenants");

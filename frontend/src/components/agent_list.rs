@@ -4,7 +4,7 @@
 
 use crate::components::context::ConsoleContext;
 use crate::format;
-use crate::live::{attr, effect, handler, keyed_list, live, live_view};
+use crate::live::{ElementRef, attr, effect, handler, keep, keyed_list, live, live_view};
 use crate::state::{SortKey, matching, sort_agents};
 use crate::visible_rows::uniform;
 use leptos::prelude::*;
@@ -115,7 +115,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
     });
     let shown =
         Memo::new(move |_| filter.with(|f| sorted.with(|sorted| matching(&sorted.rows, f))));
-    let body = NodeRef::<leptos::html::Tbody>::new();
+    let body = ElementRef::new();
     let slice = rows_in_window(body, shown);
     let rows = move || {
         let slice = slice();
@@ -188,7 +188,7 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
                     <th scope="col">"Chat"</th>
                 </tr>
             </thead>
-            <tbody node_ref=body>
+            <tbody use:keep=body>
                 {live_view(move || spacer(slice().above))}
                 {keyed_list(rows, |(at, agent)| format!("{at}:{}:{}:{}", agent.id, agent.state.label(), agent.state_since), move |(at, agent)| view! {
                     <AgentRow at agent menu_for asking start_chat=start_chat.clone() />
@@ -205,13 +205,13 @@ pub fn AgentList(label: &'static str) -> impl IntoView {
 /// in the page; the rest are spacers. The window is the page's, so the list scrolls with
 /// it as before.
 fn rows_in_window(
-    body: NodeRef<leptos::html::Tbody>,
+    body: ElementRef,
     shown: Memo<Vec<usize>>,
 ) -> impl Fn() -> crate::visible_rows::Slice + Copy + 'static {
     let view = RwSignal::new((0.0f64, 800.0f64));
     let row_px = RwSignal::new(ROW_PX);
     let measure = move || {
-        let Some(body) = body.get_untracked() else {
+        let Some(body) = body.get_untracked::<web_sys::Element>() else {
             return;
         };
         let top = body.get_bounding_client_rect().top();
@@ -264,12 +264,12 @@ fn AgentRow(
     let (state, now) = (ctx.state, ctx.now);
     let id = agent.id.clone();
     let menu_id = format!("menu-{}", agent.id);
-    let name_button = NodeRef::<leptos::html::Button>::new();
+    let name_button = ElementRef::new();
     // Escape closes the menu and gives the focus back to the name.
     let close_menu = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             menu_for.set(None);
-            if let Some(button) = name_button.get_untracked() {
+            if let Some(button) = name_button.get_untracked::<web_sys::HtmlElement>() {
                 let _ = button.focus();
             }
         }
@@ -318,7 +318,7 @@ fn AgentRow(
         <tr {attr("aria-rowindex", (at + 2).to_string())}>
             <td class="name-cell">
                 <button class="agent-name" {attr("aria-haspopup", "menu")} {attr("aria-expanded", live({ let open = open.clone(); move || open().to_string() }))}
-                    {attr("aria-controls", menu_id.clone())} node_ref=name_button on:click=handler(toggle)
+                    {attr("aria-controls", menu_id.clone())} use:keep=name_button on:click=handler(toggle)
                     on:keydown=handler(close_menu)>
                     {agent.name.clone()}
                 </button>
@@ -329,7 +329,7 @@ fn AgentRow(
                         <ul class="menu" role="menu" id=menu_id.clone() aria-label=format!("Actions for {name}")
                             on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| move_focus_in_menu(&ev))>
                             <li role="none">
-                                <button role="menuitem" node_ref=focus_first() on:click=handler(start.clone())
+                                <button role="menuitem" use:keep=focus_first() on:click=handler(start.clone())
                                     on:keydown=handler(close_menu)>
                                     "Start a chat"
                                 </button>
@@ -361,7 +361,7 @@ struct Asking {
     with: AgentId,
     name: String,
     /// The agent's name in the list, which has the focus back when the dialog closes.
-    back: NodeRef<leptos::html::Button>,
+    back: ElementRef,
 }
 
 /// Asks for the interaction a chat is about: a modal dialog (the page behind it inert,
@@ -373,9 +373,9 @@ fn InteractionDialog(
     asking: RwSignal<Option<Asking>>,
     start: impl Fn(AgentId, Option<String>) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let dialog = ElementRef::new();
     effect(move || {
-        if let Some(dialog) = dialog.get()
+        if let Some(dialog) = dialog.get::<web_sys::HtmlDialogElement>()
             && !dialog.open()
         {
             let _ = dialog.show_modal();
@@ -387,10 +387,10 @@ fn InteractionDialog(
     // Closed first (the page behind is inert while it is open), then the focus goes
     // back, then it goes.
     let close = move || {
-        if let Some(dialog) = dialog.get_untracked() {
+        if let Some(dialog) = dialog.get_untracked::<web_sys::HtmlDialogElement>() {
             dialog.close();
         }
-        if let Some(button) = back.get_untracked() {
+        if let Some(button) = back.get_untracked::<web_sys::HtmlElement>() {
             let _ = button.focus();
         }
         asking.set(None);
@@ -408,7 +408,7 @@ fn InteractionDialog(
         }
     };
     view! {
-        <dialog class="interaction-dialog" {attr("aria-labelledby", "interaction-title")} node_ref=dialog
+        <dialog class="interaction-dialog" {attr("aria-labelledby", "interaction-title")} use:keep=dialog
             on:cancel=handler(move |ev: leptos::ev::Event| { ev.prevent_default(); close() })>
             <form on:submit=handler(submit)>
                 <h2 id="interaction-title">{format!("Start a chat with {} about an interaction", asked.name)}</h2>
@@ -445,10 +445,10 @@ fn interaction_problem(reference: &str) -> Option<&'static str> {
 
 /// A node reference that takes the keyboard focus as soon as its element appears: the
 /// first item of a menu that just opened.
-fn focus_first() -> NodeRef<leptos::html::Button> {
-    let node = NodeRef::<leptos::html::Button>::new();
+fn focus_first() -> ElementRef {
+    let node = ElementRef::new();
     effect(move || {
-        if let Some(button) = node.get() {
+        if let Some(button) = node.get::<web_sys::HtmlElement>() {
             let _ = button.focus();
         }
     });

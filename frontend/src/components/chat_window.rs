@@ -3,10 +3,9 @@
 
 use crate::components::context::ConsoleContext;
 use crate::format;
-use crate::live::{attr, effect, handler, keyed_list, live, live_view};
+use crate::live::{ElementRef, attr, effect, handler, keep, keyed_list, live, live_view};
 use crate::state::{ConsoleState, too_long};
 use crate::visible_rows::varied;
-use leptos::html::Textarea;
 use leptos::prelude::*;
 use protocol::{AgentId, ChatId, ChatStatus, ClientFrame};
 use std::collections::BTreeMap;
@@ -152,7 +151,7 @@ fn Conversation(chat: ChatId) -> impl IntoView {
         }
     });
     view! {
-        <div class="transcript" role="log" aria-label="Transcript" {attr("aria-live", "polite")} node_ref=list
+        <div class="transcript" role="log" aria-label="Transcript" {attr("aria-live", "polite")} use:keep=list
             on:scroll=handler(move |_| shown.scrolled())>
             {live_view(move || has_older().then(|| {
                 let load_older = load_older.clone();
@@ -188,12 +187,12 @@ fn Composer(chat: ChatId) -> impl IntoView {
             })
         }
     };
-    let input = NodeRef::<Textarea>::new();
+    let input = ElementRef::new();
     // Chosen by the agent (not shown by itself): Your Message takes the focus.
     let compose = ctx.compose;
     effect(move || {
         if compose.get()
-            && let Some(input) = input.get()
+            && let Some(input) = input.get::<web_sys::HtmlElement>()
         {
             compose.set(false);
             let _ = input.focus();
@@ -211,7 +210,7 @@ fn Composer(chat: ChatId) -> impl IntoView {
             if ctx.send_message(chat.clone(), body) {
                 set_draft(String::new());
             }
-            if let Some(input) = input.get() {
+            if let Some(input) = input.get::<web_sys::HtmlElement>() {
                 let _ = input.focus();
             }
         }
@@ -249,7 +248,7 @@ fn Composer(chat: ChatId) -> impl IntoView {
         <div class="composer">
             <label for="your-message">"Your Message"</label>
             {live_view(move || too_long_note().map(|why| view! { <p class="alert" role="status">{why}</p> }))}
-            <textarea id="your-message" {attr("rows", "3")} node_ref=input
+            <textarea id="your-message" {attr("rows", "3")} use:keep=input
                 prop:value=live(draft.clone())
                 disabled=live(ended_for_input)
                 on:input=handler(move |ev| {
@@ -301,7 +300,7 @@ impl LineId {
 struct TranscriptView {
     /// Every line's id, in order, and where each starts.
     layout: Memo<(Vec<LineId>, Vec<f64>)>,
-    list: NodeRef<leptos::html::Div>,
+    list: ElementRef,
     /// The view's scroll position and height (px).
     scroll: RwSignal<(f64, f64)>,
     /// Whether the view is at the bottom: new lines keep it there.
@@ -336,7 +335,7 @@ impl TranscriptView {
 
     /// The view was scrolled (by her, or to keep it at the bottom).
     fn scrolled(&self) {
-        let Some(div) = self.list.get_untracked() else {
+        let Some(div) = self.list.get_untracked::<web_sys::Element>() else {
             return;
         };
         let (top, height) = (f64::from(div.scroll_top()), f64::from(div.client_height()));
@@ -375,7 +374,7 @@ impl TranscriptView {
     /// After the lines on show changed: measures them, and keeps the view at the bottom
     /// if it was there.
     fn rendered(&self) {
-        let Some(div) = self.list.get_untracked() else {
+        let Some(div) = self.list.get_untracked::<web_sys::Element>() else {
             return;
         };
         let mut changed = false;
@@ -477,7 +476,7 @@ fn transcript(
     };
     let scroll = RwSignal::new((0.0, 480.0));
     let at_bottom = RwSignal::new(true);
-    let list = NodeRef::<leptos::html::Div>::new();
+    let list = ElementRef::new();
     let view = TranscriptView {
         layout,
         list,

@@ -73,9 +73,6 @@ pub struct ThroughputFigures {
     pub cpu: CpuPerMessage,
 }
 
-/// The name of the server's store writer thread, which runs every commit in turn.
-const WRITER: &str = "store-writer";
-
 /// What each side spent per message acknowledged in the counting window (µs).
 #[derive(Debug, Clone, Copy)]
 pub struct CpuPerMessage {
@@ -130,7 +127,8 @@ pub async fn measure(
     let spent = || -> anyhow::Result<[Spent; 3]> {
         Ok([
             cpu::of(pid, None)?,
-            cpu::of(pid, Some(WRITER))?,
+            // The store's writer thread, which runs every commit in turn.
+            cpu::of(pid, Some(console_store_embedded::WRITER_THREAD))?,
             cpu::of_self()?,
         ])
     };

@@ -34,6 +34,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
+/// The writer thread's name (as `/proc` and debuggers show it).
+pub const WRITER_THREAD: &str = "store-writer";
+
 /// How many writes one transaction takes at most.
 const MAX_BATCH: usize = 512;
 
@@ -141,7 +144,7 @@ impl Writer {
         let thread = {
             let shared = shared.clone();
             std::thread::Builder::new()
-                .name("store-writer".into())
+                .name(WRITER_THREAD.into())
                 .spawn(move || write_batches(&shared))
                 .map_err(|e| {
                     StoreError::permanent(format!("embedded store: no writer thread: {e}"))
