@@ -143,9 +143,8 @@ async fn a_message_sent_while_the_console_reconnects_goes_out_on_the_new_connect
     let ann = driver.browser("ann-5").await?;
     let bob = driver.browser("bob-5").await?;
     sign_in(&ann, &server.url(), "Ann Lee").await?;
-    bob.client.goto(&server.url()).await?;
-    bob.client.execute(HOLD_THE_WELCOME, Vec::new()).await?;
-    bob.by_role("button", "Bob Stone").await?.click().await?;
+    bob.on_every_page(HOLD_THE_WELCOME).await?;
+    sign_in(&bob, &server.url(), "Bob Stone").await?;
     start_chat_with(&bob, "Ann Lee").await?;
 
     // The server restarts. Bob's console opens a new socket and says hello; what the
@@ -232,11 +231,8 @@ async fn a_lost_push_is_noticed_and_fetched_without_waiting_for_a_reconnect() ->
     let ann = driver.browser("ann-4").await?;
     let bob = driver.browser("bob-4").await?;
     sign_in(&bob, &server.url(), "Bob Stone").await?;
-    ann.client.goto(&server.url()).await?;
-    ann.client
-        .execute(LOSE_PUSHES_ON_DEMAND, Vec::new())
-        .await?;
-    ann.by_role("button", "Ann Lee").await?.click().await?;
+    ann.on_every_page(LOSE_PUSHES_ON_DEMAND).await?;
+    sign_in(&ann, &server.url(), "Ann Lee").await?;
     start_chat_with(&ann, "Bob Stone").await?;
     bob.by_role("tab", "Chat").await?.click().await?;
     let say = |text: &'static str| {

@@ -79,3 +79,40 @@ async fn an_agent_signs_in_with_the_identity_provider_and_out_again() -> anyhow:
     ann.client.clone().close().await?;
     Ok(())
 }
+
+/// The local server's development sign-in page, which stands where the provider's page
+/// stands: the console goes there when nobody is signed in, an agent is chosen by
+/// keyboard, the console opens as her, and signing out comes back to the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_server_s_development_sign_in_page_signs_in_and_the_console_comes_back_to_it()
+-> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let driver = Driver::start().await?;
+    let ann = driver.browser("ann-dev").await?;
+
+    ann.client.goto(&server.url()).await?;
+    let choice = ann.by_role("button", "Ann Lee").await?;
+    anyhow::ensure!(
+        ann.client.current_url().await?.path() == protocol::http::DEV_SIGN_IN_PAGE,
+        "the console did not go to the development sign-in page"
+    );
+    ann.wait_for_text("Development sign-in: choose who you are.")
+        .await?;
+    let violations = ann.accessibility_violations().await?;
+    anyhow::ensure!(violations.is_empty(), "axe-core: {violations:?}");
+    choice.send_keys(console_e2e::console::ENTER).await?;
+    ann.by_role("tab", "Status").await?;
+    anyhow::ensure!(
+        ann.client.current_url().await?.path() == "/",
+        "the console is not at its own address"
+    );
+
+    ann.by_role("button", "Sign out").await?.click().await?;
+    ann.by_role("button", "Bob Stone").await?;
+    anyhow::ensure!(
+        ann.client.current_url().await?.path() == protocol::http::DEV_SIGN_IN_PAGE,
+        "signing out did not come back to the development sign-in page"
+    );
+    ann.client.clone().close().await?;
+    Ok(())
+}

@@ -12,12 +12,9 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::http::{
-    AgentList, ChatList, DevDirectory, DevSignIn, Me, MessagePage, SignedIn, Transcript,
-    TranscriptList, TranscriptReads, WsTicket,
+    AgentList, ChatList, Me, MessagePage, Transcript, TranscriptList, TranscriptReads, WsTicket,
 };
-use protocol::{
-    AgentId, AgentView, ChatId, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame, TenantId,
-};
+use protocol::{AgentView, ChatId, ClientFrame, ErrorBody, PROTOCOL_VERSION, ServerFrame};
 use std::sync::{Arc, Mutex};
 
 /// How many messages one catch-up request asks for (the server's most).
@@ -89,19 +86,6 @@ async fn call(method: &str, path: &str, token: &str) -> Result<Answer, String> {
     let authorization = format!("Bearer {token}");
     let headers = [("Authorization", authorization.as_str())];
     fetch(method, &config::api(path), &headers, None).await
-}
-
-/// The tenants and agents offered by the development sign-in.
-pub async fn dev_directory() -> Result<DevDirectory, ApiFailure> {
-    read(fetch("GET", &config::api("/api/dev/directory"), &[], None).await)
-}
-
-/// Signs in as a demo agent.
-pub async fn dev_sign_in(tenant: TenantId, agent: AgentId) -> Result<SignedIn, ApiFailure> {
-    let body = wire::print(&DevSignIn { tenant, agent });
-    let headers = [("Content-Type", "application/json")];
-    let url = config::api("/api/dev/sign-in");
-    read(fetch("POST", &url, &headers, Some(&body)).await)
 }
 
 /// Who a bearer token speaks for.

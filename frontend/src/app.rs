@@ -37,7 +37,7 @@ pub fn App() -> impl IntoView {
     });
     view! {
         {live_view(move || match session.get() {
-            None => view! { <SignIn session=session error=error busy=busy /> }.into_any(),
+            None => view! { <SignIn error=error busy=busy /> }.into_any(),
             Some(signed_in) => view! { <Console signed_in=signed_in session=session /> }.into_any(),
         })}
     }

@@ -5,6 +5,10 @@ use crate::chat::{ChatView, MessageView};
 use crate::ids::{AgentId, GroupId, TenantId};
 use serde::{Deserialize, Serialize};
 
+/// Where the local server's development sign-in page is: the console goes there when
+/// nobody is signed in and its sign-in method is `development`.
+pub const DEV_SIGN_IN_PAGE: &str = "/dev/sign-in";
+
 /// `POST /api/dev/sign-in`: the local server's development sign-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DevSignIn {

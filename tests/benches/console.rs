@@ -345,7 +345,11 @@ async fn sign_in_to(
     tenant: &str,
     agent: &str,
 ) -> anyhow::Result<()> {
-    browser.client.goto(&format!("{base}/")).await?;
+    // On the development sign-in page (the console itself would go there, signed out).
+    browser
+        .client
+        .goto(&format!("{base}{}", protocol::http::DEV_SIGN_IN_PAGE))
+        .await?;
     in_page(
         browser,
         "the sign-in",

@@ -155,6 +155,34 @@ impl WebDriverCompatibleCommand for ElementQuery {
     }
 }
 
+/// Chromium's `Page.addScriptToEvaluateOnNewDocument` (through chromedriver's DevTools
+/// endpoint): a script run first in every page the browser loads from then on.
+#[derive(Debug)]
+struct OnEveryPage {
+    script: String,
+}
+
+impl WebDriverCompatibleCommand for OnEveryPage {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "cmd": "Page.addScriptToEvaluateOnNewDocument",
+            "params": { "source": self.script },
+        });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 /// CSS for the elements that may have a role: its native elements and explicit roles.
 fn role_selector(role: &str) -> String {
     let native = match role {
@@ -177,6 +205,18 @@ fn role_selector(role: &str) -> String {
 }
 
 impl Browser {
+    /// Runs `script` first in every page this browser loads from now on, before the
+    /// page's own scripts: how a test stands between the console and its WebSocket from
+    /// the start, across the sign-in page's move to the console.
+    pub async fn on_every_page(&self, script: &str) -> anyhow::Result<()> {
+        self.client
+            .issue_cmd(OnEveryPage {
+                script: script.to_owned(),
+            })
+            .await?;
+        Ok(())
+    }
+
     /// The accessible name of an element, as the browser computes it.
     pub async fn accessible_name(&self, element: &Element) -> anyhow::Result<String> {
         self.query(element, "computedlabel").await

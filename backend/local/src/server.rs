@@ -2,6 +2,7 @@
 
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::dev_sign_in;
 use crate::gateway::{self, Gateway};
 use crate::http_bridge;
 use crate::management;
@@ -133,6 +134,7 @@ pub async fn start_with(config: Config, backend: Backend) -> anyhow::Result<Runn
     let router = Router::new()
         .route("/api/{*path}", any(http_bridge::api).with_state(app))
         .route("/ws", get(gateway::upgrade).with_state(gateway))
+        .merge(dev_sign_in::routes(config.console_dir.clone()))
         .route(
             "/@connections/{id}",
             post(management::post)

@@ -382,7 +382,8 @@ fn InteractionDialog(
         }
     });
     let reference = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<&'static str>);
+    // A String, the type the console's other texts share (a `&str` signal compiles its own).
+    let problem = RwSignal::new(None::<String>);
     let back = asked.back;
     // Closed first (the page behind is inert while it is open), then the focus goes
     // back, then it goes.
@@ -400,7 +401,7 @@ fn InteractionDialog(
         ev.prevent_default();
         let text = reference.get_untracked();
         match interaction_problem(&text) {
-            Some(why) => problem.set(Some(why)),
+            Some(why) => problem.set(Some(why.to_owned())),
             None => {
                 close();
                 start(with.clone(), Some(text.trim().to_owned()));
@@ -418,7 +419,7 @@ fn InteractionDialog(
                     {attr("aria-describedby", "interaction-problem")}
                     prop:value=live(move || reference.get())
                     on:input=handler(move |ev| { reference.set(event_target_value(&ev)); problem.set(None); }) />
-                <p id="interaction-problem" class="field-problem" role="alert">{live(move || problem.get().unwrap_or_default().to_owned())}</p>
+                <p id="interaction-problem" class="field-problem" role="alert">{live(move || problem.get().unwrap_or_default())}</p>
                 <div class="dialog-actions">
                     <button class="primary" type="submit">"Start a chat"</button>
                     <button type="button" on:click=handler(move |_| close())>"Cancel"</button>

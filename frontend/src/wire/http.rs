@@ -4,20 +4,15 @@
 use super::{Fields, FromJson, Record, ToJson};
 use protocol::ErrorBody;
 use protocol::http::{
-    AgentList, ChatList, ConsoleConfig, DevAgent, DevDirectory, DevSignIn, DevTenant, Me,
-    MessagePage, ReadKind, SignInMethod, SignedIn, Transcript, TranscriptList, TranscriptReadView,
-    TranscriptReads, TranscriptSummary, WsTicket,
+    AgentList, ChatList, ConsoleConfig, Me, MessagePage, ReadKind, SignInMethod, SignedIn,
+    Transcript, TranscriptList, TranscriptReadView, TranscriptReads, TranscriptSummary, WsTicket,
 };
 use wasm_bindgen::JsValue;
 
 json_object! {
     ErrorBody { code, message }
-    DevSignIn { tenant, agent }
     SignedIn { token, tenant, me }
     Me { tenant, me }
-    DevDirectory { tenants }
-    DevTenant { id, name, agents }
-    DevAgent { id, name, group, role }
     WsTicket { ticket, expires_in_seconds }
     AgentList { agents }
     ChatList { chats, next }

@@ -4,8 +4,8 @@ use super::*;
 use protocol::PROTOCOL_VERSION;
 use protocol::help::HelpView;
 use protocol::http::{
-    AgentList, ChatList, ConsoleConfig, DevAgent, DevDirectory, DevSignIn, DevTenant, Me,
-    MessagePage, SignedIn, Transcript, TranscriptList, TranscriptSummary, WsTicket,
+    AgentList, ChatList, ConsoleConfig, Me, MessagePage, SignedIn, Transcript, TranscriptList,
+    TranscriptSummary, WsTicket,
 };
 use protocol::{AgentView, ChatView, ClientFrame, ErrorBody, MessageView, ServerFrame};
 use serde::Serialize;
@@ -308,10 +308,6 @@ fn every_client_frame_is_written_as_serde_json_writes_it() {
     for state in AgentState::ALL {
         written_as_serde_writes(&ClientFrame::SetState { state });
     }
-    written_as_serde_writes(&DevSignIn {
-        tenant: TenantId::from("t1"),
-        agent: AgentId::from("a1"),
-    });
 }
 
 #[wasm_bindgen_test]
@@ -326,18 +322,6 @@ fn http_answers_read_as_serde_json_reads_them() {
     read_as_serde_writes(&Me {
         tenant: TenantId::from("t1"),
         me: agent("a1", AgentState::PostProcessing),
-    });
-    read_as_serde_writes(&DevDirectory {
-        tenants: vec![DevTenant {
-            id: TenantId::from("t1"),
-            name: "Acme".into(),
-            agents: vec![DevAgent {
-                id: AgentId::from("a1"),
-                name: "Ann".into(),
-                group: GroupId::from("sales"),
-                role: Role::Agent,
-            }],
-        }],
     });
     read_as_serde_writes(&WsTicket {
         ticket: "t".into(),
