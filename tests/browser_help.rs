@@ -1,7 +1,8 @@
-//! Help, end to end in real browsers (five Chromium sessions): Ann asks her group and Bob
-//! takes it while Cara sees it taken; Dan's question goes unanswered past his tenant's
-//! response target and his supervisor Sue, alerted, takes it; Cara raises her hand and Sue
-//! takes it; Dan (another group) and Gus (another tenant) see none of sales' questions;
+//! Help, end to end in real browsers (six Chromium sessions): Ann asks her group about a
+//! customer's interaction (an ID the protocol refuses is refused at once, her question
+//! kept) and Bob takes it while Cara sees it taken; Dan's question goes unanswered past
+//! his tenant's response target and his supervisor Sue, alerted, takes it; Cara raises
+//! her hand, Sue sees what Cara is doing (live) and takes it; Dan (another group) and Gus (another tenant) see none of sales' questions;
 //! a reload keeps a waiting question.
 
 use console_e2e::browser::{Browser, Driver};
@@ -40,11 +41,27 @@ async fn listed(browser: &Browser, text: &str) -> anyhow::Result<()> {
 }
 
 async fn ask(browser: &Browser, question: &str) -> anyhow::Result<()> {
+    ask_about(browser, question, None).await
+}
+
+/// Asks `question`, about `interaction` if any.
+async fn ask_about(
+    browser: &Browser,
+    question: &str,
+    interaction: Option<&str>,
+) -> anyhow::Result<()> {
     browser
         .by_role("textbox", "Your question")
         .await?
         .send_keys(question)
         .await?;
+    if let Some(interaction) = interaction {
+        browser
+            .by_role("textbox", "Interaction ID (optional)")
+            .await?
+            .send_keys(interaction)
+            .await?;
+    }
     browser
         .by_role("button", "Ask my group")
         .await?
@@ -86,10 +103,40 @@ async fn questions_and_hands_are_taken_once_escalate_and_stay_within_group_and_t
     }
     sue.client.execute(RECORD_ALERTS, Vec::new()).await?;
 
-    // Ann asks her group: Bob and Cara see it at once, and the Chat tab counts it.
+    // An interaction ID the protocol refuses is refused at once, and the question stays.
     let question = "Who knows the refund rule for annual plans?";
-    ask(&ann, question).await?;
+    ann.by_role("textbox", "Your question")
+        .await?
+        .send_keys(question)
+        .await?;
+    ann.by_role("textbox", "Interaction ID (optional)")
+        .await?
+        .send_keys(&"x".repeat(300))
+        .await?;
+    ann.by_role("button", "Ask my group").await?.click().await?;
+    ann.wait_for_text("An interaction ID has at most 256 characters.")
+        .await?;
+    let kept = ann
+        .by_role("textbox", "Your question")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    anyhow::ensure!(kept == question, "the question was lost: {kept:?}");
+    ann.by_role("textbox", "Interaction ID (optional)")
+        .await?
+        .clear()
+        .await?;
+    ann.by_role("textbox", "Your question")
+        .await?
+        .clear()
+        .await?;
+
+    // Ann asks her group about a customer's interaction: Bob and Cara see it at once,
+    // and the Chat tab counts it.
+    ask_about(&ann, question, Some("INT-42")).await?;
     listed(&bob, question).await?;
+    listed(&bob, "INT-42").await?;
     listed(&cara, question).await?;
     listed(&sue, question).await?;
     ann.screenshot(&shots, "help-01-asked").await?;
@@ -127,10 +174,21 @@ async fn questions_and_hands_are_taken_once_escalate_and_stay_within_group_and_t
     sue.wait_for_text("Chat with Dan Wu").await?;
     listed(&dan, "Taken by Sue Grant").await?;
 
-    // Cara raises her hand; Sue takes it; Cara sees who is coming.
+    // Cara, busy, raises her hand; Sue sees it with what Cara is doing now, live, and
+    // takes it; Cara sees who is coming.
+    cara.by_role("combobox", "My State")
+        .await?
+        .send_keys("Busy")
+        .await?;
     cara.by_role("button", "Raise hand").await?.click().await?;
     cara.by_role("button", "Lower hand").await?;
     listed(&sue, "Raised a hand").await?;
+    listed(&sue, "Busy").await?;
+    cara.by_role("combobox", "My State")
+        .await?
+        .send_keys("On Break")
+        .await?;
+    listed(&sue, "On Break").await?;
     sue.by_role("button", "Take it").await?.click().await?;
     sue.wait_for_text("Chat with Cara Diaz").await?;
     listed(&cara, "Taken by Sue Grant").await?;

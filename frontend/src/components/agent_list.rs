@@ -431,7 +431,7 @@ fn InteractionDialog(
 
 /// Why an interaction reference cannot be sent, by the protocol's rules: something, at
 /// most 256 bytes, no control characters.
-fn interaction_problem(reference: &str) -> Option<&'static str> {
+pub(crate) fn interaction_problem(reference: &str) -> Option<&'static str> {
     let reference = reference.trim();
     if reference.is_empty() {
         Some("Enter the interaction's ID.")

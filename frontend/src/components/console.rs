@@ -293,12 +293,8 @@ fn act_on(ctx: &ConsoleContext, notice: Notice) {
                     })
                 });
                 if let Some((from, body)) = last {
-                    if settings.notify {
-                        alerts::notify(&format!("{from} (Agent Console)"), &body, chat.as_str());
-                    }
-                    if settings.sound {
-                        alerts::chime();
-                    }
+                    let title = format!("{from} (Agent Console)");
+                    alerts::alert(settings, &title, &body, chat.as_str());
                 }
             }
             let listed = ctx.state.with_untracked(|s| {
@@ -313,12 +309,7 @@ fn act_on(ctx: &ConsoleContext, notice: Notice) {
         Notice::Asked => {
             if !ctx.visible.get_untracked() {
                 let settings = ctx.alerts.get_untracked();
-                if settings.notify {
-                    alerts::notify("Agent Console", "A colleague needs help", "help");
-                }
-                if settings.sound {
-                    alerts::chime();
-                }
+                alerts::alert(settings, "Agent Console", "A colleague needs help", "help");
             }
         }
         Notice::Refused(message) => ctx.refusal.set(Some(message)),

@@ -4,13 +4,14 @@
 //! for one's own, **Withdraw**.
 
 use crate::alerts;
+use crate::components::agent_list::interaction_problem;
 use crate::components::context::ConsoleContext;
 use crate::format;
 use crate::live::{attr, effect, handler, keyed_list, live, live_view};
 use crate::state::{HelpRow, RowAction};
 use leptos::prelude::*;
 use protocol::help::{HelpKind, HelpState};
-use protocol::{ClientFrame, Role};
+use protocol::{AgentState, ClientFrame, Role};
 
 /// The ask form, the hand, and the list.
 #[component]
@@ -23,16 +24,32 @@ pub fn Help() -> impl IntoView {
         alert_when_overdue(&ctx);
     }
     let question = RwSignal::new(String::new());
+    // The customer interaction a question or a hand is about, if any: checked here by
+    // the protocol's rules before anything is sent, and nothing typed is lost.
+    let interaction = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let about = move || {
+        let text = interaction.get_untracked();
+        let text = text.trim();
+        if text.is_empty() {
+            return Some(None);
+        }
+        if let Some(why) = interaction_problem(text) {
+            problem.set(Some(why.to_owned()));
+            return None;
+        }
+        interaction.set(String::new());
+        Some(Some(text.to_owned()))
+    };
     let ask = {
         let ctx = ctx.clone();
         move |event: leptos::ev::SubmitEvent| {
             event.prevent_default();
             let text = question.get_untracked();
-            if !text.trim().is_empty() {
-                ctx.send(ClientFrame::Ask {
-                    text,
-                    interaction: None,
-                });
+            if !text.trim().is_empty()
+                && let Some(interaction) = about()
+            {
+                ctx.send(ClientFrame::Ask { text, interaction });
                 question.set(String::new());
             }
         }
@@ -43,11 +60,13 @@ pub fn Help() -> impl IntoView {
     };
     let toggle_hand = {
         let (ctx, hand) = (ctx.clone(), hand.clone());
-        move |_| {
-            ctx.send(match hand() {
-                Some(request) => ClientFrame::Withdraw { request },
-                None => ClientFrame::RaiseHand { interaction: None },
-            })
+        move |_| match hand() {
+            Some(request) => ctx.send(ClientFrame::Withdraw { request }),
+            None => {
+                if let Some(interaction) = about() {
+                    ctx.send(ClientFrame::RaiseHand { interaction });
+                }
+            }
         }
     };
     let (pressed, label) = (hand.clone(), hand.clone());
@@ -62,9 +81,17 @@ pub fn Help() -> impl IntoView {
             overdue,
             action,
         } = row;
-        let what = match (request.kind, request.text) {
-            (HelpKind::Question, Some(text)) => text,
+        let hand = request.kind == HelpKind::Hand;
+        let what = match request.text {
+            Some(text) if !hand => text,
             _ => "Raised a hand".to_owned(),
+        };
+        // Who raised a hand, as she is now (her state, as the agent list shows it).
+        let from = request.from.clone();
+        let now_doing = move || {
+            state
+                .with(|s| s.agent_state(&from))
+                .map_or("", AgentState::label)
         };
         let asked_at = request.asked_at;
         let standing = match request.state {
@@ -94,6 +121,7 @@ pub fn Help() -> impl IntoView {
             <li class:overdue=overdue>
                 <span class="who">{request.from_name}" · "{request.group.to_string()}</span>
                 <span class="what">{what}</span>
+                {hand.then(|| view! { <span class="agent-state">{live_view(now_doing.clone())}</span> })}
                 {request.interaction.map(|i| view! { <span class="interaction">{i}</span> })}
                 <span class="since">{live_view(move || format::elapsed(now.get() - asked_at))}</span>
                 {overdue.then(|| view! { <span class="overdue-mark">"Overdue"</span> })}
@@ -110,15 +138,21 @@ pub fn Help() -> impl IntoView {
                 <label for="ask-text">"Your question"</label>
                 <textarea id="ask-text" rows="2" prop:value=move || question.get()
                     on:input=move |e| question.set(event_target_value(&e))></textarea>
+                <label for="ask-interaction">"Interaction ID (optional)"</label>
+                <input id="ask-interaction" type="text" autocomplete="off" prop:value=move || interaction.get()
+                    {attr("aria-invalid", live(move || problem.get().is_some().to_string()))}
+                    {attr("aria-describedby", "ask-problem")}
+                    on:input=handler(move |e| { interaction.set(event_target_value(&e)); problem.set(None); }) />
                 <button type="submit">"Ask my group"</button>
+                // A hand is raised to the supervisors: theirs is not offered.
+                {agent.then(|| view! {
+                    <button class="hand" type="button" on:click=handler(toggle_hand)
+                        {attr("aria-pressed", live(move || Some(pressed().is_some().to_string())))}>
+                        {live_view(move || if label().is_some() { "Lower hand" } else { "Raise hand" })}
+                    </button>
+                })}
+                <p id="ask-problem" class="field-problem" role="alert">{live(move || problem.get().unwrap_or_default())}</p>
             </form>
-            // A hand is raised to the supervisors: theirs is not offered.
-            {agent.then(|| view! {
-                <button class="hand" on:click=handler(toggle_hand)
-                    {attr("aria-pressed", live(move || Some(pressed().is_some().to_string())))}>
-                    {live_view(move || if label().is_some() { "Lower hand" } else { "Raise hand" })}
-                </button>
-            })}
             <ul class="open-questions" aria-live="polite" aria-label="Open questions">
                 {keyed_list(listed, HelpRow::key, row)}
             </ul>
@@ -135,17 +169,8 @@ fn alert_when_overdue(ctx: &ConsoleContext) {
     effect(move || {
         let overdue = state.with(|s| s.help.overdue_in(&group, now.get()));
         if overdue > overdue_before {
-            let settings = alerts_on.get_untracked();
-            if settings.notify {
-                alerts::notify(
-                    "Agent Console",
-                    "A question of your group is overdue",
-                    "overdue",
-                );
-            }
-            if settings.sound {
-                alerts::chime();
-            }
+            let (title, body) = ("Agent Console", "A question of your group is overdue");
+            alerts::alert(alerts_on.get_untracked(), title, body, "overdue");
         }
         overdue_before = overdue;
     });

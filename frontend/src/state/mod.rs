@@ -186,6 +186,11 @@ impl ConsoleState {
         list
     }
 
+    /// The state of the agent `id`, if she is in my list.
+    pub fn agent_state(&self, id: &AgentId) -> Option<protocol::AgentState> {
+        self.agents.iter().find(|a| a.id == *id).map(|a| a.state)
+    }
+
     /// How many questions and hands waiting I may take, at `now`.
     pub fn questions_for_me(&self, now: i64) -> u32 {
         self.me.as_ref().map_or(0, |me| self.help.takeable(me, now))
