@@ -122,8 +122,6 @@ pub fn Transcripts() -> impl IntoView {
     let searching_text = move || shown.with(|q| q.split('&').any(|p| p.starts_with("q=")));
     let initial = search.clone();
     initial();
-    // Whether a transcript is open: its reader is made once, not again with each page.
-    let reading = Memo::new(move |_| open.with(Option::is_some));
     let on_submit = {
         let search = search.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -173,7 +171,8 @@ pub fn Transcripts() -> impl IntoView {
                     {live(move || if searching_text() { "Search further back" } else { "Show more" }.to_owned())}
                 </button>
             }))}
-            {live_view(move || reading.get().then(|| view! { <TranscriptReader open problem /> }))}
+            // Always there; it shows the transcript open, if any.
+            <TranscriptReader open problem />
         </section>
     }
 }
