@@ -4,8 +4,8 @@
 //! for one's own, **Withdraw**.
 
 use crate::alerts;
-use crate::components::agent_list::interaction_problem;
 use crate::components::context::ConsoleContext;
+use crate::components::interaction::InteractionInput;
 use crate::format;
 use crate::live::{attr, effect, handler, keyed_list, live, live_view};
 use crate::state::{HelpRow, RowAction};
@@ -24,22 +24,12 @@ pub fn Help() -> impl IntoView {
         alert_when_overdue(&ctx);
     }
     let question = RwSignal::new(String::new());
-    // The customer interaction a question or a hand is about, if any: checked here by
-    // the protocol's rules before anything is sent, and nothing typed is lost.
-    let interaction = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<String>);
+    // The customer interaction a question or a hand is about, if any.
+    let interaction = InteractionInput::new();
     let about = move || {
-        let text = interaction.get_untracked();
-        let text = text.trim();
-        if text.is_empty() {
-            return Some(None);
-        }
-        if let Some(why) = interaction_problem(text) {
-            problem.set(Some(why.to_owned()));
-            return None;
-        }
-        interaction.set(String::new());
-        Some(Some(text.to_owned()))
+        let about = interaction.checked(true)?;
+        interaction.clear();
+        Some(about)
     };
     let ask = {
         let ctx = ctx.clone();
@@ -138,11 +128,7 @@ pub fn Help() -> impl IntoView {
                 <label for="ask-text">"Your question"</label>
                 <textarea id="ask-text" rows="2" prop:value=move || question.get()
                     on:input=move |e| question.set(event_target_value(&e))></textarea>
-                <label for="ask-interaction">"Interaction ID (optional)"</label>
-                <input id="ask-interaction" type="text" autocomplete="off" prop:value=move || interaction.get()
-                    {attr("aria-invalid", live(move || problem.get().is_some().to_string()))}
-                    {attr("aria-describedby", "ask-problem")}
-                    on:input=handler(move |e| { interaction.set(event_target_value(&e)); problem.set(None); }) />
+                {interaction.field("ask-interaction", "Interaction ID (optional)")}
                 <button type="submit">"Ask my group"</button>
                 // A hand is raised to the supervisors: theirs is not offered.
                 {agent.then(|| view! {
@@ -151,7 +137,6 @@ pub fn Help() -> impl IntoView {
                         {live_view(move || if label().is_some() { "Lower hand" } else { "Raise hand" })}
                     </button>
                 })}
-                <p id="ask-problem" class="field-problem" role="alert">{live(move || problem.get().unwrap_or_default())}</p>
             </form>
             <ul class="open-questions" aria-live="polite" aria-label="Open questions">
                 {keyed_list(listed, HelpRow::key, row)}

@@ -7,5 +7,6 @@ pub mod console;
 pub mod context;
 pub mod help;
 pub mod history;
+pub mod interaction;
 pub mod sign_in;
 pub mod transcripts;
