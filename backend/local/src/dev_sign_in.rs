@@ -4,8 +4,9 @@
 //! console: the console sent to agents carries no development code, and on the local
 //! server goes here when nobody is signed in, as it goes to the provider in AWS.
 //!
-//! A page and its script (`dev_sign_in/`), served as they are; the page takes the
-//! console's stylesheet from the built console's `index.html`, so both look the same.
+//! A page, its script and its few style rules (`dev_sign_in/`), served as they are; the
+//! page takes the console's stylesheet from the built console's `index.html`, so both
+//! look the same.
 
 use axum::Router;
 use axum::extract::State;
@@ -18,12 +19,14 @@ use std::sync::Arc;
 
 const PAGE: &str = include_str!("dev_sign_in/page.html");
 const SCRIPT: &str = include_str!("dev_sign_in/sign_in.js");
+const STYLE: &str = include_str!("dev_sign_in/sign_in.css");
 
 /// The page and its script, for the console built in `console_dir`.
 pub fn routes(console_dir: PathBuf) -> Router {
     Router::new()
         .route(DEV_SIGN_IN_PAGE, get(page))
         .route(&format!("{DEV_SIGN_IN_PAGE}.js"), get(script))
+        .route(&format!("{DEV_SIGN_IN_PAGE}.css"), get(style))
         .with_state(Arc::new(console_dir))
 }
 
@@ -39,6 +42,10 @@ async fn script() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         SCRIPT,
     )
+}
+
+async fn style() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE)
 }
 
 /// The page with the console's stylesheet link (as Trunk wrote it into `index`, with its
@@ -65,6 +72,8 @@ mod tests {
         );
         assert!(!page.contains("modulepreload"));
         assert!(page.contains(r#"<script type="module" src="/dev/sign-in.js"></script>"#));
-        assert!(!with_stylesheet("").contains("<link"));
+        let unbuilt = with_stylesheet("");
+        assert!(unbuilt.contains(r#"<link rel="stylesheet" href="/dev/sign-in.css" />"#));
+        assert_eq!(unbuilt.matches("<link").count(), 1);
     }
 }
