@@ -62,6 +62,17 @@ pub fn ask_permission() {
     }
 }
 
+/// Alerts the agent as `settings` say: a notification (`title`, `body`, `tag` as for
+/// [`notify`]) and the chime.
+pub fn alert(settings: AlertSettings, title: &str, body: &str, tag: &str) {
+    if settings.notify {
+        notify(title, body, tag);
+    }
+    if settings.sound {
+        chime();
+    }
+}
+
 /// Shows a notification titled `title` with `body`; one per chat (`tag`), the newest
 /// replacing the older.
 pub fn notify(title: &str, body: &str, tag: &str) {

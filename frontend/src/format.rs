@@ -59,9 +59,17 @@ pub fn counted(n: usize, one: &str, many: &str) -> String {
 
 /// The Chat tab's number in words: "1 chat requires your response", "2 chats require
 /// your response".
-pub fn requiring_response(n: usize) -> String {
+pub fn requiring_response(n: usize, questions: usize) -> String {
     let verb = if n == 1 { "requires" } else { "require" };
-    format!("{} {verb} your response", counted(n, "chat", "chats"))
+    let chats = format!("{} {verb} your response", counted(n, "chat", "chats"));
+    if questions == 0 {
+        return chats;
+    }
+    let verb = if questions == 1 { "waits" } else { "wait" };
+    format!(
+        "{chats}; {} {verb} to be taken",
+        counted(questions, "question", "questions")
+    )
 }
 
 #[cfg(test)]
@@ -70,9 +78,13 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn the_chat_tab_s_number_reads_as_people_say_it() {
-        assert_eq!(requiring_response(0), "0 chats require your response");
-        assert_eq!(requiring_response(1), "1 chat requires your response");
-        assert_eq!(requiring_response(2), "2 chats require your response");
+        assert_eq!(requiring_response(0, 0), "0 chats require your response");
+        assert_eq!(requiring_response(1, 0), "1 chat requires your response");
+        assert_eq!(requiring_response(2, 0), "2 chats require your response");
+        assert_eq!(
+            requiring_response(1, 2),
+            "1 chat requires your response; 2 questions wait to be taken"
+        );
     }
 
     #[wasm_bindgen_test]

@@ -28,6 +28,8 @@ pub enum ErrorCode {
     ChatEnded,
     /// You cannot chat with yourself.
     SelfChat,
+    /// Someone else took this help request first, or it was withdrawn.
+    AlreadyTaken,
     /// Too many frames of this kind too quickly; wait a moment.
     RateLimited,
     /// A transcript too large for one download: read it a page at a time instead.
@@ -44,7 +46,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation checks.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::BadRequest,
         ErrorCode::UnknownAction,
         ErrorCode::UnsupportedProtocol,
@@ -56,6 +58,7 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::ChatEnded,
         ErrorCode::SelfChat,
+        ErrorCode::AlreadyTaken,
         ErrorCode::RateLimited,
         ErrorCode::TranscriptTooLarge,
         ErrorCode::MethodNotAllowed,
@@ -75,7 +78,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized | ErrorCode::InvalidTicket => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::ChatEnded => 409,
+            ErrorCode::ChatEnded | ErrorCode::AlreadyTaken => 409,
             ErrorCode::MessageTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::TranscriptTooLarge => 422,

@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod chat;
 pub mod error;
+pub mod help;
 pub mod http;
 pub mod ids;
 pub mod ws;
@@ -27,7 +28,10 @@ pub use ws::{ClientFrame, ServerFrame};
 /// Version 3: a sent message is one frame per connection — `message` and `ack` carry the
 /// chat's new state and the count of chats requiring a response, where a `chat` frame
 /// followed each before.
-pub const PROTOCOL_VERSION: u32 = 3;
+///
+/// Version 4: help — `ask`, `raise_hand`, `take` and `withdraw`, and the `help` frame
+/// that tells every console that sees a question or a raised hand where it stands.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The longest message body a `send` may carry, in bytes as JSON writes it (see
 /// [`json_len`]): a body of 16,384 letters fits, and so does any body whose quotes,

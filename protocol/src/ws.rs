@@ -4,6 +4,7 @@
 use crate::agent::{AgentState, AgentView};
 use crate::chat::{ChatView, MessageView};
 use crate::error::ErrorCode;
+use crate::help::{HelpId, HelpView};
 use crate::ids::{AgentId, ChatId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,11 +44,27 @@ pub enum ClientFrame {
     Seen { chat_id: ChatId, seq: u64 },
     /// Keeps an idle connection open (API Gateway closes it after 10 idle minutes).
     Ping,
+    /// Asks your functional group a question: whoever of it takes it first gets a chat
+    /// with you, the question its first message.
+    Ask {
+        text: String,
+        #[serde(default)]
+        interaction: Option<String>,
+    },
+    /// Raises your hand to the supervisors (one hand at a time).
+    RaiseHand {
+        #[serde(default)]
+        interaction: Option<String>,
+    },
+    /// Takes a question or a raised hand: the first taker gets the chat.
+    Take { request: HelpId },
+    /// Withdraws your question, or lowers your hand, while nobody has taken it.
+    Withdraw { request: HelpId },
 }
 
 impl ClientFrame {
     /// Every action name, for documentation checks.
-    pub const ACTIONS: [&'static str; 8] = [
+    pub const ACTIONS: [&'static str; 12] = [
         "hello",
         "start_chat",
         "send",
@@ -56,6 +73,10 @@ impl ClientFrame {
         "typing",
         "seen",
         "ping",
+        "ask",
+        "raise_hand",
+        "take",
+        "withdraw",
     ];
 }
 
@@ -117,6 +138,9 @@ pub enum ServerFrame {
     },
     /// The answer to `ping`.
     Pong,
+    /// A question or a raised hand you see, as it stands now: asked, taken (by whom),
+    /// withdrawn. `now` is the server's time, by which it is overdue or not.
+    Help { request: HelpView, now: i64 },
     /// Your frame was refused; nothing was changed.
     Error {
         code: ErrorCode,
@@ -129,7 +153,7 @@ pub enum ServerFrame {
 
 impl ServerFrame {
     /// Every frame type, for documentation checks.
-    pub const TYPES: [&'static str; 10] = [
+    pub const TYPES: [&'static str; 11] = [
         "welcome",
         "chat",
         "chat_started",
@@ -139,6 +163,7 @@ impl ServerFrame {
         "typing",
         "seen",
         "pong",
+        "help",
         "error",
     ];
 }

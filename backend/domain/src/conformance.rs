@@ -5,6 +5,7 @@
 
 mod audit;
 mod connections;
+mod help;
 mod inbox;
 mod started;
 mod sweep;
@@ -14,7 +15,7 @@ use crate::ports::{Appended, Quota, StartedIndex, Store};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, Role, TenantId};
 
 /// Every check of the suite, by name.
-pub const CHECKS: [&str; 18] = [
+pub const CHECKS: [&str; 21] = [
     "directory_round_trips",
     "tickets_are_single_use",
     "connections_are_listed_per_agent",
@@ -33,6 +34,9 @@ pub const CHECKS: [&str; 18] = [
     "connections_are_checked_when_due",
     "a_chat_s_audience_is_read_at_once",
     "transcript_reads_are_kept_and_listed_latest_first",
+    "help_requests_are_taken_once",
+    "of_many_takers_at_once_one_wins",
+    "waiting_help_is_listed_oldest_first_and_hands_are_one_per_agent",
 ];
 
 /// Runs one check by name against an empty store; panics with a message on failure.
@@ -74,6 +78,11 @@ pub async fn run(name: &str, store: &dyn Store) {
         "transcript_reads_are_kept_and_listed_latest_first" => {
             audit::transcript_reads_are_kept_and_listed_latest_first(store).await
         }
+        "help_requests_are_taken_once" => help::help_requests_are_taken_once(store).await,
+        "of_many_takers_at_once_one_wins" => help::of_many_takers_at_once_one_wins(store).await,
+        "waiting_help_is_listed_oldest_first_and_hands_are_one_per_agent" => {
+            help::waiting_help_is_listed_oldest_first_and_hands_are_one_per_agent(store).await
+        }
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -103,6 +112,9 @@ macro_rules! conformance_tests {
             connections_are_checked_when_due,
             a_chat_s_audience_is_read_at_once,
             transcript_reads_are_kept_and_listed_latest_first,
+            help_requests_are_taken_once,
+            of_many_takers_at_once_one_wins,
+            waiting_help_is_listed_oldest_first_and_hands_are_one_per_agent,
         );
     };
     (@each $run:path; $($check:ident,)+) => {
@@ -127,6 +139,7 @@ pub(super) fn tenant(id: &str) -> Tenant {
     Tenant {
         id: id.into(),
         name: format!("Tenant {id}"),
+        response_target_ms: None,
     }
 }
 

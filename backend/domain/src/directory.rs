@@ -3,7 +3,7 @@
 //! by line and column, duplicates by their path in the file.
 //!
 //! ```json
-//! {"tenants": [{"id": "acme", "name": "Acme Contact Center", "agents": [
+//! {"tenants": [{"id": "acme", "name": "Acme Contact Center", "response_target_seconds": 60, "agents": [
 //!   {"id": "ann", "name": "Ann Lee", "group": "sales", "role": "agent"},
 //!   {"id": "sue", "name": "Sue Grant", "group": "support", "role": "supervisor"}
 //! ]}]}
@@ -73,7 +73,21 @@ struct FileAgent {
 struct FileTenant {
     id: Slug,
     name: Name,
+    /// How long a question to a group waits before it is overdue (5 to 3600 s).
+    #[serde(default, deserialize_with = "response_target")]
+    response_target_seconds: Option<u32>,
     agents: Vec<FileAgent>,
+}
+
+fn response_target<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    let seconds = u32::deserialize(deserializer)?;
+    if (5..=3600).contains(&seconds) {
+        Ok(Some(seconds))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "invalid response_target_seconds {seconds}: use 5 to 3600"
+        )))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +167,9 @@ fn checked(file: DirectoryFile) -> Result<Vec<(Tenant, Vec<Agent>)>, DomainError
             Tenant {
                 id: tenant.id.0.as_str().into(),
                 name: tenant.name.0,
+                response_target_ms: tenant
+                    .response_target_seconds
+                    .map(|seconds| i64::from(seconds) * 1_000),
             },
             agents,
         ));

@@ -1,6 +1,5 @@
 //! What a use-case can refuse, each mapped to one wire error code.
 
-use crate::ports::StoreError;
 use protocol::ErrorCode;
 
 /// Why a use-case refused; nothing stored was changed.
@@ -30,6 +29,9 @@ pub enum DomainError {
     ChatEnded,
     #[error("you cannot start a chat with yourself")]
     SelfChat,
+    /// A help request someone else took first, or that was withdrawn.
+    #[error("{0}")]
+    AlreadyTaken(String),
     #[error("{0}")]
     RateLimited(String),
     #[error(
@@ -65,6 +67,7 @@ impl DomainError {
             DomainError::Forbidden(_) => ErrorCode::Forbidden,
             DomainError::ChatEnded => ErrorCode::ChatEnded,
             DomainError::SelfChat => ErrorCode::SelfChat,
+            DomainError::AlreadyTaken(_) => ErrorCode::AlreadyTaken,
             DomainError::RateLimited(_) => ErrorCode::RateLimited,
             DomainError::TranscriptTooLarge { .. } => ErrorCode::TranscriptTooLarge,
             DomainError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
@@ -81,6 +84,32 @@ impl DomainError {
                 "the server could not complete this; try again".into()
             }
             other => other.to_string(),
+        }
+    }
+}
+
+/// A store failure. Retryable failures may succeed if the same call is made again.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl StoreError {
+    /// A failure that retrying will not fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+
+    /// A failure that may pass (throttling, a conflict, a timeout).
+    pub fn retryable(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            retryable: true,
         }
     }
 }

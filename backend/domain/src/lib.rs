@@ -7,6 +7,7 @@
 pub mod conformance;
 pub mod directory;
 pub mod error;
+pub mod help;
 pub mod model;
 pub mod ports;
 pub mod rules;

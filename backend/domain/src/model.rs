@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
+    /// How long a question of its agents waits before it is overdue (ms): the
+    /// directory's `response_target_seconds`, else
+    /// [`crate::help::DEFAULT_RESPONSE_TARGET_MS`].
+    #[serde(default)]
+    pub response_target_ms: Option<i64>,
 }
 
 /// An agent of the directory.

@@ -1,37 +1,16 @@
 //! The ports: what the domain needs from the world. Adapters implement them (the embedded
 //! store, DynamoDB, the in-process pusher, API Gateway's management API).
 
+use crate::error::DomainError;
+use crate::help::{HelpRequest, Taken};
 use crate::model::{
     Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
 };
 use async_trait::async_trait;
+use protocol::help::HelpId;
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
 
-/// A store failure. Retryable failures may succeed if the same call is made again.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct StoreError {
-    pub message: String,
-    pub retryable: bool,
-}
-
-impl StoreError {
-    /// A failure that retrying will not fix.
-    pub fn permanent(message: impl Into<String>) -> Self {
-        StoreError {
-            message: message.into(),
-            retryable: false,
-        }
-    }
-
-    /// A failure that may pass (throttling, a conflict, a timeout).
-    pub fn retryable(message: impl Into<String>) -> Self {
-        StoreError {
-            message: message.into(),
-            retryable: true,
-        }
-    }
-}
+pub use crate::error::StoreError;
 
 /// The directory: tenants and their agents.
 #[async_trait]
@@ -40,6 +19,8 @@ pub trait DirectoryStore: Send + Sync {
     async fn put_tenant(&self, tenant: &Tenant, agents: &[Agent]) -> Result<(), StoreError>;
     /// Every tenant.
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    /// One tenant (its settings).
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
     /// One agent.
     async fn agent(&self, tenant: &TenantId, id: &AgentId) -> Result<Option<Agent>, StoreError>;
     /// Every agent of a tenant.
@@ -384,13 +365,74 @@ pub trait AuditStore: Send + Sync {
     ) -> Result<Vec<TranscriptRead>, StoreError>;
 }
 
+/// What a change of a help request came to: done (with what it returned), or refused by
+/// its rules ([`HelpRequest::take`], [`HelpRequest::withdraw`]) with nothing written.
+pub type HelpChange<T> = Result<T, DomainError>;
+
+/// Help requests — questions to a group, raised hands — each waiting for one taker. Every
+/// change reads the request, asks its rule in [`crate::help`], and writes what follows
+/// in one atomic step (a transaction, a conditional write), so of many takers at once
+/// exactly one gets [`Taken::Now`].
+#[async_trait]
+pub trait HelpStore: Send + Sync {
+    /// Stores a new waiting request. For a hand, if its agent has one waiting already,
+    /// that one is returned (false) and nothing is stored: one hand per agent at a time.
+    async fn put_help(&self, request: &HelpRequest) -> Result<(HelpRequest, bool), StoreError>;
+    /// One request of a tenant, whatever its state.
+    async fn help(&self, tenant: &TenantId, id: &HelpId)
+    -> Result<Option<HelpRequest>, StoreError>;
+    /// Takes a request for `taker` at `now` ([`HelpRequest::take`]). None if there is no
+    /// such request.
+    async fn take_help(
+        &self,
+        tenant: &TenantId,
+        id: &HelpId,
+        taker: &Agent,
+        now: i64,
+    ) -> Result<Option<HelpChange<(HelpRequest, Taken)>>, StoreError>;
+    /// Withdraws a request (lowers a hand) for `by` ([`HelpRequest::withdraw`]): true if
+    /// it changed. None if there is no such request.
+    async fn withdraw_help(
+        &self,
+        tenant: &TenantId,
+        id: &HelpId,
+        by: &Agent,
+        now: i64,
+    ) -> Result<Option<HelpChange<(HelpRequest, bool)>>, StoreError>;
+    /// Records the chat a taken request became (once; the same chat again changes
+    /// nothing). None if there is no such request or it is not taken.
+    async fn attach_help_chat(
+        &self,
+        tenant: &TenantId,
+        id: &HelpId,
+        chat: &ChatId,
+    ) -> Result<Option<HelpRequest>, StoreError>;
+    /// The waiting requests of `group` — or, with none, of every group of the tenant —
+    /// the oldest first, at most `limit`: what a console lists under Open questions (an
+    /// agent's group's, a supervisor's tenant's). Its cost follows the requests waiting,
+    /// which end within minutes, never the history.
+    async fn waiting_help(
+        &self,
+        tenant: &TenantId,
+        group: Option<&GroupId>,
+        limit: usize,
+    ) -> Result<Vec<HelpRequest>, StoreError>;
+}
+
 /// Everything the chat stores.
 pub trait Store:
-    DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore + AuditStore
+    DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore + AuditStore + HelpStore
 {
 }
-impl<T: DirectoryStore + TicketStore + ConnectionStore + ChatStore + LimitStore + AuditStore> Store
-    for T
+impl<
+    T: DirectoryStore
+        + TicketStore
+        + ConnectionStore
+        + ChatStore
+        + LimitStore
+        + AuditStore
+        + HelpStore,
+> Store for T
 {
 }
 

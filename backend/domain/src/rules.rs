@@ -42,6 +42,21 @@ pub fn has_control_characters(text: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
+/// Checks a customer-interaction reference (of a chat, a question, a raised hand): at
+/// most 256 bytes, no control characters; a blank one is none.
+pub fn check_interaction(interaction: Option<String>) -> Result<Option<String>, DomainError> {
+    let interaction = interaction.filter(|reference| !reference.trim().is_empty());
+    if interaction
+        .as_ref()
+        .is_some_and(|reference| reference.len() > 256 || has_control_characters(reference))
+    {
+        return Err(DomainError::BadRequest(
+            "an interaction reference may hold at most 256 bytes and no control characters".into(),
+        ));
+    }
+    Ok(interaction)
+}
+
 /// Checks a client message id: present, short and printable, because it becomes part of
 /// a storage key.
 pub fn check_client_msg_id(id: &str) -> Result<(), DomainError> {

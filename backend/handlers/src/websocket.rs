@@ -11,6 +11,7 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use console_domain::{ConnectionId, DomainError, Identity};
+use protocol::help::HelpKind;
 use protocol::{ClientFrame, ServerFrame};
 use serde_json::Value;
 use tracing::Instrument;
@@ -224,6 +225,26 @@ async fn dispatch(
             service.ping(connection).await;
             Ok(())
         }
+        ClientFrame::Ask { text, interaction } => service
+            .ask(who, HelpKind::Question, Some(text), interaction)
+            .await
+            .map(drop)
+            .map_err(|e| (e, None)),
+        ClientFrame::RaiseHand { interaction } => service
+            .ask(who, HelpKind::Hand, None, interaction)
+            .await
+            .map(drop)
+            .map_err(|e| (e, None)),
+        ClientFrame::Take { request } => service
+            .take_help(connection, who, &request)
+            .await
+            .map(drop)
+            .map_err(|e| (e, None)),
+        ClientFrame::Withdraw { request } => service
+            .withdraw_help(who, &request)
+            .await
+            .map(drop)
+            .map_err(|e| (e, None)),
     }
 }
 

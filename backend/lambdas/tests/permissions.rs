@@ -474,6 +474,40 @@ async fn drive() -> BTreeMap<&'static str, Calls> {
         .await;
     ann.next(|f| f["type"] == "chat" && f["chat"]["status"] == "ended")
         .await;
+    // Help: Ann asks her group and Bob takes it; she raises her hand and Sue takes it;
+    // a question withdrawn.
+    ann.send(&websocket, json!({"action": "ask", "text": "Refund rule?"}))
+        .await;
+    let asked = ann.next(of_type("help")).await;
+    bob.send(
+        &websocket,
+        json!({"action": "take", "request": asked["request"]["id"]}),
+    )
+    .await;
+    bob.next(of_type("chat_started")).await;
+    ann.send(&websocket, json!({"action": "raise_hand"})).await;
+    let hand = ann
+        .next(|f| f["type"] == "help" && f["request"]["kind"] == "hand")
+        .await;
+    let mut sue = Console::open(&gateway, &websocket, "sue").await;
+    sue.send(
+        &websocket,
+        json!({"action": "take", "request": hand["request"]["id"]}),
+    )
+    .await;
+    sue.next(of_type("chat_started")).await;
+    ann.send(&websocket, json!({"action": "ask", "text": "Never mind"}))
+        .await;
+    let second = ann
+        .next(|f| f["type"] == "help" && f["request"]["text"] == "Never mind")
+        .await;
+    ann.send(
+        &websocket,
+        json!({"action": "withdraw", "request": second["request"]["id"]}),
+    )
+    .await;
+    ann.next(|f| f["type"] == "help" && f["request"]["state"] == "withdrawn")
+        .await;
     // A chat with Cy, who then moves to another group: Ann sees him as his partner only.
     ann.send(&websocket, json!({"action": "start_chat", "with": "cy"}))
         .await;

@@ -63,9 +63,13 @@ enum Action {
     Transcript,
     /// `GET /api/transcripts/{target's chat}/download`.
     Download,
+    /// The target asks her group a question: is the actor told, and may she `take` it?
+    TakeQuestion,
+    /// The target raises her hand: is the actor told, and may she `take` it?
+    TakeHand,
 }
 
-const ACTIONS: [Action; 14] = [
+const ACTIONS: [Action; 16] = [
     Action::SetState,
     Action::StartChat,
     Action::Send,
@@ -80,6 +84,8 @@ const ACTIONS: [Action; 14] = [
     Action::TranscriptsOfAgent,
     Action::Transcript,
     Action::Download,
+    Action::TakeQuestion,
+    Action::TakeHand,
 ];
 
 /// The rules, cell by cell: may `role` do `action` to `target`?
@@ -109,7 +115,20 @@ fn expected(role: Role, target: Target, action: Action) -> bool {
         | Action::TranscriptsOfAgent
         | Action::Transcript
         | Action::Download => role == Role::Supervisor && same_tenant,
+        // docs/protocol.md: a question is taken by an agent of its group, or by a
+        // supervisor of its group at once (another supervisor once it is overdue, a
+        // minute later); a hand by a supervisor of the tenant.
+        Action::TakeQuestion => same_tenant && target == Target::SameGroup,
+        Action::TakeHand => same_tenant && role == Role::Supervisor,
     }
+}
+
+/// Who is told of a question or a hand: the agents of its group (a question), every
+/// supervisor of its tenant; nobody of another tenant.
+fn told_of_help(role: Role, target: Target, action: Action) -> bool {
+    target != Target::OtherTenant
+        && (role == Role::Supervisor
+            || (action == Action::TakeQuestion && target == Target::SameGroup))
 }
 
 /// The two actors and, per target, the target and the other agent of the target's chat.
@@ -317,6 +336,60 @@ async fn try_cell(world: &mut World, role: Role, target: Target, action: Action)
             let (status, body) = world.get(me, &format!("/api/transcripts/{chat}")).await;
             allowed_or_not_found(status, &body, &words)
         }
+        Action::TakeQuestion | Action::TakeHand => {
+            let ask = if action == Action::TakeQuestion {
+                json!({"action": "ask", "text": format!("{them} needs help")})
+            } else {
+                json!({"action": "raise_hand"})
+            };
+            let asked = world.frame(them, ask).await;
+            let request = asked
+                .iter()
+                .find(|f| f["type"] == "help" && f["request"]["from"] == them)
+                .unwrap_or_else(|| panic!("{them} is told of her own request: {asked:?}"))
+                ["request"]["id"]
+                .as_str()
+                .expect("an id")
+                .to_owned();
+            let heard = world
+                .console(me)
+                .drain()
+                .await
+                .iter()
+                .any(|f| f["type"] == "help" && f["request"]["id"] == request.as_str());
+            assert_eq!(
+                heard,
+                told_of_help(role, target, action),
+                "{me} told of {them}'s {action:?}"
+            );
+            let answers = world
+                .frame(me, json!({"action": "take", "request": request}))
+                .await;
+            match answers.iter().find(|f| f["type"] == "chat_started") {
+                Some(started) => {
+                    assert_eq!(started["chat"]["with"]["id"], them, "{answers:?}");
+                    true
+                }
+                None => {
+                    let refusal = answers
+                        .iter()
+                        .find(|f| f["type"] == "error")
+                        .unwrap_or_else(|| panic!("no chat and no refusal: {answers:?}"));
+                    // Not told of it: it does not exist for her. Told, but not hers to take.
+                    let wanted = if told_of_help(role, target, action) {
+                        "forbidden"
+                    } else {
+                        "not_found"
+                    };
+                    assert_eq!(refusal["code"], wanted, "{me} takes {them}'s: {answers:?}");
+                    // Withdrawn, so that it waits for nobody in the cells after.
+                    world
+                        .frame(them, json!({"action": "withdraw", "request": request}))
+                        .await;
+                    false
+                }
+            }
+        }
         Action::Download => {
             let request = format!(
                 "GET /api/transcripts/{chat}/download?format=text HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
@@ -409,12 +482,11 @@ async fn world() -> (tempfile::TempDir, console_local::RunningServer, World) {
 async fn every_cell_of_the_isolation_matrix_is_allowed_or_denied_by_the_rules_and_denials_leak_nothing()
  {
     let (_data, server, mut world) = world().await;
-    // Start-chat cells go last: a chat makes its two agents visible to each other.
-    let mut order: Vec<Action> = ACTIONS
-        .into_iter()
-        .filter(|a| *a != Action::StartChat)
-        .collect();
-    order.push(Action::StartChat);
+    // Start-chat and help cells go last: a chat (a taken request is one) makes its two
+    // agents visible to each other.
+    let last = [Action::StartChat, Action::TakeQuestion, Action::TakeHand];
+    let mut order: Vec<Action> = ACTIONS.into_iter().filter(|a| !last.contains(a)).collect();
+    order.extend(last);
     let mut cells = Vec::new();
     for action in order {
         for role in [Role::Agent, Role::Supervisor] {
@@ -449,6 +521,18 @@ async fn every_cell_of_the_isolation_matrix_is_allowed_or_denied_by_the_rules_an
                         .all(|f| f["type"] == "agent" && f["agent"]["state"] == "busy"),
                     "{agent} received {heard:?}"
                 );
+            }
+        } else if matches!(action, Action::TakeQuestion | Action::TakeHand) {
+            // Requests are told within their tenant only.
+            for (agent, heard) in world.drain_others().await {
+                for frame in heard.iter().filter(|f| f["type"] == "help") {
+                    let from = frame["request"]["from"].as_str().expect("an asker");
+                    assert_eq!(
+                        tenant_of(from),
+                        tenant_of(agent),
+                        "{agent} was told of {frame}"
+                    );
+                }
             }
         } else if action != Action::StartChat {
             // Nothing of what the actors tried reached anyone else.

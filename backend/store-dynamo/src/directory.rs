@@ -44,6 +44,10 @@ impl DirectoryStore for DynamoStore {
         self.put_many(items).await
     }
 
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        self.get_record(keys::tenant(id)).await
+    }
+
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         self.query(keys::TENANTS_PK, "T#")
             .await?

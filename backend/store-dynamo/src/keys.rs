@@ -25,6 +25,9 @@
 //! | rate limit | `LIMIT#{key}` | `LIMIT` |
 //! | quota window | `QUOTA#{key}#W#{window}` | `QUOTA` |
 //! | a supervisor's read of a transcript | `T#{tenant}#READS#{chat}` | `R#{at, 20 digits}#{id}` |
+//! | help request (a question, a raised hand) | `T#{tenant}` | `HELP#{id}` |
+//! | a waiting help request, by group / tenant-wide | `T#{tenant}#G#{group}#HELP` / `T#{tenant}#HELP` | `W#{asked_at, 20 digits}#{id}` |
+//! | an agent's waiting hand | `T#{tenant}#INBOX#{agent}` | `HAND` |
 //!
 //! Access patterns of an inbox (`T#{tenant}#INBOX#{agent}`), each one Query or GetItem
 //! whose cost follows the page asked for, never her history:
@@ -56,6 +59,7 @@
 //! may hold any printable character) is only ever the last part of a key.
 
 use console_domain::ports::StartedIndex;
+use protocol::help::HelpId;
 use protocol::{AgentId, ChatId, GroupId, TenantId};
 
 pub const PK: &str = "pk";
@@ -291,6 +295,42 @@ pub fn read(tenant: &TenantId, chat: &ChatId, at: i64, id: &str) -> (String, Str
         reads_pk(tenant, chat),
         format!("{READ_PREFIX}{:020}#{id}", at.max(0)),
     )
+}
+
+/// A help request, in its tenant's partition.
+pub fn help(tenant: &TenantId, id: &HelpId) -> (String, String) {
+    (tenant_pk(tenant), format!("HELP#{id}"))
+}
+
+/// The partition of the waiting help requests of a group, or (`None`) of the whole
+/// tenant.
+pub fn help_waiting_pk(tenant: &TenantId, group: Option<&GroupId>) -> String {
+    match group {
+        Some(group) => format!("T#{tenant}#G#{group}#HELP"),
+        None => format!("T#{tenant}#HELP"),
+    }
+}
+
+/// The sort keys of a waiting-help partition's items.
+pub const HELP_WAITING_PREFIX: &str = "W#";
+
+/// A waiting help request in a listing, by when it was asked (20 digits, the oldest
+/// first), then id.
+pub fn help_waiting(
+    tenant: &TenantId,
+    group: Option<&GroupId>,
+    asked_at: i64,
+    id: &HelpId,
+) -> (String, String) {
+    (
+        help_waiting_pk(tenant, group),
+        format!("{HELP_WAITING_PREFIX}{:020}#{id}", asked_at.max(0)),
+    )
+}
+
+/// An agent's waiting hand (its id as `data`).
+pub fn hand(tenant: &TenantId, agent: &AgentId) -> (String, String) {
+    (inbox_pk(tenant, agent), "HAND".into())
 }
 
 #[cfg(test)]

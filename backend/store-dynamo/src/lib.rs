@@ -23,6 +23,7 @@ mod audit;
 mod chats;
 mod connections;
 mod directory;
+mod help;
 mod item;
 pub mod keys;
 mod limits;

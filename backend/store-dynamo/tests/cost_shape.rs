@@ -109,6 +109,7 @@ async fn cost_of_a_message_and_a_state_change(url: &str, connected: usize) -> (C
     let tenant = Tenant {
         id: "acme".into(),
         name: "Acme".into(),
+        response_target_ms: None,
     };
     let agents: Vec<Agent> = ["ann".to_owned(), "bob".to_owned()]
         .into_iter()

@@ -27,6 +27,11 @@ impl DirectoryStore for EmbeddedStore {
         .await
     }
 
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        let txn = self.read_txn()?;
+        read(&txn.open_table(TENANTS).map_err(fail)?, id.as_str())
+    }
+
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let txn = self.read_txn()?;
         let table = txn.open_table(TENANTS).map_err(fail)?;

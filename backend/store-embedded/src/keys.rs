@@ -2,6 +2,7 @@
 
 use console_domain::ConnectionId;
 use console_domain::ports::StartedIndex;
+use protocol::help::HelpId;
 use protocol::{AgentId, ChatId, GroupId, TenantId};
 
 /// Joins the ids of a key.
@@ -126,4 +127,37 @@ pub fn reads_prefix(tenant: &TenantId, chat: &ChatId) -> String {
 /// oldest first; listed backwards.
 pub fn read(tenant: &TenantId, chat: &ChatId, at: i64, id: &str) -> String {
     format!("{}{:020}{SEP}{id}", reads_prefix(tenant, chat), at.max(0))
+}
+
+/// A help request: `tenant, id`.
+pub fn help(tenant: &TenantId, id: &HelpId) -> String {
+    format!("{tenant}{SEP}{id}")
+}
+
+/// A waiting help request in the listing: under its group, or (`None`) under the whole
+/// tenant (`*`, which no group id is), by when it was asked (20 digits, so that keys sort
+/// as times), then id.
+pub fn help_waiting(
+    tenant: &TenantId,
+    group: Option<&GroupId>,
+    asked_at: i64,
+    id: &HelpId,
+) -> String {
+    format!(
+        "{}{:020}{SEP}{id}",
+        help_waiting_prefix(tenant, group),
+        asked_at.max(0)
+    )
+}
+
+pub fn help_waiting_prefix(tenant: &TenantId, group: Option<&GroupId>) -> String {
+    match group {
+        Some(group) => format!("{tenant}{SEP}{group}{SEP}"),
+        None => format!("{tenant}{SEP}*{SEP}"),
+    }
+}
+
+/// The last id of a key.
+pub fn last_part(key: &str) -> &str {
+    key.rsplit(SEP).next().unwrap_or(key)
 }

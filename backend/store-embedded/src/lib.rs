@@ -12,6 +12,7 @@ mod audit;
 mod chats;
 mod connections;
 mod directory;
+mod help;
 mod inbox;
 mod keys;
 mod limits;
@@ -268,6 +269,9 @@ fn apply_change(txn: &redb::WriteTransaction, change: &Change<'_>) -> Result<(),
         name if name == STARTED.name() => apply(txn, STARTED, change),
         name if name == GROUP_AGENTS.name() => apply(txn, GROUP_AGENTS, change),
         name if name == READS.name() => apply(txn, READS, change),
+        name if name == help::HELP.name() => apply(txn, help::HELP, change),
+        name if name == help::HELP_WAITING.name() => apply(txn, help::HELP_WAITING, change),
+        name if name == help::HANDS.name() => apply(txn, help::HANDS, change),
         other => Err(StoreError::permanent(format!(
             "embedded store: its journal changes a table this version does not have: {other}"
         ))),
@@ -361,6 +365,9 @@ impl EmbeddedStore {
             txn.open_table(PARTNERS).map_err(fail)?;
             txn.open_table(PENDING).map_err(fail)?;
             txn.open_table(READS).map_err(fail)?;
+            txn.open_table(help::HELP).map_err(fail)?;
+            txn.open_table(help::HELP_WAITING).map_err(fail)?;
+            txn.open_table(help::HANDS).map_err(fail)?;
             let mut meta = txn.open_table(META).map_err(fail)?;
             let indexed = meta
                 .get(INBOX_VERSION_KEY)

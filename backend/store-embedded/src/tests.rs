@@ -261,6 +261,7 @@ fn a_file_written_before_the_inbox_tables_is_indexed_when_opened() {
             &Tenant {
                 id: tenant.clone(),
                 name: "T1".into(),
+                response_target_ms: None,
             },
             &directory,
         ))

@@ -3,6 +3,7 @@
 //! menu with "Start a chat".
 
 use crate::components::context::ConsoleContext;
+use crate::components::interaction::InteractionInput;
 use crate::format;
 use crate::live::{ElementRef, attr, effect, handler, keep, keyed_list, live, live_view};
 use crate::state::{SortKey, matching, sort_agents};
@@ -381,9 +382,7 @@ fn InteractionDialog(
             let _ = dialog.show_modal();
         }
     });
-    let reference = RwSignal::new(String::new());
-    // A String, the type the console's other texts share (a `&str` signal compiles its own).
-    let problem = RwSignal::new(None::<String>);
+    let reference = InteractionInput::new();
     let back = asked.back;
     // Closed first (the page behind is inert while it is open), then the focus goes
     // back, then it goes.
@@ -399,13 +398,9 @@ fn InteractionDialog(
     let with = asked.with.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let text = reference.get_untracked();
-        match interaction_problem(&text) {
-            Some(why) => problem.set(Some(why.to_owned())),
-            None => {
-                close();
-                start(with.clone(), Some(text.trim().to_owned()));
-            }
+        if let Some(interaction) = reference.checked(false) {
+            close();
+            start(with.clone(), interaction);
         }
     };
     view! {
@@ -413,34 +408,13 @@ fn InteractionDialog(
             on:cancel=handler(move |ev: leptos::ev::Event| { ev.prevent_default(); close() })>
             <form on:submit=handler(submit)>
                 <h2 id="interaction-title">{format!("Start a chat with {} about an interaction", asked.name)}</h2>
-                <label for="interaction-id">"Interaction ID"</label>
-                <input id="interaction-id" type="text" autofocus {attr("autocomplete", "off")}
-                    {attr("aria-invalid", live(move || problem.get().is_some().to_string()))}
-                    {attr("aria-describedby", "interaction-problem")}
-                    prop:value=live(move || reference.get())
-                    on:input=handler(move |ev| { reference.set(event_target_value(&ev)); problem.set(None); }) />
-                <p id="interaction-problem" class="field-problem" role="alert">{live(move || problem.get().unwrap_or_default())}</p>
+                {reference.field("interaction-id", "Interaction ID")}
                 <div class="dialog-actions">
                     <button class="primary" type="submit">"Start a chat"</button>
                     <button type="button" on:click=handler(move |_| close())>"Cancel"</button>
                 </div>
             </form>
         </dialog>
-    }
-}
-
-/// Why an interaction reference cannot be sent, by the protocol's rules: something, at
-/// most 256 bytes, no control characters.
-fn interaction_problem(reference: &str) -> Option<&'static str> {
-    let reference = reference.trim();
-    if reference.is_empty() {
-        Some("Enter the interaction's ID.")
-    } else if reference.len() > 256 {
-        Some("An interaction ID has at most 256 characters.")
-    } else if reference.chars().any(char::is_control) {
-        Some("An interaction ID cannot hold control characters.")
-    } else {
-        None
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::components::agent_list::ChatMark;
 use crate::components::chat_window::ChatWindow;
 use crate::components::context::ConsoleContext;
+use crate::components::help::Help;
 use crate::components::history::History;
 use crate::format;
 use crate::live::{attr, handler, keyed_list, live, live_view};
@@ -45,6 +46,7 @@ pub fn ChatTab() -> impl IntoView {
     view! {
         <div class="chat-tab">
             <div class="chat-lists">
+            <Help />
             <table class="multi-chat" aria-label="Multi-Chat Table">
                 <thead>
                     <tr>

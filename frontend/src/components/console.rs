@@ -203,7 +203,10 @@ fn ControlPanel() -> impl IntoView {
     if ctx.me.role == Role::Supervisor {
         chat_tabs.push(("Transcripts", Tab::ChatTranscripts));
     }
-    let pending = move || state.with(|s| s.pending_chats);
+    // Chats requiring a response, and questions and hands waiting for me to take them.
+    let now = ctx.now;
+    let questions = move || state.with(|s| s.questions_for_me(now.get()));
+    let pending = move || state.with(|s| s.pending_chats) + questions();
     let count_class = move || {
         if pending() > 0 {
             "count blink"
@@ -238,7 +241,10 @@ fn ControlPanel() -> impl IntoView {
             // description and a status that is announced when it changes.
             <span class=live(count_class) {attr("aria-hidden", "true")}>{live_view(pending)}</span>
             <span id="chat-count" class="visually-hidden" role="status">
-                {live_view(move || format::requiring_response(pending() as usize))}
+                {live_view(move || format::requiring_response(
+                    state.with(|s| s.pending_chats) as usize,
+                    questions() as usize,
+                ))}
             </span>
         </nav>
         <section id="panel" class="panel" role="tabpanel" {attr("aria-labelledby", live(move || format!("tab-{}", top())))}>
@@ -287,12 +293,8 @@ fn act_on(ctx: &ConsoleContext, notice: Notice) {
                     })
                 });
                 if let Some((from, body)) = last {
-                    if settings.notify {
-                        alerts::notify(&format!("{from} (Agent Console)"), &body, chat.as_str());
-                    }
-                    if settings.sound {
-                        alerts::chime();
-                    }
+                    let title = format!("{from} (Agent Console)");
+                    alerts::alert(settings, &title, &body, chat.as_str());
                 }
             }
             let listed = ctx.state.with_untracked(|s| {
@@ -302,6 +304,12 @@ fn act_on(ctx: &ConsoleContext, notice: Notice) {
             });
             if !listed {
                 ctx.refresh_agents();
+            }
+        }
+        Notice::Asked => {
+            if !ctx.visible.get_untracked() {
+                let settings = ctx.alerts.get_untracked();
+                alerts::alert(settings, "Agent Console", "A colleague needs help", "help");
             }
         }
         Notice::Refused(message) => ctx.refusal.set(Some(message)),

@@ -5,6 +5,8 @@ pub mod chat_tab;
 pub mod chat_window;
 pub mod console;
 pub mod context;
+pub mod help;
 pub mod history;
+pub mod interaction;
 pub mod sign_in;
 pub mod transcripts;

@@ -8,16 +8,19 @@
 //! (`before=`) when the chat window scrolls up; only a hole above the first is a gap.
 
 mod agents;
+mod help;
+mod outgoing;
 mod pages;
 
 pub use agents::{ListedAgent, SortKey, arrange_agents, matching, sort_agents};
+pub use help::{HelpBoard, HelpRow, RowAction};
+pub use outgoing::{Outgoing, too_long};
 pub use pages::HistoryPaging;
 
-use crate::format;
 use crate::sorting::stable_sort_by;
 use protocol::{
-    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MAX_MESSAGE_BYTES,
-    MessageView, ServerFrame, json_len,
+    AgentId, AgentView, ChatId, ChatStatus, ChatView, ClientFrame, ErrorCode, MessageView,
+    ServerFrame,
 };
 use std::collections::BTreeMap;
 
@@ -105,26 +108,6 @@ pub enum Missing {
     Before(u64),
 }
 
-/// A message typed but not yet acknowledged by the server. It is sent again, with the
-/// same `client_msg_id`, after a reconnect; the server stores it once.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outgoing {
-    pub chat_id: ChatId,
-    pub client_msg_id: String,
-    pub body: String,
-}
-
-impl Outgoing {
-    /// The frame that sends it.
-    pub fn frame(&self) -> ClientFrame {
-        ClientFrame::Send {
-            chat_id: self.chat_id.clone(),
-            client_msg_id: self.client_msg_id.clone(),
-            body: self.body.clone(),
-        }
-    }
-}
-
 /// What the UI should do after a frame was applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
@@ -134,6 +117,8 @@ pub enum Notice {
     OpenChat(ChatId),
     /// A new message from the other agent arrived.
     Incoming(ChatId),
+    /// A question or a hand I may take is waiting.
+    Asked,
     /// The server refused something; say so.
     Refused(String),
     /// A send came too fast, or the server failed on it (and may or may not have stored
@@ -146,18 +131,6 @@ pub enum Notice {
         body: String,
         message: String,
     },
-}
-
-/// Why `body` cannot be sent, if the server would refuse it for its size.
-pub fn too_long(body: &str) -> Option<String> {
-    let size = json_len(body);
-    (size > MAX_MESSAGE_BYTES).then(|| {
-        format!(
-            "This message is too long to send ({} of {} bytes); shorten it.",
-            format::count(size),
-            format::count(MAX_MESSAGE_BYTES)
-        )
-    })
 }
 
 /// How long a typing indicator shows after the last `typing` frame.
@@ -178,6 +151,8 @@ pub struct ConsoleState {
     /// and the chats that ended meanwhile.
     pub history: Vec<ChatView>,
     pub history_paging: HistoryPaging,
+    /// Open questions and raised hands.
+    pub help: HelpBoard,
     /// The chat chosen for the chat window, if any: a reconnect resumes it whatever its
     /// status (set before each `hello`).
     pub shown: Option<ChatId>,
@@ -211,6 +186,16 @@ impl ConsoleState {
         list
     }
 
+    /// The state of the agent `id`, if she is in my list.
+    pub fn agent_state(&self, id: &AgentId) -> Option<protocol::AgentState> {
+        self.agents.iter().find(|a| a.id == *id).map(|a| a.state)
+    }
+
+    /// How many questions and hands waiting I may take, at `now`.
+    pub fn questions_for_me(&self, now: i64) -> u32 {
+        self.me.as_ref().map_or(0, |me| self.help.takeable(me, now))
+    }
+
     /// True while the other agent of `chat` is typing, at `now` (ms).
     pub fn is_typing(&self, chat: &ChatId, now: i64) -> bool {
         self.chats
@@ -229,6 +214,7 @@ impl ConsoleState {
                 ..
             } => {
                 self.me = Some(me);
+                self.help.start_over();
                 // The welcome replaces what this console thought was open. A chat its
                 // `hello` named gets its `chat` frame if it is not listed; the others
                 // wait for the rest of the open chats' pages.
@@ -341,6 +327,13 @@ impl ConsoleState {
                 Notice::None
             }
             ServerFrame::Pong => Notice::None,
+            ServerFrame::Help {
+                request,
+                now: server_now,
+            } => match &self.me {
+                Some(me) if self.help.apply(me, request, server_now, now) => Notice::Asked,
+                _ => Notice::None,
+            },
             ServerFrame::Error {
                 code: ErrorCode::RateLimited | ErrorCode::Internal,
                 client_msg_id: Some(id),

@@ -2,6 +2,7 @@
 //! by the same declaration.
 
 use super::{Fields, FromJson, Record, Tags, ToJson};
+use protocol::help::HelpView;
 use protocol::{AgentView, ChatView, ClientFrame, MessageView, ServerFrame};
 use wasm_bindgen::JsValue;
 
@@ -12,6 +13,10 @@ json_object! {
         seen_by_other [default], started_at, ended_at, interaction, last_at, last_line,
     }
     MessageView { chat_id, seq, from, body, sent_at, client_msg_id }
+    HelpView {
+        id, kind, text, interaction, from, from_name, group, asked_at, due_at, state,
+        taken_by, taken_by_name, chat_id, closed_at,
+    }
 }
 
 json_tagged!(ServerFrame by "type" {
@@ -24,6 +29,7 @@ json_tagged!(ServerFrame by "type" {
     Typing = "typing" { chat_id, from },
     Seen = "seen" { chat_id, by, seq },
     Pong = "pong",
+    Help = "help" { request, now },
     Error = "error" { code, message, client_msg_id },
 });
 
@@ -36,4 +42,8 @@ json_tagged!(ClientFrame by "action" {
     Typing = "typing" { chat_id },
     Seen = "seen" { chat_id, seq },
     Ping = "ping",
+    Ask = "ask" { text, interaction },
+    RaiseHand = "raise_hand" { interaction },
+    Take = "take" { request },
+    Withdraw = "withdraw" { request },
 });

@@ -14,6 +14,7 @@
 //! API's bodies and `config.json`. This module holds the rules both follow.
 
 use js_sys::{Array, JSON, Object, Reflect};
+use protocol::help::{HelpId, HelpKind, HelpState};
 use protocol::{AgentId, AgentState, ChatId, ChatStatus, ErrorCode, GroupId, Role, TenantId};
 use std::collections::BTreeMap;
 use wasm_bindgen::{JsCast, JsValue};
@@ -318,7 +319,7 @@ macro_rules! string_id {
     )*};
 }
 
-string_id!(AgentId, ChatId, GroupId, TenantId);
+string_id!(AgentId, ChatId, GroupId, HelpId, TenantId);
 
 /// Enums without data are their variants' names in snake case on the wire.
 macro_rules! named_variants {
@@ -361,6 +362,17 @@ named_variants!(ChatStatus {
     Ended = "ended",
 });
 
+named_variants!(HelpKind {
+    Question = "question",
+    Hand = "hand",
+});
+
+named_variants!(HelpState {
+    Waiting = "waiting",
+    Taken = "taken",
+    Withdrawn = "withdrawn",
+});
+
 named_variants!(ErrorCode {
     BadRequest = "bad_request",
     UnknownAction = "unknown_action",
@@ -373,6 +385,7 @@ named_variants!(ErrorCode {
     Forbidden = "forbidden",
     ChatEnded = "chat_ended",
     SelfChat = "self_chat",
+    AlreadyTaken = "already_taken",
     RateLimited = "rate_limited",
     TranscriptTooLarge = "transcript_too_large",
     MethodNotAllowed = "method_not_allowed",

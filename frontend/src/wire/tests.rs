@@ -2,6 +2,7 @@
 
 use super::*;
 use protocol::PROTOCOL_VERSION;
+use protocol::help::HelpView;
 use protocol::http::{
     AgentList, ChatList, ConsoleConfig, Me, MessagePage, SignedIn, Transcript, TranscriptList,
     TranscriptSummary, WsTicket,
@@ -69,6 +70,26 @@ fn chat(id: &str) -> ChatView {
         interaction: Some("INT-7".into()),
         last_at: Some(1_700_000_000_500),
         last_line: Some("Can you take \"line 4\"?…".into()),
+    }
+}
+
+fn help(kind: HelpKind, state: HelpState) -> HelpView {
+    let taken = state == HelpState::Taken;
+    HelpView {
+        id: HelpId::from("h1"),
+        kind,
+        text: (kind == HelpKind::Question).then(|| "Refund rule?".into()),
+        interaction: taken.then(|| "INT-3".into()),
+        from: AgentId::from("a1"),
+        from_name: "Ann Lee".into(),
+        group: GroupId::from("sales"),
+        asked_at: 1_000,
+        due_at: 61_000,
+        state,
+        taken_by: taken.then(|| AgentId::from("a2")),
+        taken_by_name: taken.then(|| "Bob Stone".into()),
+        chat_id: taken.then(|| ChatId::from("c9")),
+        closed_at: taken.then_some(2_000),
     }
 }
 
@@ -144,6 +165,14 @@ fn every_server_frame_reads_as_serde_json_reads_it() {
             seq: 9,
         },
         ServerFrame::Pong,
+        ServerFrame::Help {
+            request: help(HelpKind::Question, HelpState::Waiting),
+            now: 5_000,
+        },
+        ServerFrame::Help {
+            request: help(HelpKind::Hand, HelpState::Taken),
+            now: 6_000,
+        },
         ServerFrame::Error {
             code: ErrorCode::RateLimited,
             message: "slow down".into(),
@@ -248,6 +277,17 @@ fn every_client_frame_is_written_as_serde_json_writes_it() {
             seq: 12,
         },
         ClientFrame::Ping,
+        ClientFrame::Ask {
+            text: "Who knows \"the\" refund rule?\n".into(),
+            interaction: Some("INT-2".into()),
+        },
+        ClientFrame::RaiseHand { interaction: None },
+        ClientFrame::Take {
+            request: HelpId::from("h1"),
+        },
+        ClientFrame::Withdraw {
+            request: HelpId::from("h1"),
+        },
     ];
     for frame in &frames {
         written_as_serde_writes(frame);

@@ -52,15 +52,7 @@ impl ChatService<'_> {
                 other.name
             )));
         }
-        let interaction = interaction.filter(|reference| !reference.trim().is_empty());
-        if interaction.as_ref().is_some_and(|reference| {
-            reference.len() > 256 || rules::has_control_characters(reference)
-        }) {
-            return Err(DomainError::BadRequest(
-                "an interaction reference may hold at most 256 bytes and no control characters"
-                    .into(),
-            ));
-        }
+        let interaction = rules::check_interaction(interaction)?;
         let candidate = Chat::new(
             who.tenant.clone(),
             ChatId::new(self.clock.new_id()),
@@ -112,7 +104,7 @@ impl ChatService<'_> {
             {
                 let chat = self.participant_chat(who, chat_id).await?;
                 let _turn = self.order.turn(chat_id).await;
-                self.deliver(connection, &chat, &message).await?;
+                self.deliver(Some(connection), &chat, &message).await?;
                 return Ok(message.view());
             }
             return Err(DomainError::RateLimited(format!(
@@ -137,17 +129,18 @@ impl ChatService<'_> {
             Appended::NoSuchChat => return Err(not_your_chat(chat_id)),
             Appended::Ended => return Err(DomainError::ChatEnded),
         };
-        self.deliver(connection, &chat, &message).await?;
+        self.deliver(Some(connection), &chat, &message).await?;
         Ok(message.view())
     }
 
     /// Tells both participants of a stored message, one frame per connection, each with
     /// the chat's new state as its agent sees it and her count of pending chats (one read
     /// of the store for both): the other agent's connections get the message first; the
-    /// sending connection the acknowledgement; the sender's other connections the message.
-    async fn deliver(
+    /// sending connection the acknowledgement; the sender's other connections the message
+    /// (all of them when no connection sent it: a question that became a chat).
+    pub(super) async fn deliver(
         &self,
-        sending: &ConnectionId,
+        sending: Option<&ConnectionId>,
         chat: &Chat,
         message: &Message,
     ) -> Result<(), DomainError> {
@@ -167,7 +160,7 @@ impl ChatService<'_> {
         let others: Vec<ConnectionId> = audience[sender]
             .connections
             .iter()
-            .filter(|c| *c != sending)
+            .filter(|c| Some(*c) != sending)
             .cloned()
             .collect();
         if !others.is_empty() {
@@ -178,6 +171,9 @@ impl ChatService<'_> {
             });
             self.post_all(others, &to_sender).await;
         }
+        let Some(sending) = sending else {
+            return Ok(());
+        };
         self.push_to_connection(
             sending,
             &ServerFrame::Ack {

@@ -3,12 +3,14 @@
 
 mod audit;
 mod chats;
+mod help;
 mod presence;
 mod session;
 mod transcripts;
 
 pub use audit::MAX_READS;
 pub use chats::{ChatCursor, ChatPage, MAX_CHAT_PAGE, SEND_QUOTA, TYPING_WINDOW_MS};
+pub use help::{HELP_QUOTA, WAITING_HELP_PAGE};
 pub use presence::STATE_CHANGE_WINDOW_MS;
 pub use session::{
     CHECK_EVERY_MS, HELLO_QUOTA, MAX_RESUME, RESUME_PAGE, SWEEP_BATCH, WELCOME_CHATS, welcome_page,

@@ -245,6 +245,7 @@ impl ChatService<'_> {
         };
         let welcomed: Vec<ChatId> = welcomed.iter().map(|view| view.id.clone()).collect();
         self.push_to_connection(connection, &welcome).await;
+        self.send_waiting_help(connection, &me).await?;
 
         let mut to_send: Vec<(Chat, Option<u64>)> = Vec::new();
         for (chat_id, after) in resume {

@@ -56,6 +56,7 @@ pub async fn one_message(url: &str, connected: usize) -> anyhow::Result<Measured
     let tenant = Tenant {
         id: TENANT.into(),
         name: "Acme".into(),
+        response_target_ms: None,
     };
     let agents: Vec<Agent> = agent_ids(connected)
         .into_iter()

@@ -559,6 +559,7 @@ impl Tab {
             ServerFrame::Agent { .. }
             | ServerFrame::Typing { .. }
             | ServerFrame::Seen { .. }
+            | ServerFrame::Help { .. }
             | ServerFrame::Pong => {}
         }
         self.check_complete();

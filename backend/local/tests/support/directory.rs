@@ -28,6 +28,7 @@ pub fn generate(agents: usize, per_group: usize, groups_per_tenant: usize) -> Di
             let tenant = Tenant {
                 id: TenantId::new(format!("t{t:02}")),
                 name: format!("Contact Center {t}"),
+                response_target_ms: None,
             };
             let members = (t * groups_per_tenant..((t + 1) * groups_per_tenant).min(groups))
                 .flat_map(|g| (g * per_group..(g + 1) * per_group).map(move |a| (g, a)))

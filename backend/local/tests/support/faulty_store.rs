@@ -5,6 +5,7 @@
 
 use crate::support::dice::Dice;
 use async_trait::async_trait;
+use console_domain::help::{HelpRequest, Taken};
 use console_domain::model::{
     Agent, Chat, Connection, ConnectionId, Message, Tenant, Ticket, TranscriptRead,
 };
@@ -12,6 +13,8 @@ use console_domain::ports::{
     Appended, Audience, AuditStore, ChatStore, ConnectionStore, DirectoryStore, EndedCursor,
     LimitStore, Quota, ReadCursor, StartedCursor, StartedIndex, StoreError, TicketStore,
 };
+use console_domain::ports::{HelpChange, HelpStore};
+use protocol::help::HelpId;
 use protocol::{AgentId, AgentState, ChatId, GroupId, TenantId};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -107,6 +110,10 @@ impl<S: DirectoryStore> DirectoryStore for FaultyStore<S> {
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         self.inner.tenants().await
+    }
+
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        self.inner.tenant(id).await
     }
 
     async fn agent(&self, tenant: &TenantId, id: &AgentId) -> Result<Option<Agent>, StoreError> {
@@ -381,5 +388,67 @@ impl<S: AuditStore> AuditStore for FaultyStore<S> {
         limit: usize,
     ) -> Result<Vec<TranscriptRead>, StoreError> {
         self.inner.reads_of(tenant, chat, before, limit).await
+    }
+}
+
+#[async_trait]
+impl<S: HelpStore> HelpStore for FaultyStore<S> {
+    async fn put_help(&self, request: &HelpRequest) -> Result<(HelpRequest, bool), StoreError> {
+        self.write("put_help", self.inner.put_help(request)).await
+    }
+
+    async fn help(
+        &self,
+        tenant: &TenantId,
+        id: &HelpId,
+    ) -> Result<Option<HelpRequest>, StoreError> {
+        self.inner.help(tenant, id).await
+    }
+
+    async fn take_help(
+        &self,
+        tenant: &TenantId,
+        id: &HelpId,
+        taker: &Agent,
+        now: i64,
+    ) -> Result<Option<HelpChange<(HelpRequest, Taken)>>, StoreError> {
+        self.write("take_help", self.inner.take_help(tenant, id, taker, now))
+            .await
+    }
+
+    async fn withdraw_help(
+        &self,
+        tenant: &TenantId,
+        id: &HelpId,
+        by: &Agent,
+        now: i64,
+    ) -> Result<Option<HelpChange<(HelpRequest, bool)>>, StoreError> {
+        self.write(
+            "withdraw_help",
+            self.inner.withdraw_help(tenant, id, by, now),
+        )
+        .await
+    }
+
+    async fn attach_help_chat(
+        &self,
+        tenant: &TenantId,
+        id: &HelpId,
+        chat: &ChatId,
+    ) -> Result<Option<HelpRequest>, StoreError> {
+        self.write(
+            "attach_help_chat",
+            self.inner.attach_help_chat(tenant, id, chat),
+        )
+        .await
+    }
+
+    async fn waiting_help(
+        &self,
+        tenant: &TenantId,
+        group: Option<&GroupId>,
+        limit: usize,
+    ) -> Result<Vec<HelpRequest>, StoreError> {
+        self.inner.waiting_help(tenant, group, limit).await
     }
 }

@@ -8,6 +8,7 @@
 
 mod chats;
 mod connections;
+mod help;
 mod inbox;
 
 use crate::model::{
@@ -78,6 +79,12 @@ struct State {
     /// Each chat's transcript reads, the latest first (in one millisecond, the greater id
     /// first).
     reads: BTreeMap<(TenantId, ChatId), Reads>,
+    /// Help requests, whatever their state.
+    help: BTreeMap<(TenantId, protocol::help::HelpId), crate::help::HelpRequest>,
+    /// The waiting ones, by tenant, group and when asked.
+    help_waiting: BTreeSet<help::Waiting>,
+    /// Each agent's waiting hand.
+    hands: BTreeMap<AgentKey, protocol::help::HelpId>,
 }
 
 impl MemoryStore {
@@ -119,6 +126,10 @@ impl DirectoryStore for MemoryStore {
                 .insert(key(&tenant.id, &agent.id), agent.clone());
         }
         Ok(())
+    }
+
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        Ok(self.state().tenants.get(id).cloned())
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
