@@ -130,56 +130,32 @@ pub struct Browser {
     pub name: String,
 }
 
+/// A WebDriver command of the session at `session/{id}/{path}`: a GET, or a POST of
+/// `body` (chromedriver's own endpoints among them, which fantoccini does not wrap).
 #[derive(Debug)]
-struct ElementQuery {
-    element: String,
-    what: &'static str,
+struct SessionCommand {
+    path: String,
+    body: Option<String>,
 }
 
-impl WebDriverCompatibleCommand for ElementQuery {
+impl WebDriverCompatibleCommand for SessionCommand {
     fn endpoint(
         &self,
         base: &url::Url,
         session: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base.join(&format!(
-            "session/{}/element/{}/{}",
+            "session/{}/{}",
             session.unwrap_or_default(),
-            self.element,
-            self.what
+            self.path
         ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::GET, None)
-    }
-}
-
-/// Chromium's `Page.addScriptToEvaluateOnNewDocument` (through chromedriver's DevTools
-/// endpoint): a script run first in every page the browser loads from then on.
-#[derive(Debug)]
-struct OnEveryPage {
-    script: String,
-}
-
-impl WebDriverCompatibleCommand for OnEveryPage {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = serde_json::json!({
-            "cmd": "Page.addScriptToEvaluateOnNewDocument",
-            "params": { "source": self.script },
-        });
-        (http::Method::POST, Some(body.to_string()))
+        match &self.body {
+            None => (http::Method::GET, None),
+            Some(body) => (http::Method::POST, Some(body.clone())),
+        }
     }
 }
 
@@ -209,9 +185,15 @@ impl Browser {
     /// page's own scripts: how a test stands between the console and its WebSocket from
     /// the start, across the sign-in page's move to the console.
     pub async fn on_every_page(&self, script: &str) -> anyhow::Result<()> {
+        // Chromium's Page.addScriptToEvaluateOnNewDocument, through chromedriver.
+        let body = serde_json::json!({
+            "cmd": "Page.addScriptToEvaluateOnNewDocument",
+            "params": { "source": script },
+        });
         self.client
-            .issue_cmd(OnEveryPage {
-                script: script.to_owned(),
+            .issue_cmd(SessionCommand {
+                path: "goog/cdp/execute".into(),
+                body: Some(body.to_string()),
             })
             .await?;
         Ok(())
@@ -225,9 +207,9 @@ impl Browser {
     async fn query(&self, element: &Element, what: &'static str) -> anyhow::Result<String> {
         let value = self
             .client
-            .issue_cmd(ElementQuery {
-                element: element.element_id().to_string(),
-                what,
+            .issue_cmd(SessionCommand {
+                path: format!("element/{}/{what}", element.element_id()),
+                body: None,
             })
             .await?;
         Ok(match value {
