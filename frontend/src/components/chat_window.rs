@@ -315,7 +315,7 @@ struct TranscriptView {
     anchor_offset: StoredValue<f64>,
     anchor_first: StoredValue<u64>,
     heights: StoredValue<BTreeMap<LineId, f64>>,
-    measured: RwSignal<u64>,
+    measured: RwSignal<i64>,
 }
 
 impl TranscriptView {
@@ -438,7 +438,8 @@ fn transcript(
     TranscriptView,
 ) {
     let heights = StoredValue::new(BTreeMap::<LineId, f64>::new());
-    let measured = RwSignal::new(0u64);
+    // A count (i64, the type of the console's clock signal: one signal type less).
+    let measured = RwSignal::new(0i64);
     // Every line's id, in order (the stored messages, then the sends on their way), and
     // where each starts (px), measured or guessed from those measured.
     let layout = {

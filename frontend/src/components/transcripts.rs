@@ -62,7 +62,8 @@ pub fn Transcripts() -> impl IntoView {
     // The query of the results shown, and where their next page starts.
     let shown = RwSignal::new(String::new());
     let next = RwSignal::new(None::<String>);
-    let searched_to = RwSignal::new(None::<i64>);
+    // How far back the last page looked, as shown ("2026-12-06 14:02"), if it says.
+    let searched_to = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let open = RwSignal::new(None::<Transcript>);
     let problem = RwSignal::new(None::<String>);
@@ -82,7 +83,10 @@ pub fn Transcripts() -> impl IntoView {
                     problem.set(None);
                     shown.set(query);
                     next.set(list.next);
-                    searched_to.set(list.searched_to);
+                    searched_to.set(
+                        list.searched_to
+                            .map(|at| format!("{} {}", format::date(at), format::clock_time(at))),
+                    );
                     if cursor.is_some() {
                         results.update(|r| r.get_or_insert_default().extend(list.transcripts));
                     } else {
@@ -155,11 +159,9 @@ pub fn Transcripts() -> impl IntoView {
                 {live(move || {
                     let found = results.with(|r| r.as_ref().map_or(0, Vec::len));
                     match (next.get(), searched_to.get()) {
-                        (Some(_), Some(at)) => format!(
-                            "{} so far: looked at the chats started since {} {}.",
+                        (Some(_), Some(since)) => format!(
+                            "{} so far: looked at the chats started since {since}.",
                             format::counted(found, "transcript", "transcripts"),
-                            format::date(at),
-                            format::clock_time(at)
                         ),
                         (Some(_), None) => format!("{} so far.", format::counted(found, "transcript", "transcripts")),
                         (None, _) => String::new(),
@@ -348,12 +350,13 @@ fn TranscriptReader(
 #[component]
 fn ReadsOf(chat: ChatId, problem: RwSignal<Option<String>>) -> impl IntoView {
     let token = ConsoleContext::current().token;
-    let reads = RwSignal::new(None::<Vec<TranscriptReadView>>);
+    // Kept as the text shown (a String signal, the type the console's texts share).
+    let reads = RwSignal::new(String::new());
     let show = move |_| {
         let (token, chat) = (token.clone(), chat.clone());
         spawn_local(async move {
             match api::transcript_reads(&token, &chat).await {
-                Ok(page) => reads.set(Some(page.reads)),
+                Ok(page) => reads.set(lines_of(&page.reads)),
                 Err(failure) => problem.set(Some(failure.message)),
             }
         });
@@ -361,9 +364,7 @@ fn ReadsOf(chat: ChatId, problem: RwSignal<Option<String>>) -> impl IntoView {
     view! {
         <button class="quiet-dark" on:click=handler(show)>"Who has read it"</button>
         // One text, a line per read: cheaper in the WASM than a view per read.
-        <p class="reads" aria-live="polite">{live(move || reads.with(|reads| {
-            reads.as_deref().map(lines_of).unwrap_or_default()
-        }))}</p>
+        <p class="reads" aria-live="polite">{live(move || reads.get())}</p>
     }
 }
 
