@@ -9,32 +9,25 @@
 //! look the same.
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use protocol::http::DEV_SIGN_IN_PAGE;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::Path;
 
 const PAGE: &str = include_str!("dev_sign_in/page.html");
 const SCRIPT: &str = include_str!("dev_sign_in/sign_in.js");
 const STYLE: &str = include_str!("dev_sign_in/sign_in.css");
 
-/// The page and its script, for the console built in `console_dir`.
-pub fn routes(console_dir: PathBuf) -> Router {
+/// The page and its script, for the console built in `console_dir`: the page is made
+/// once, as the server starts (as its Content-Security-Policy is, from the same file).
+pub fn routes(console_dir: &Path) -> Router {
+    let index = std::fs::read_to_string(console_dir.join("index.html")).unwrap_or_default();
+    let page = Html(with_stylesheet(&index));
     Router::new()
-        .route(DEV_SIGN_IN_PAGE, get(page))
+        .route(DEV_SIGN_IN_PAGE, get(move || async move { page }))
         .route(&format!("{DEV_SIGN_IN_PAGE}.js"), get(script))
         .route(&format!("{DEV_SIGN_IN_PAGE}.css"), get(style))
-        .with_state(Arc::new(console_dir))
-}
-
-async fn page(State(console_dir): State<Arc<PathBuf>>) -> Html<String> {
-    let index = tokio::fs::read_to_string(console_dir.join("index.html"))
-        .await
-        .unwrap_or_default();
-    Html(with_stylesheet(&index))
 }
 
 async fn script() -> impl IntoResponse {

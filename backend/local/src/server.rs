@@ -134,7 +134,7 @@ pub async fn start_with(config: Config, backend: Backend) -> anyhow::Result<Runn
     let router = Router::new()
         .route("/api/{*path}", any(http_bridge::api).with_state(app))
         .route("/ws", get(gateway::upgrade).with_state(gateway))
-        .merge(dev_sign_in::routes(config.console_dir.clone()))
+        .merge(dev_sign_in::routes(&config.console_dir))
         .route(
             "/@connections/{id}",
             post(management::post)
